@@ -1,0 +1,23 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'bench/out/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-syntax': ['error', { selector: "CallExpression[callee.object.name='process'][callee.property.name='exit']", message: 'Only src/main.ts and src/cli/index.ts may exit.' }],
+    },
+  },
+  // Layering: pure layers import nothing with I/O.
+  {
+    files: ['src/sip/**', 'src/balance/**', 'src/health/state-machine.ts', 'src/config/schema.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['node:dgram', 'node:net', 'node:http', 'ioredis', 'pino', 'prom-client', '**/transport/**', '**/proxy/**', '**/ha/**', '**/metrics/**', '**/log.js'] }],
+    },
+  },
+  { files: ['src/main.ts', 'src/cli/index.ts', 'test/**', 'bench/**', 'scripts/**'], rules: { 'no-restricted-syntax': 'off' } },
+);
