@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs the test prerequisites (Debian packages,
+# npm dependencies), builds, lints, type-checks, runs every vitest tier, and ends with one plain
+# line "N passed, N failed" (counts from vitest's JSON reporter, plus lint and typecheck).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-test-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+if [ "${CI:-}" = "true" ] || [ ! -d node_modules ]; then npm ci --no-audit --no-fund >&2 || { echo "0 passed, 1 failed"; exit 1; }; fi
+
+extra_pass=0; extra_fail=0
+step() { # step NAME CMD...: a non-vitest check that counts as one test
+  local name="$1"; shift
+  echo "== $name" >&2
+  if "$@" >&2; then extra_pass=$((extra_pass + 1)); else extra_fail=$((extra_fail + 1)); echo "FAILED: $name" >&2; fi
+}
+step build npm run --silent build
+step lint npx eslint .
+step typecheck npx tsc --noEmit -p tsconfig.json
+
+results=.vitest-results.json
+rm -f "$results"
+npx vitest run --reporter=default --reporter=json --outputFile="$results" "$@" >&2
+vitest_rc=$?
+node scripts/vitest-summary.mjs "$results" "$extra_pass" "$extra_fail"
+summary_rc=$?
+[ "$vitest_rc" -eq 0 ] && [ "$extra_fail" -eq 0 ] && [ "$summary_rc" -eq 0 ]

@@ -1,0 +1,20 @@
+// Prints the one closing line CI reads: "N passed, N failed[, N skipped]", from vitest's JSON
+// reporter output plus the counts of non-vitest checks (build, lint, typecheck) given as args.
+// Exits 1 when anything failed or the results file is missing.
+import { readFileSync } from 'node:fs';
+
+const [file, extraPass = '0', extraFail = '0'] = process.argv.slice(2);
+let passed = Number(extraPass);
+let failed = Number(extraFail);
+let skipped = 0;
+try {
+  const r = JSON.parse(readFileSync(file, 'utf8'));
+  passed += r.numPassedTests ?? 0;
+  failed += (r.numFailedTests ?? 0) + (r.numFailedTestSuites ?? 0);
+  skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+} catch (err) {
+  console.error(`vitest-summary: cannot read ${file}: ${err.message}`);
+  failed += 1;
+}
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failed > 0 ? 1 : 0);

@@ -1,0 +1,95 @@
+/**
+ * @module backends/registry
+ * The configured backend set: lookup by id and by source address (for the no-open-relay rule and to
+ * attribute responses), and the immutable snapshot of backends eligible for new calls that the
+ * balancer picks from. Eligibility is decided elsewhere (health + admin state) and pushed in;
+ * every change swaps in a new candidate array, never mutating one a caller may hold.
+ */
+import type { Member } from '../balance/balancer.js';
+import { addressKey } from '../transport/address.js';
+
+export interface BackendDef {
+  readonly id: string;
+  readonly address: { readonly host: string; readonly port: number };
+  readonly weight: number;
+}
+
+export interface Backend extends Member {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  readonly weight: number;
+  /** `host:port` text, for logs and the admin API. */
+  readonly key: string;
+}
+
+export class BackendRegistry {
+  #byId = new Map<string, Backend>();
+  /** port → host → backend: a lookup by source address allocates no key string. */
+  #byAddress = new Map<number, Map<string, Backend>>();
+  #eligible = new Set<string>();
+  #candidates: readonly Backend[] = [];
+  #all: readonly Backend[] = [];
+
+  constructor(defs: readonly BackendDef[]) {
+    this.replace(defs);
+  }
+
+  /** Replace the whole set (config reload). Backends that stay keep their eligibility. */
+  replace(defs: readonly BackendDef[]): void {
+    const byId = new Map<string, Backend>();
+    const byAddress = new Map<number, Map<string, Backend>>();
+    for (const d of defs) {
+      const b: Backend = Object.freeze({
+        id: d.id,
+        host: d.address.host,
+        port: d.address.port,
+        weight: d.weight,
+        key: addressKey(d.address.host, d.address.port),
+      });
+      byId.set(b.id, b);
+      let hosts = byAddress.get(b.port);
+      if (!hosts) byAddress.set(b.port, (hosts = new Map()));
+      hosts.set(b.host.toLowerCase(), b);
+    }
+    const eligible = new Set<string>();
+    for (const id of byId.keys()) if (this.#eligible.has(id) || !this.#byId.has(id)) eligible.add(id);
+    this.#byId = byId;
+    this.#byAddress = byAddress;
+    this.#eligible = eligible;
+    this.#all = Object.freeze([...byId.values()]);
+    this.#rebuild();
+  }
+
+  get all(): readonly Backend[] {
+    return this.#all;
+  }
+
+  byId(id: string): Backend | undefined {
+    return this.#byId.get(id);
+  }
+
+  byAddress(host: string, port: number): Backend | undefined {
+    return this.#byAddress.get(port)?.get(host.toLowerCase());
+  }
+
+  /** Backends that may take a new call, in configuration order. Same array until something changes. */
+  candidates(): readonly Backend[] {
+    return this.#candidates;
+  }
+
+  isEligible(id: string): boolean {
+    return this.#eligible.has(id);
+  }
+
+  setEligible(id: string, eligible: boolean): void {
+    if (!this.#byId.has(id) || this.#eligible.has(id) === eligible) return;
+    if (eligible) this.#eligible.add(id);
+    else this.#eligible.delete(id);
+    this.#rebuild();
+  }
+
+  #rebuild(): void {
+    this.#candidates = Object.freeze(this.#all.filter((b) => this.#eligible.has(b.id)));
+  }
+}

@@ -1,0 +1,350 @@
+/**
+ * @module config/schema
+ * The one schema of the siplb configuration. It yields both the runtime check
+ * (`ConfigSchema.safeParse`) and the TypeScript type (`Config`), so the two cannot drift.
+ *
+ * Conventions:
+ * - every object is strict: an unknown key is an error, never silently ignored;
+ * - every key carries `.meta({ description, example })`; the description states the default;
+ * - durations are written "500ms", "2s", "1m30s", "2h" or as a number of milliseconds, and are
+ *   integer milliseconds in `Config` (the key keeps its plain name: `interval`, not `intervalMs`);
+ * - addresses are written `host:port` or `[IPv6]:port` and are `{ host, port }` in `Config`;
+ * - defaults everywhere except `backends`.
+ *
+ * Pure: imports zod and sibling pure modules only. Rules spanning several keys live in
+ * ./cross-field.ts; turning issues into operator messages lives in ./errors.ts.
+ */
+
+import { z } from 'zod';
+import { formatAddress } from './address.js';
+import { checkCrossField } from './cross-field.js';
+import { address, doc, duration, int, okCode } from './fields.js';
+import type { FieldMeta } from './fields.js';
+
+export type { Address } from './address.js';
+export type { Milliseconds } from './duration.js';
+export type { ConfigRule, FieldMeta } from './fields.js';
+export { effectiveHealth } from './cross-field.js';
+export { isOkCodePattern } from './fields.js';
+
+/** Where `siplb start` looks for its configuration when no path is given. */
+export const DEFAULT_CONFIG_PATH = 'config/siplb.yaml';
+
+// ── health thresholds: global values, and per-backend overrides of the same keys ──────────
+
+const THRESHOLD_DOCS = {
+  interval: { text: 'Time between two OPTIONS probes of one backend.', def: '2s', example: '5s' },
+  timeout: { text: 'How long a probe waits for any response before it counts as failed. Must be below interval.', def: '1s', example: '800ms' },
+  fall: { text: 'Consecutive failed probes that take an up backend down.', def: 3, example: 5 },
+  rise: { text: 'Consecutive successful probes that bring a down backend up.', def: 2, example: 3 },
+  okCodes: { text: 'Response codes that count as alive: a code 100..699, a class "2xx", or a range "200-299". A locally generated timeout is a failure whatever this says.', def: ['2xx'], example: ['2xx', 404] },
+  maxRtt: { text: 'A probe answered slower than this counts as failed.', def: undefined, example: '300ms' },
+} as const;
+
+function thresholdSchemas() {
+  return {
+    interval: duration(),
+    timeout: duration(),
+    fall: int(1, 100),
+    rise: int(1, 100),
+    okCodes: z.array(okCode).min(1),
+    maxRtt: duration(),
+  };
+}
+
+type ThresholdKey = keyof typeof THRESHOLD_DOCS;
+
+function thresholdDescription(key: ThresholdKey): string {
+  const d = THRESHOLD_DOCS[key];
+  const def = d.def === undefined ? 'unset (no RTT limit)' : JSON.stringify(d.def);
+  const unit = key === 'interval' || key === 'timeout' || key === 'maxRtt' ? ' In Config: integer milliseconds.' : '';
+  return `${d.text} Default: ${def}.${unit}`;
+}
+
+const t = thresholdSchemas();
+const globalThresholds = {
+  interval: doc(t.interval.prefault(THRESHOLD_DOCS.interval.def), { description: thresholdDescription('interval'), example: THRESHOLD_DOCS.interval.example }),
+  timeout: doc(t.timeout.prefault(THRESHOLD_DOCS.timeout.def), { description: thresholdDescription('timeout'), example: THRESHOLD_DOCS.timeout.example }),
+  fall: doc(t.fall.default(THRESHOLD_DOCS.fall.def), { description: thresholdDescription('fall'), example: THRESHOLD_DOCS.fall.example }),
+  rise: doc(t.rise.default(THRESHOLD_DOCS.rise.def), { description: thresholdDescription('rise'), example: THRESHOLD_DOCS.rise.example }),
+  okCodes: doc(t.okCodes.prefault([...THRESHOLD_DOCS.okCodes.def]), { description: thresholdDescription('okCodes'), example: THRESHOLD_DOCS.okCodes.example }),
+  maxRtt: doc(t.maxRtt.optional(), { description: thresholdDescription('maxRtt'), example: THRESHOLD_DOCS.maxRtt.example }),
+};
+
+const o = thresholdSchemas();
+const overrideText = (key: ThresholdKey): FieldMeta => ({
+  description: `Overrides health.${key} for this backend. Default: unset (health.${key} applies).`,
+  example: THRESHOLD_DOCS[key].example,
+});
+const BackendHealthSchema = z.strictObject({
+  interval: doc(o.interval.optional(), overrideText('interval')),
+  timeout: doc(o.timeout.optional(), overrideText('timeout')),
+  fall: doc(o.fall.optional(), overrideText('fall')),
+  rise: doc(o.rise.optional(), overrideText('rise')),
+  okCodes: doc(o.okCodes.optional(), overrideText('okCodes')),
+  maxRtt: doc(o.maxRtt.optional(), overrideText('maxRtt')),
+});
+
+// ── sections ───────────────────────────────────────────────────────────────────────────────
+
+const NodeSchema = z.strictObject({
+  id: doc(z.string().max(253).regex(/^\S*$/).default(''), {
+    description: 'Name of this siplb instance in logs, metrics and the HA lease. Default: "" (the loader fills in the host name).',
+    example: 'lb-a',
+    hint: 'use a name without spaces, at most 253 characters, e.g. lb-a',
+  }),
+});
+
+const SipSchema = z.strictObject({
+  listen: doc(address(true).prefault('127.0.0.1:5060'), {
+    description: 'UDP address siplb receives SIP on. Port 0 lets the OS pick (tests). Default: "127.0.0.1:5060".',
+    example: '0.0.0.0:5060',
+  }),
+  advertise: doc(address().optional(), {
+    description: 'Address siplb writes into Via and Record-Route: the VIP in production (RFC 3261 §16.6 step 4, §18.2.1). Required when listen is 0.0.0.0 or [::]. Default: unset (listen is used).',
+    example: '192.0.2.10:5060',
+  }),
+  maxDatagramBytes: doc(int(512, 65507).default(16384), {
+    description: 'Largest SIP datagram accepted or sent, in bytes (512..65507, the UDP payload limit). Default: 16384.',
+    example: 8192,
+  }),
+  recvBufferBytes: doc(int(4096, 268435456).default(4194304), {
+    description: 'SO_RCVBUF size of the SIP socket in bytes; the kernel may cap it at net.core.rmem_max. Default: 4194304.',
+    example: 8388608,
+  }),
+  sendBufferBytes: doc(int(4096, 268435456).default(4194304), {
+    description: 'SO_SNDBUF size of the SIP socket in bytes; the kernel may cap it at net.core.wmem_max. Default: 4194304.',
+    example: 8388608,
+  }),
+  defaultMaxForwards: doc(int(1, 255).default(70), {
+    description: 'Max-Forwards added to a request that has none (RFC 3261 §16.6 step 3). Default: 70.',
+    example: 70,
+  }),
+  recordRoute: doc(z.boolean().default(true), {
+    description: 'Insert Record-Route so in-dialog requests come back through siplb (RFC 3261 §16.6 step 4). Default: true.',
+    example: false,
+  }),
+  answerOptions: doc(z.boolean().default(true), {
+    description: 'Answer OPTIONS addressed to siplb itself with 200 (upstream keepalives) instead of forwarding them. Default: true.',
+    example: false,
+  }),
+});
+
+const BackendSchema = z.strictObject({
+  id: doc(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), {
+    description: 'Stable name of the backend in logs, metrics and the admin API. Required.',
+    example: 'gw1',
+    hint: "use 1 to 64 letters, digits, '_', '.' or '-', e.g. gw1",
+  }),
+  address: doc(address(), { description: 'SIP address of the backend (UDP). Required.', example: '10.0.0.11:5060' }),
+  weight: doc(int(1, 100).default(1), {
+    description: 'Relative share of new calls (1..100); a backend of weight 2 gets twice the calls of weight 1. Default: 1.',
+    example: 2,
+  }),
+  health: doc(BackendHealthSchema.prefault({}), {
+    description: 'Per-backend overrides of the health thresholds (interval, timeout, fall, rise, okCodes, maxRtt). Default: {} (use health.*).',
+    example: { timeout: '800ms' },
+  }),
+});
+
+const BALANCE_MODES = ['hash', 'round-robin', 'least-connections'] as const;
+const HASH_KEYS = ['call-id', 'from-user', 'to-user', 'request-uri-user'] as const;
+
+const BalanceSchema = z
+  .strictObject({
+    mode: doc(z.enum(BALANCE_MODES).default('hash'), {
+      description: 'How a new call picks its backend: consistent hash of hashKey, weighted round-robin, or fewest active calls. Default: "hash".',
+      example: 'round-robin',
+    }),
+    hashKey: doc(z.enum(HASH_KEYS).optional(), {
+      description: 'What mode "hash" hashes. Only valid with mode "hash". Default: "call-id".',
+      example: 'from-user',
+    }),
+    vnodes: doc(int(1, 1000).default(160), {
+      description: 'Virtual nodes per unit of weight on the hash ring; more spreads calls more evenly. Default: 160.',
+      example: 200,
+    }),
+    affinityTtl: doc(duration().prefault('32s'), {
+      description: 'How long a Call-ID stays pinned to its backend after its last request (64×T1, RFC 3261 Timer B). Default: "32s". In Config: integer milliseconds.',
+      example: '1m',
+    }),
+    affinityMaxEntries: doc(int(1, 10_000_000).default(200000), {
+      description: 'Cap on pinned Call-IDs; the oldest go first when it is reached. Default: 200000.',
+      example: 500000,
+    }),
+  })
+  .superRefine((b, ctx) => {
+    if (b.hashKey !== undefined && b.mode !== 'hash') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hashKey'],
+        message: `hashKey '${b.hashKey}' has no effect with mode '${b.mode}'`,
+        params: { rule: 'hash-key-without-hash-mode', mode: b.mode, hashKey: b.hashKey },
+      });
+    }
+  })
+  .transform((b) => ({ ...b, hashKey: b.hashKey ?? ('call-id' as const) }));
+
+const HealthSchema = z.strictObject({
+  enabled: doc(z.boolean().default(true), {
+    description: 'Probe backends with SIP OPTIONS. When false, every backend counts as up unless passive checks or an operator say otherwise. Default: true.',
+    example: false,
+  }),
+  startState: doc(z.enum(['up', 'probe-first']).default('up'), {
+    description: 'State of a backend before its first probe: "up" takes traffic at once, "probe-first" waits for rise successes. Default: "up".',
+    example: 'probe-first',
+  }),
+  fromUri: doc(z.string().regex(/^sips?:\S+$/).default('sip:siplb@localhost'), {
+    description: 'From URI of probe OPTIONS. Default: "sip:siplb@localhost".',
+    example: 'sip:probe@lb.example.com',
+    hint: 'use a SIP URI, e.g. sip:probe@lb.example.com',
+  }),
+  userAgent: doc(z.string().min(1).max(128).default('siplb'), {
+    description: 'User-Agent header of probe OPTIONS. Default: "siplb".',
+    example: 'siplb-probe',
+  }),
+  ...globalThresholds,
+});
+
+const PassiveSchema = z.strictObject({
+  enabled: doc(z.boolean().default(true), {
+    description: 'Also judge backends by live traffic (timeouts, 503s). Default: true.',
+    example: false,
+  }),
+  inviteTimeout: doc(duration().prefault('5s'), {
+    description: 'An INVITE with no response at all from the backend within this time counts as a failure. Default: "5s". In Config: integer milliseconds.',
+    example: '3s',
+  }),
+  consecutive503: doc(int(1, 100).default(3), {
+    description: 'Consecutive 503 responses that take a backend down. Default: 3.',
+    example: 5,
+  }),
+  honorRetryAfter: doc(z.boolean().default(true), {
+    description: 'On a 503 with Retry-After, keep the backend down for that long (RFC 3261 §21.5.4). Default: true.',
+    example: false,
+  }),
+  maxRetryAfter: doc(duration().prefault('300s'), {
+    description: 'Upper bound on a honoured Retry-After. Default: "300s". In Config: integer milliseconds.',
+    example: '60s',
+  }),
+});
+
+const FailoverSchema = z.strictObject({
+  enabled: doc(z.boolean().default(true), {
+    description: 'Retry an INVITE on another backend when the first does not answer or answers with one of codes. Default: true.',
+    example: false,
+  }),
+  timeout: doc(duration().prefault('400ms'), {
+    description: "Time without a provisional response after which the INVITE goes to the next backend; below the UAC's first retransmission at T1=500ms (RFC 3261 §17.1.1.2). Default: \"400ms\". In Config: integer milliseconds.",
+    example: '300ms',
+  }),
+  codes: doc(z.array(int(400, 699)).prefault([503, 408, 500]), {
+    description: 'Final responses that send the INVITE to the next backend instead of the caller. Default: [503, 408, 500].',
+    example: [503, 408, 500, 480],
+  }),
+  maxAttempts: doc(int(1, 10).default(2), {
+    description: 'Backends tried for one INVITE, the first included; 1 disables failover. Default: 2.',
+    example: 3,
+  }),
+});
+
+const DialogsSchema = z.strictObject({
+  maxCallDuration: doc(duration().prefault('3h'), {
+    description: 'A dialog with no BYE is forgotten after this long. Default: "3h". In Config: integer milliseconds.',
+    example: '12h',
+  }),
+  maxEntries: doc(int(1, 10_000_000).default(500000), {
+    description: 'Cap on tracked dialogs; the oldest go first when it is reached. Default: 500000.',
+    example: 1000000,
+  }),
+});
+
+const AdminSchema = z.strictObject({
+  listen: doc(address(true).prefault('127.0.0.1:8060'), {
+    description: 'HTTP address of the admin API. Off loopback, token is required. Default: "127.0.0.1:8060".',
+    example: '127.0.0.1:9060',
+  }),
+  token: doc(z.string().min(16).max(1024).optional(), {
+    description: 'Bearer token the admin API requires (16+ characters). Required when listen is not a loopback address. Default: unset (no auth, loopback only).',
+    example: 'c2f1e0b7a9d84e6f8c1b2a3d4e5f6a7b',
+    hint: 'use a random secret of at least 16 characters, e.g. the output of `openssl rand -hex 32`',
+  }),
+});
+
+const HaSchema = z.strictObject({
+  redis: doc(
+    z
+      .string()
+      .refine((v) => /^rediss?:\/\/[^\s/]/.test(v) && URL.canParse(v), { params: { rule: 'redis-url' }, message: 'invalid Redis URL' })
+      .optional(),
+    {
+      description: 'Redis URL holding the leader lease, e.g. redis://10.0.0.5:6379/0 or rediss:// for TLS. Default: unset (standalone: this node is always leader).',
+      example: 'redis://10.0.0.5:6379/0',
+    },
+  ),
+  key: doc(z.string().min(1).max(256).default('siplb:leader'), {
+    description: 'Redis key of the leader lease; the same on every node of one cluster. Default: "siplb:leader".',
+    example: 'siplb:prod:leader',
+  }),
+  leaseTtl: doc(duration().prefault('3s'), {
+    description: 'Lifetime of the leader lease; a dead leader is replaced after at most this long. Default: "3s". In Config: integer milliseconds.',
+    example: '5s',
+  }),
+  renewInterval: doc(duration().prefault('1s'), {
+    description: 'How often the leader renews its lease. Must be below leaseTtl/2 so one lost renewal does not cost leadership. Default: "1s". In Config: integer milliseconds.',
+    example: '1500ms',
+  }),
+  commandTimeout: doc(duration().prefault('500ms'), {
+    description: 'Timeout of one Redis command; a leader that cannot renew in time fences itself. Must be below renewInterval. Default: "500ms". In Config: integer milliseconds.',
+    example: '300ms',
+  }),
+  roleFile: doc(z.string().min(1).optional(), {
+    description: 'File siplb writes its role to (leader|follower|fenced) on each change, for keepalived track_file. Default: unset (no file).',
+    example: '/run/siplb/role',
+  }),
+});
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+
+const LogSchema = z.strictObject({
+  level: doc(z.enum(LOG_LEVELS).default('info'), {
+    description: 'Lowest log level written. Overridden by the SIPLB_LOG_LEVEL environment variable and the logLevel override (command line). Default: "info".',
+    example: 'debug',
+  }),
+});
+
+/** The document without the rules that span sections (see ./cross-field.ts). */
+export const ConfigBodySchema = z.strictObject({
+  node: doc(NodeSchema.prefault({}), { description: 'This instance. Default: {}.' }),
+  sip: doc(SipSchema.prefault({}), { description: 'SIP listener and forwarding. Default: {}.' }),
+  backends: doc(z.array(BackendSchema).min(1), {
+    description: 'The SIP servers calls are spread over. Required: at least one; ids and addresses unique.',
+    example: [{ id: 'gw1', address: '10.0.0.11:5060' }],
+    hint: 'add a list, e.g. backends: [{ id: gw1, address: "10.0.0.11:5060" }]',
+  }),
+  balance: doc(BalanceSchema.prefault({}), { description: 'Choice of backend for a new call. Default: {}.' }),
+  health: doc(HealthSchema.prefault({}), { description: 'Active health checks with SIP OPTIONS. Default: {}.' }),
+  passive: doc(PassiveSchema.prefault({}), { description: 'Health judged from live traffic. Default: {}.' }),
+  failover: doc(FailoverSchema.prefault({}), { description: 'Retrying an INVITE on another backend. Default: {}.' }),
+  dialogs: doc(DialogsSchema.prefault({}), { description: 'Dialog tracking limits. Default: {}.' }),
+  admin: doc(AdminSchema.prefault({}), { description: 'HTTP admin API. Default: {}.' }),
+  ha: doc(HaSchema.prefault({}), { description: 'Active/standby leadership through a Redis lease. Default: {} (standalone).' }),
+  log: doc(LogSchema.prefault({}), { description: 'Logging. Default: {}.' }),
+});
+
+/** The siplb configuration schema: the body plus the rules that span sections. */
+export const ConfigSchema = ConfigBodySchema.superRefine(checkCrossField, { when: () => true });
+
+/** The validated configuration: defaults filled, durations in ms, addresses as `{ host, port }`. */
+export type Config = z.output<typeof ConfigSchema>;
+/** The configuration as written: optional keys, durations as strings or numbers, addresses as strings. */
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type ConfigBody = z.output<typeof ConfigBodySchema>;
+
+export type BackendConfig = Config['backends'][number];
+export type HealthConfig = Config['health'];
+export type HealthThresholds = Pick<HealthConfig, ThresholdKey>;
+export type BalanceMode = Config['balance']['mode'];
+export type HashKey = Config['balance']['hashKey'];
+export type LogLevel = Config['log']['level'];
+export { BALANCE_MODES, HASH_KEYS, LOG_LEVELS, formatAddress };

@@ -1,0 +1,56 @@
+/**
+ * @module main
+ * The composition root of a running node: load and validate the config, build the app, start it,
+ * and stop it cleanly on SIGTERM/SIGINT (sockets closed, exit 0). Returns the exit code; the CLI
+ * entry is what calls process.exit with it.
+ */
+import { build } from './app.js';
+import { formatIssues } from './config/errors.js';
+import { loadConfigFile, type ConfigOverrides } from './config/load.js';
+import { createLogger } from './log.js';
+
+export const EXIT_OK = 0;
+export const EXIT_RUNTIME = 1;
+export const EXIT_CONFIG = 2;
+
+export interface StartOptions extends ConfigOverrides {
+  readonly config: string;
+}
+
+export async function runStart(opts: StartOptions): Promise<number> {
+  const { config: file, ...overrides } = opts;
+  const loaded = await loadConfigFile(file, overrides);
+  if (!loaded.ok) {
+    process.stderr.write(`${formatIssues(file, loaded.issues)}\n`);
+    process.stderr.write(`siplb: refusing to start: ${loaded.issues.length} problem(s) in ${file}\n`);
+    return EXIT_CONFIG;
+  }
+  const config = loaded.config;
+  const logger = createLogger({ level: config.log.level, base: { node: config.node.id } });
+  const app = build(config, { logger });
+  try {
+    await app.start();
+  } catch (err) {
+    logger.fatal({ err }, 'cannot start');
+    await app.stop();
+    return EXIT_RUNTIME;
+  }
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const shutdown = (signal: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      app.stop().then(
+        () => resolve(EXIT_OK),
+        (err: unknown) => {
+          logger.error({ err }, 'error while stopping');
+          resolve(EXIT_RUNTIME);
+        },
+      );
+    };
+    process.once('SIGTERM', shutdown);
+    process.once('SIGINT', shutdown);
+  });
+}

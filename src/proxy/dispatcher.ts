@@ -1,0 +1,29 @@
+/**
+ * @module proxy/dispatcher
+ * Entry point of the stateless proxy for one datagram: parse, then the request or response path.
+ * A malformed request that can still be answered gets a 400 (RFC 3261 §16.3 step 1); anything else
+ * unparsable is dropped and counted. Never throws for any input.
+ */
+import type { RemoteInfo } from 'node:dgram';
+import { parseSip } from '../sip/index.js';
+import { channels } from '../observe/channels.js';
+import type { ProxyContext } from './context.js';
+import { handleRequest } from './request-path.js';
+import { handleResponse } from './response-path.js';
+import { reject } from './stateless-reply.js';
+
+export function handleDatagram(ctx: ProxyContext, buf: Buffer, from: RemoteInfo): void {
+  const parsed = parseSip(buf);
+  if (!parsed.ok) {
+    const { error } = parsed;
+    if (error.canReply && error.partial !== undefined) {
+      reject(ctx.sender, error.partial, from, 400, 'parse-error', [`Warning: 399 siplb "${error.reason}"`]);
+    } else if (channels.drop.hasSubscribers) {
+      channels.drop.publish({ reason: 'parse-error', detail: error.reason });
+    }
+    return;
+  }
+  const msg = parsed.msg;
+  if (msg.kind === 'request') handleRequest(ctx, msg, from);
+  else handleResponse(ctx, msg, from);
+}

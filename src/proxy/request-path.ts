@@ -1,0 +1,150 @@
+/**
+ * @module proxy/request-path
+ * A request through the stateless proxy (RFC 3261 §16.3–§16.6, §16.11): validate Max-Forwards,
+ * detect loops, decide the next hop, then forward a copy with our edits spliced in — our Via on
+ * top, `received`/`rport` on the previous top Via (§18.2.1, RFC 3581 §4), Max-Forwards
+ * decremented or added, our Route removed, Record-Route added on dialog-creating requests.
+ * Everything else in the datagram passes through byte for byte.
+ */
+import type { RemoteInfo } from 'node:dgram';
+import type { Backend } from '../backends/registry.js';
+import { applyEdits, removeListValue } from '../sip/index.js';
+import { HeaderId, type Edit, type NameAddr, type SipRequest, type Via } from '../sip/message.js';
+import { channels } from '../observe/channels.js';
+import { computeBranch } from './branch.js';
+import type { ProxyContext } from './context.js';
+import { decideRoute } from './route-decision.js';
+import { reject, sendStatelessReply } from './stateless-reply.js';
+
+/** Requests that create a dialog and so get our Record-Route (RFC 3261 §12.1, RFC 6665, RFC 3515). */
+const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
+
+const OPTIONS_EXTRA = [
+  'Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, SUBSCRIBE, NOTIFY, REFER, MESSAGE, INFO, UPDATE, PRACK',
+  'Accept: application/sdp',
+  'Server: siplb',
+];
+
+export function handleRequest(ctx: ProxyContext, req: SipRequest, from: RemoteInfo): void {
+  // §16.3 step 3: Max-Forwards.
+  const mf = req.maxForwards();
+  if (mf !== undefined && Number.isNaN(mf)) return reject(ctx.sender, req, from, 400, 'bad-request');
+  if (mf === 0 && !isOptionsForUs(ctx, req)) return reject(ctx.sender, req, from, 483, 'max-forwards');
+
+  const vias = req.vias();
+  if (vias === undefined) return reject(ctx.sender, req, from, 400, 'bad-request');
+  if (isLoop(ctx, req, vias)) return reject(ctx.sender, req, from, 482, 'loop');
+
+  const fromBackend = ctx.backends.byAddress(from.address, from.port);
+  const decision = decideRoute(req, fromBackend, ctx.self, ctx.backends, ctx.options.answerOptions);
+  switch (decision.kind) {
+    case 'local-options':
+      if (channels.localReply.hasSubscribers) channels.localReply.publish({ method: req.method, status: 200 });
+      return sendStatelessReply(ctx.sender, req, from, 200, OPTIONS_EXTRA);
+    case 'reject':
+      return reject(ctx.sender, req, from, decision.status, decision.reason);
+    case 'forward':
+      forward(ctx, req, from, vias, decision.host, decision.port, decision.removeRoute, mf);
+      publishForwarded(req, decision.backend, 'routed');
+      if (decision.backend) ctx.observer.requestToBackend?.(decision.backend, req, false);
+      return;
+    case 'dispatch':
+      return dispatch(ctx, req, from, vias, decision.removeRoute, mf);
+  }
+}
+
+/** A new call, or a request of a call before its dialog exists: affinity first, then the balancer. */
+function dispatch(
+  ctx: ProxyContext,
+  req: SipRequest,
+  from: RemoteInfo,
+  vias: readonly Via[],
+  removeRoute: NameAddr | undefined,
+  mf: number | undefined,
+): void {
+  const callId = req.callId();
+  const now = ctx.now();
+  const pinned = ctx.affinity.get(callId, now);
+  let backend = pinned !== undefined ? ctx.backends.byId(pinned) : undefined;
+  const isNewCall = backend === undefined;
+  if (backend === undefined) {
+    // CANCEL and ACK of a forgotten transaction still follow the balancer's stable choice.
+    const picked = ctx.balancer().pick(ctx.routingKey(req), ctx.backends.candidates());
+    backend = picked === undefined ? undefined : ctx.backends.byId(picked.id);
+    if (backend === undefined) {
+      return reject(ctx.sender, req, from, 503, 'no-backend', [`Retry-After: ${ctx.options.noBackendRetryAfter}`]);
+    }
+    if (req.method !== 'ACK') ctx.affinity.set(callId, backend.id, now);
+  }
+  forward(ctx, req, from, vias, backend.host, backend.port, removeRoute, mf);
+  publishForwarded(req, backend, isNewCall ? 'new' : 'affinity');
+  ctx.observer.requestToBackend?.(backend, req, isNewCall && req.method === 'INVITE');
+}
+
+function forward(
+  ctx: ProxyContext,
+  req: SipRequest,
+  from: RemoteInfo,
+  vias: readonly Via[],
+  host: string,
+  port: number,
+  removeRoute: NameAddr | undefined,
+  mf: number | undefined,
+): void {
+  const top = vias[0]!;
+  const edits: Edit[] = [];
+  let pushed = `${ctx.self.viaLinePrefix}${computeBranch(req, top)}\r\n`;
+  if (ctx.options.recordRoute && DIALOG_CREATING.has(req.method) && !req.to().params.has('tag')) {
+    pushed += ctx.self.recordRouteLine;
+  }
+  if (mf === undefined) pushed += `Max-Forwards: ${ctx.options.defaultMaxForwards}\r\n`;
+  edits.push({ start: req.headersStart, end: req.headersStart, insert: pushed });
+  addReceived(edits, top, from);
+  if (mf !== undefined) {
+    const field = req.first(HeaderId.MAX_FORWARDS)!;
+    edits.push({ start: field.valueStart, end: field.valueEnd, insert: String(mf - 1) });
+  }
+  if (removeRoute !== undefined) edits.push(removeListValue(req, removeRoute));
+  ctx.sender.send(applyEdits(req.buf, edits), port, host);
+}
+
+/**
+ * RFC 3261 §18.2.1: add `received` when the sent-by host is not the source IP; RFC 3581 §4: when
+ * the client asked with a bare `rport`, fill in the source port and always add `received`.
+ */
+function addReceived(edits: Edit[], top: Via, from: RemoteInfo): void {
+  if (top.rport === null) {
+    const p = top.params.find((x) => x.name === 'rport')!;
+    edits.push({ start: p.span.start, end: p.span.end, insert: `rport=${from.port}` });
+  } else if (top.host === from.address || top.received !== undefined) {
+    return;
+  }
+  const rec = top.params.find((x) => x.name === 'received');
+  if (rec) edits.push({ start: rec.span.start, end: rec.span.end, insert: `received=${from.address}` });
+  else edits.push({ start: top.span.end, end: top.span.end, insert: `;received=${from.address}` });
+}
+
+/**
+ * §16.3 step 4: a Via of ours whose branch equals the one we would compute now (with the Via below
+ * it as the previous top) means the request came back unchanged: a loop, not a spiral.
+ */
+function isLoop(ctx: ProxyContext, req: SipRequest, vias: readonly Via[]): boolean {
+  for (let i = 0; i < vias.length - 1; i++) {
+    const v = vias[i]!;
+    if (ctx.self.isOurVia(v) && v.branch === computeBranch(req, vias[i + 1]!)) return true;
+  }
+  return false;
+}
+
+function isOptionsForUs(ctx: ProxyContext, req: SipRequest): boolean {
+  if (req.method !== 'OPTIONS' || !ctx.options.answerOptions) return false;
+  const ruri = req.requestUri();
+  const routes = req.routes();
+  return routes !== undefined && routes.length === 0 && ruri !== undefined && ruri.user === undefined && ctx.self.isSelfUri(ruri);
+}
+
+function publishForwarded(req: SipRequest, backend: Backend | undefined, via: 'new' | 'affinity' | 'routed'): void {
+  if (channels.requestForwarded.hasSubscribers) {
+    channels.requestForwarded.publish({ method: req.method, backend: backend?.id ?? 'external', via });
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * @module proxy/response-path
+ * A response through the stateless proxy (RFC 3261 §16.11, §16.7 step 3 and §18.2.2): the top Via
+ * must be one we pushed (else the response is not ours to relay: dropped and counted); it is
+ * removed and the response goes to the address the next Via names.
+ */
+import type { RemoteInfo } from 'node:dgram';
+import { applyEdits, removeListValue } from '../sip/index.js';
+import type { SipResponse } from '../sip/message.js';
+import { channels, type DropReason } from '../observe/channels.js';
+import type { ProxyContext } from './context.js';
+import { responseAddress } from './response-address.js';
+
+function drop(reason: DropReason): void {
+  if (channels.drop.hasSubscribers) channels.drop.publish({ reason });
+}
+
+export function handleResponse(ctx: ProxyContext, res: SipResponse, from: RemoteInfo): void {
+  const vias = res.vias();
+  if (vias === undefined || vias.length === 0) return drop('bad-via');
+  const top = vias[0]!;
+  if (!ctx.self.isOurVia(top)) return drop('not-our-via');
+  const next = vias[1];
+  if (next === undefined) return drop('no-route');
+
+  const backend = ctx.backends.byAddress(from.address, from.port);
+  if (backend !== undefined) ctx.observer.responseFromBackend?.(backend, res);
+  if (ctx.observer.shouldRelayResponse !== undefined && !ctx.observer.shouldRelayResponse(res, backend)) return;
+
+  const to = responseAddress(next);
+  ctx.sender.send(applyEdits(res.buf, [removeListValue(res, top)]), to.port, to.host);
+  if (channels.responseForwarded.hasSubscribers) {
+    channels.responseForwarded.publish({ status: res.status, method: res.cseq().method, backend: backend?.id ?? 'external' });
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * @module proxy/route-decision
+ * Where a request goes, decided without side effects (RFC 3261 §16.4 route preprocessing and
+ * §16.5 target determination for a stateless proxy):
+ * - a first Route naming us is removed (loose routing, §16.4); then the next Route, else the
+ *   Request-URI, is the next hop;
+ * - OPTIONS for siplb itself (Request-URI is our address with no user part, no Route) is answered
+ *   locally so upstream carriers can probe the VIP;
+ * - an in-dialog request without our Route whose Request-URI is a backend goes there;
+ * - a request from a backend may go wherever its Request-URI says (outbound calls);
+ * - anything else is a new call (or a request of a call before its dialog exists) and is
+ *   dispatched by the balancer.
+ * No open relay: a request from outside the backend set may only reach a configured backend.
+ * Strict routing (a Route without `;lr`, §16.4 last paragraphs) is not supported: our
+ * Record-Route always carries `;lr`, so RFC 3261 peers route loosely through us.
+ */
+import type { Backend, BackendRegistry } from '../backends/registry.js';
+import type { NameAddr, SipRequest, SipUri } from '../sip/message.js';
+import type { SelfAddress } from './self.js';
+
+export type RouteDecision =
+  | { readonly kind: 'local-options' }
+  | { readonly kind: 'dispatch'; readonly removeRoute: NameAddr | undefined }
+  | {
+      readonly kind: 'forward';
+      readonly host: string;
+      readonly port: number;
+      /** The configured backend at that address, if any. */
+      readonly backend: Backend | undefined;
+      readonly removeRoute: NameAddr | undefined;
+    }
+  | { readonly kind: 'reject'; readonly status: number; readonly reason: 'relay' | 'bad-request' };
+
+const BAD_REQUEST = { kind: 'reject', status: 400, reason: 'bad-request' } as const;
+const RELAY = { kind: 'reject', status: 403, reason: 'relay' } as const;
+const LOCAL_OPTIONS = { kind: 'local-options' } as const;
+
+function hasToTag(req: SipRequest): boolean {
+  return req.to().params.has('tag');
+}
+
+function defaultPort(uri: SipUri): number {
+  return uri.port ?? (uri.scheme === 'sips' ? 5061 : 5060);
+}
+
+export function decideRoute(
+  req: SipRequest,
+  fromBackend: Backend | undefined,
+  self: SelfAddress,
+  backends: BackendRegistry,
+  answerOptions: boolean,
+): RouteDecision {
+  const routes = req.routes();
+  if (routes === undefined) return BAD_REQUEST;
+
+  let removeRoute: NameAddr | undefined;
+  let nextIndex = 0;
+  if (routes.length > 0 && self.isSelfUri(routes[0]?.uri)) {
+    removeRoute = routes[0];
+    nextIndex = 1;
+  }
+
+  const ruri = req.requestUri();
+  let target: SipUri | undefined;
+  if (routes.length > nextIndex) {
+    target = routes[nextIndex]?.uri;
+    if (target === undefined) return BAD_REQUEST;
+  } else if (removeRoute !== undefined) {
+    // Our Route was the last one: the Request-URI is the next hop (§16.12 loose routing).
+    target = ruri;
+    if (target === undefined) return BAD_REQUEST;
+    if (self.isSelfUri(target)) return { kind: 'dispatch', removeRoute };
+  } else {
+    if (ruri !== undefined && self.isSelfUri(ruri)) {
+      if (answerOptions && req.method === 'OPTIONS' && ruri.user === undefined) return LOCAL_OPTIONS;
+      return { kind: 'dispatch', removeRoute: undefined };
+    }
+    if (ruri === undefined) return { kind: 'dispatch', removeRoute: undefined };
+    const ruriBackend = backends.byAddress(ruri.host, defaultPort(ruri));
+    if (ruriBackend !== undefined && (hasToTag(req) || fromBackend !== undefined)) {
+      return { kind: 'forward', host: ruriBackend.host, port: ruriBackend.port, backend: ruriBackend, removeRoute };
+    }
+    if (fromBackend !== undefined) target = ruri;
+    else return { kind: 'dispatch', removeRoute: undefined };
+  }
+
+  const port = defaultPort(target);
+  const backend = backends.byAddress(target.host, port);
+  if (backend === undefined && fromBackend === undefined) return RELAY;
+  return { kind: 'forward', host: target.host, port, backend, removeRoute };
+}

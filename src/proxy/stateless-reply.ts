@@ -1,0 +1,45 @@
+/**
+ * @module proxy/stateless-reply
+ * Responses siplb generates itself without transaction state (RFC 3261 §16.3, §8.2.6): 400, 403,
+ * 482, 483, 503 and the 200 to OPTIONS addressed to us. They go back to the request's source the
+ * way §18.2.2 and RFC 3581 say: to the source IP, at the source port when the top Via asked for
+ * `rport`, else at the Via's sent-by port.
+ */
+import type { RemoteInfo } from 'node:dgram';
+import { hashString } from '../balance/hash.js';
+import { buildResponse } from '../sip/index.js';
+import type { SipRequest } from '../sip/message.js';
+import { channels, type RejectReason } from '../observe/channels.js';
+import type { DatagramSender } from './context.js';
+
+/** A To tag that is the same for retransmissions of the same request (stateless, §16.11 spirit). */
+function localToTag(req: SipRequest): string {
+  return `sl${(hashString(`${req.callId()}|${req.cseq().seq}|${req.topVia().branch ?? ''}`, 7) >>> 0).toString(16)}`;
+}
+
+export function sendStatelessReply(
+  sender: DatagramSender,
+  req: SipRequest,
+  from: RemoteInfo,
+  status: number,
+  extraHeaders?: string[],
+): void {
+  const top = req.topVia();
+  const port = top.rport !== undefined ? from.port : (top.port ?? 5060);
+  const buf = buildResponse(req, status, { toTag: localToTag(req), extraHeaders });
+  sender.send(buf, port, from.address);
+}
+
+export function reject(
+  sender: DatagramSender,
+  req: SipRequest,
+  from: RemoteInfo,
+  status: number,
+  reason: RejectReason,
+  extraHeaders?: string[],
+): void {
+  if (channels.reject.hasSubscribers) channels.reject.publish({ reason, status, method: req.method });
+  // RFC 3261 §17.2.1/§17.1.1.3: an ACK is never answered.
+  if (req.method === 'ACK') return;
+  sendStatelessReply(sender, req, from, status, extraHeaders);
+}

@@ -1,0 +1,130 @@
+/**
+ * @module transport/udp
+ * The UDP socket adapter: binds one datagram socket, drops what can never be SIP (bare CRLF
+ * keep-alives, datagrams over the size cap) and hands every other datagram upward through the
+ * callback it was given. Requests to backends are sent from this same socket, so replies come
+ * back to it (and sipp UAS peers, which answer the request's source address, work).
+ */
+import dgram from 'node:dgram';
+import type { RemoteInfo } from 'node:dgram';
+import { SiplbError } from '../errors.js';
+import { channels, type DropEvent } from '../observe/channels.js';
+import { ipFamily, type HostPort } from './address.js';
+
+export type { RemoteInfo };
+export type DatagramHandler = (buf: Buffer, from: RemoteInfo) => void;
+
+export interface UdpTransportOptions {
+  readonly listen: HostPort;
+  /** Datagrams larger than this are dropped and counted. @default 16384 */
+  readonly maxDatagramBytes: number;
+  /** SO_RCVBUF; the kernel caps it at net.core.rmem_max. @default 4194304 */
+  readonly recvBufferBytes: number;
+  /** SO_SNDBUF; capped at net.core.wmem_max. @default 4194304 */
+  readonly sendBufferBytes: number;
+  /** Called when a send fails (e.g. EPERM, unreachable). Never throws upward. */
+  readonly onSendError?: (err: Error) => void;
+}
+
+const CR = 0x0d;
+const LF = 0x0a;
+
+/** A datagram made only of CR/LF bytes: an RFC 5626 §3.5.1-style keep-alive, not a SIP message. */
+export function isKeepalive(buf: Buffer): boolean {
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i];
+    if (c !== CR && c !== LF && c !== 0) return false;
+  }
+  return true;
+}
+
+function publishDrop(event: DropEvent): void {
+  if (channels.drop.hasSubscribers) channels.drop.publish(event);
+}
+
+export class UdpTransport {
+  readonly #opts: UdpTransportOptions;
+  readonly #socket: dgram.Socket;
+  #handler: DatagramHandler = () => {};
+  #bound: HostPort | undefined;
+  #closed = false;
+
+  constructor(opts: UdpTransportOptions) {
+    this.#opts = opts;
+    const family = ipFamily(opts.listen.host) === 6 ? 'udp6' : 'udp4';
+    this.#socket = dgram.createSocket({
+      type: family,
+      recvBufferSize: opts.recvBufferBytes,
+      sendBufferSize: opts.sendBufferBytes,
+    });
+    this.#socket.on('message', (buf, from) => this.#receive(buf, from));
+    // Send failures and late socket errors must never crash the node: report and go on.
+    this.#socket.on('error', (err) => {
+      if (this.#bound) this.#opts.onSendError?.(err);
+    });
+  }
+
+  /** Register the single upward callback (wired in app.ts). */
+  onMessage(handler: DatagramHandler): void {
+    this.#handler = handler;
+  }
+
+  get address(): HostPort | undefined {
+    return this.#bound;
+  }
+
+  /** Bind the socket. Rejects with SIPLB_ERR_BIND saying which address and why. */
+  start(): Promise<HostPort> {
+    const { host, port } = this.#opts.listen;
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => {
+        reject(
+          new SiplbError(
+            'SIPLB_ERR_BIND',
+            `cannot bind UDP ${host}:${port}: ${err.message} (check sip.listen; a VIP needs net.ipv4.ip_nonlocal_bind=1)`,
+            { cause: err },
+          ),
+        );
+      };
+      this.#socket.once('error', onError);
+      this.#socket.bind({ address: host, port, exclusive: true }, () => {
+        this.#socket.off('error', onError);
+        const a = this.#socket.address();
+        this.#bound = { host: a.address, port: a.port };
+        resolve(this.#bound);
+      });
+    });
+  }
+
+  /** Send a datagram. Fire and forget: UDP has no delivery report; failures go to onSendError. */
+  send(buf: Buffer, port: number, host: string): void {
+    if (this.#closed) return;
+    // No per-send callback (it would allocate a closure per datagram): without one, dgram
+    // reports a failed send as an 'error' event on the socket, handled in the constructor.
+    this.#socket.send(buf, port, host);
+  }
+
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    return new Promise((resolve) => {
+      try {
+        this.#socket.close(() => resolve());
+      } catch {
+        resolve(); // never bound
+      }
+    });
+  }
+
+  #receive(buf: Buffer, from: RemoteInfo): void {
+    if (buf.length > this.#opts.maxDatagramBytes) {
+      publishDrop({ reason: 'size', detail: String(buf.length) });
+      return;
+    }
+    if (isKeepalive(buf)) {
+      publishDrop({ reason: 'keepalive' });
+      return;
+    }
+    this.#handler(buf, from);
+  }
+}

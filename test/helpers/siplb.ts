@@ -1,0 +1,99 @@
+/**
+ * A real siplb process for end-to-end tests: writes a YAML config to a temp dir and runs the
+ * built CLI (`node dist/cli/index.js start --config FILE`), the same binary operators run. Ready
+ * when an OPTIONS to siplb itself is answered. Stopped by PID with SIGTERM (SIGKILL as a last resort).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { sleep, waitFor } from './wait.js';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const CLI = path.join(REPO, 'dist/cli/index.js');
+
+export function assertBuilt(): void {
+  if (!existsSync(CLI)) throw new Error(`${CLI} missing: run \`npm run build\` first (scripts/test.sh does)`);
+}
+
+export interface SiplbProcess {
+  readonly pid: number;
+  readonly port: number;
+  readonly configFile: string;
+  readonly child: ChildProcess;
+  /** Everything the process wrote to stdout (pino JSON lines). */
+  logs(): string;
+  stop(): Promise<number | null>;
+}
+
+/** Sends one OPTIONS to host:port and resolves with the status line, or undefined on timeout. */
+export function sipPing(port: number, host = '127.0.0.1', timeoutMs = 500, uri?: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket('udp4');
+    const timer = setTimeout(() => {
+      s.close();
+      resolve(undefined);
+    }, timeoutMs);
+    s.on('message', (m) => {
+      clearTimeout(timer);
+      s.close();
+      resolve(m.toString('latin1').split('\r\n', 1)[0]);
+    });
+    s.bind(0, '127.0.0.1', () => {
+      const lp = s.address().port;
+      const id = Math.random().toString(16).slice(2);
+      const target = uri ?? `sip:${host}:${port}`;
+      const msg =
+        `OPTIONS ${target} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${lp};branch=z9hG4bK${id};rport\r\n` +
+        `From: <sip:ping@127.0.0.1:${lp}>;tag=${id}\r\nTo: <${target}>\r\nCall-ID: ${id}\r\nCSeq: 1 OPTIONS\r\n` +
+        `Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
+      s.send(msg, port, host);
+    });
+  });
+}
+
+export async function startSiplb(config: Record<string, unknown>, extraArgs: string[] = []): Promise<SiplbProcess> {
+  assertBuilt();
+  const dir = mkdtempSync(path.join(tmpdir(), 'siplb-e2e-'));
+  const configFile = path.join(dir, 'siplb.yaml');
+  writeFileSync(configFile, stringify(config));
+  const listen = String((config.sip as { listen?: string } | undefined)?.listen ?? '127.0.0.1:5060');
+  const port = Number(listen.slice(listen.lastIndexOf(':') + 1));
+  const child = spawn(process.execPath, [CLI, 'start', '--config', configFile, ...extraArgs], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor(
+    'siplb to answer OPTIONS',
+    async () => {
+      if (child.exitCode !== null) throw new Error(`siplb exited with ${child.exitCode}:\n${out}`);
+      return (await sipPing(port, '127.0.0.1', 200)) !== undefined;
+    },
+    10_000,
+    50,
+  );
+  return {
+    pid: child.pid!,
+    port,
+    configFile,
+    child,
+    logs: () => out,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGTERM');
+      const code = await Promise.race([exited, sleep(5000).then(() => 'timeout' as const)]);
+      if (code === 'timeout') {
+        child.kill('SIGKILL');
+        return exited;
+      }
+      return code;
+    },
+  };
+}
