@@ -1,17 +1,28 @@
 /**
  * @module app
- * Wires the layers into one running siplb node: `build(config, deps)` returns `{ start, stop }`
- * and has no side effects until `start()`. Only main.ts listens for signals and exits.
+ * Wires the layers into one running siplb node: `build(config, deps)` returns an App and has no
+ * side effects until `start()`. Only main.ts listens for signals and exits.
+ *
+ * One UDP datagram: transport → proxy/dispatcher (parse, route, forward) → transport. Beside it:
+ * the prober sends OPTIONS from the same socket and its replies come back through the proxy's
+ * local-response hook; passive checks and dialog tracking watch what the proxy relays; a coarse
+ * one-second tick expires affinity entries, unanswered INVITEs, stale dialogs and Retry-After holds.
  */
 import type { Logger } from 'pino';
-import { AffinityTable } from './balance/call-load.js';
+import { AffinityTable } from './balance/affinity.js';
+import { CallLoad } from './balance/call-load.js';
 import { createBalancer } from './balance/index.js';
 import type { Balancer } from './balance/balancer.js';
 import { BackendRegistry } from './backends/registry.js';
+import { DialogTracker } from './calls/dialog-tracker.js';
 import type { Config } from './config/schema.js';
-import { RareEventCounters, type CounterSnapshot } from './observe/counters.js';
+import { HealthMonitor } from './health/monitor.js';
+import { PassiveChecker, type PassiveOptions } from './health/passive.js';
+import { Prober } from './health/prober.js';
+import { probeTargets, thresholdsCache } from './health/thresholds.js';
 import { channels } from './observe/channels.js';
-import type { ProxyContext } from './proxy/context.js';
+import { RareEventCounters, type CounterSnapshot } from './observe/counters.js';
+import type { ProxyContext, ProxyObserver } from './proxy/context.js';
 import { handleDatagram } from './proxy/dispatcher.js';
 import { routingKeyFor } from './proxy/routing-key.js';
 import { SelfAddress } from './proxy/self.js';
@@ -24,26 +35,64 @@ export interface AppDeps {
   readonly now?: () => number;
 }
 
+/** The running node's parts, for the control surface (admin API, CLI, HA) and tests. */
 export interface App {
-  readonly config: Config;
+  /** The config in force (replaced by a successful reload). */
+  config(): Config;
   readonly backends: BackendRegistry;
+  readonly health: HealthMonitor;
+  readonly passive: PassiveChecker;
+  readonly dialogs: DialogTracker;
+  readonly prober: Prober;
+  readonly logger: Logger;
+  readonly startedAt: number;
   /** Bind sockets and start timers. Resolves with the bound SIP address. */
   start(): Promise<HostPort>;
   /** Close sockets, stop timers. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Apply a new validated config without dropping calls: backends added/removed, thresholds,
+   * balancing mode. Returns what changed, and what needs a restart to take effect.
+   */
+  applyConfig(next: Config): string[];
   counters(): CounterSnapshot;
 }
 
-/** How often expired affinity entries are swept (coarse: one timer for all entries). */
-const SWEEP_INTERVAL_MS = 1000;
+/** One coarse tick for every low-precision deadline (STYLE: undici's shared timers). */
+const TICK_MS = 1000;
 
-export function build(config: Config, deps: AppDeps): App {
+function passiveOptions(c: Config): PassiveOptions {
+  return {
+    enabled: c.passive.enabled,
+    inviteTimeoutMs: c.passive.inviteTimeout,
+    consecutive503: c.passive.consecutive503,
+    honorRetryAfter: c.passive.honorRetryAfter,
+    maxRetryAfterMs: c.passive.maxRetryAfter,
+  };
+}
+
+export function build(initial: Config, deps: AppDeps): App {
   const log = deps.logger;
   const now = deps.now ?? (() => performance.now());
+  let config = initial;
+
   const backends = new BackendRegistry(config.backends);
-  const balancer: Balancer = createBalancer(config.balance.mode, { vnodes: config.balance.vnodes });
+  const callLoad = new CallLoad({ maxEntries: config.dialogs.maxEntries, maxCallDurationMs: config.dialogs.maxCallDuration });
+  const dialogs = new DialogTracker(callLoad, now);
+  const makeBalancer = (c: Config): Balancer => createBalancer(c.balance.mode, { vnodes: c.balance.vnodes, load: callLoad });
+  let balancer = makeBalancer(config);
   const affinity = new AffinityTable({ ttlMs: config.balance.affinityTtl, maxEntries: config.balance.affinityMaxEntries });
   const self = new SelfAddress(config.sip.advertise ?? config.sip.listen, config.sip.listen);
+
+  const health = new HealthMonitor({
+    registry: backends,
+    thresholdsFor: thresholdsCache(() => config),
+    startMode: config.health.startState,
+    now,
+    logger: log,
+  });
+  const passive = new PassiveChecker(passiveOptions(config), health, now);
+
   const transportLog = log.child({ component: 'transport' });
   const transport = new UdpTransport({
     listen: config.sip.listen,
@@ -55,6 +104,32 @@ export function build(config: Config, deps: AppDeps): App {
       transportLog.debug({ err }, 'send failed');
     },
   });
+  const prober = new Prober({
+    sender: transport,
+    via: self.advertise,
+    fromUri: config.health.fromUri,
+    userAgent: config.health.userAgent,
+    now,
+    onResult: (id, result) => health.probe(id, result),
+  });
+  prober.setTargets(probeTargets(config));
+
+  const observer: ProxyObserver = {
+    requestForwarded(req, backend, isNewCall) {
+      dialogs.request(req);
+      if (backend !== undefined && req.method === 'INVITE' && isNewCall) passive.inviteSent(backend, req);
+      else if (req.method === 'CANCEL') passive.forget(req.callId());
+    },
+    response(res, from) {
+      if (from !== undefined) {
+        passive.response(from, res);
+        dialogs.response(from, res);
+      }
+      return true;
+    },
+    localResponse: (res) => prober.handleReply(res),
+  };
+
   const ctx: ProxyContext = {
     sender: transport,
     backends,
@@ -69,7 +144,7 @@ export function build(config: Config, deps: AppDeps): App {
       answerOptions: config.sip.answerOptions,
       noBackendRetryAfter: 5,
     },
-    observer: {},
+    observer,
   };
   const proxyLog = log.child({ component: 'proxy' });
   let internalErrors = 0;
@@ -87,18 +162,40 @@ export function build(config: Config, deps: AppDeps): App {
   });
 
   const counters = new RareEventCounters();
-  let sweepTimer: NodeJS.Timeout | undefined;
+  const drained = new Set<string>();
+  const tick = (): void => {
+    const t = now();
+    affinity.sweep(t);
+    passive.sweep();
+    dialogs.expire();
+    health.tick();
+    for (const b of backends.all) {
+      const isDrained = health.view(b.id)?.state.admin === 'draining' && dialogs.active(b.id) === 0 && passive.pendingInvites(b.id) === 0;
+      if (isDrained && !drained.has(b.id)) {
+        drained.add(b.id);
+        log.info({ backend: b.id }, 'backend drained: no active calls left');
+      } else if (!isDrained) drained.delete(b.id);
+    }
+  };
+  let tickTimer: NodeJS.Timeout | undefined;
   let started = false;
   let stopped = false;
 
-  return {
-    config,
+  const app: App = {
+    config: () => config,
     backends,
+    health,
+    passive,
+    dialogs,
+    prober,
+    logger: log,
+    startedAt: Date.now(),
     async start() {
       const bound = await transport.start();
       started = true;
-      sweepTimer = setInterval(() => affinity.sweep(now()), SWEEP_INTERVAL_MS);
-      sweepTimer.unref();
+      tickTimer = setInterval(tick, TICK_MS);
+      tickTimer.unref();
+      prober.start();
       log.info(
         {
           listen: `${bound.host}:${bound.port}`,
@@ -114,11 +211,42 @@ export function build(config: Config, deps: AppDeps): App {
     async stop() {
       if (stopped) return;
       stopped = true;
-      if (sweepTimer) clearInterval(sweepTimer);
+      if (tickTimer) clearInterval(tickTimer);
+      prober.stop();
       counters.close();
       await transport.close();
       if (started) log.info('siplb stopped');
     },
+    applyConfig(next) {
+      const changes: string[] = [];
+      const prev = config;
+      const ids = (c: Config): string => JSON.stringify(c.backends);
+      if (ids(prev) !== ids(next)) {
+        const before = new Set(prev.backends.map((b) => b.id));
+        const after = new Set(next.backends.map((b) => b.id));
+        for (const id of after) if (!before.has(id)) changes.push(`backend ${id} added`);
+        for (const id of before) if (!after.has(id)) changes.push(`backend ${id} removed (its calls in progress go on by Record-Route)`);
+        if (changes.length === 0) changes.push('backend addresses or weights changed');
+      }
+      if (JSON.stringify(prev.health) !== JSON.stringify(next.health)) changes.push('health thresholds changed');
+      if (JSON.stringify(prev.passive) !== JSON.stringify(next.passive)) changes.push('passive checks changed');
+      if (prev.balance.mode !== next.balance.mode || prev.balance.vnodes !== next.balance.vnodes) {
+        changes.push(`balancing mode ${prev.balance.mode} → ${next.balance.mode}`);
+      }
+      if (JSON.stringify(prev.sip) !== JSON.stringify(next.sip)) changes.push('sip.* changed: needs a restart to take effect');
+      if (JSON.stringify(prev.admin) !== JSON.stringify(next.admin)) changes.push('admin.* changed: needs a restart to take effect');
+      if (JSON.stringify(prev.ha) !== JSON.stringify(next.ha)) changes.push('ha.* changed: needs a restart to take effect');
+
+      config = next;
+      backends.replace(next.backends);
+      health.sync();
+      passive.setOptions(passiveOptions(next));
+      prober.setTargets(probeTargets(next));
+      if (prev.balance.mode !== next.balance.mode || prev.balance.vnodes !== next.balance.vnodes) balancer = makeBalancer(next);
+      ctx.routingKey = routingKeyFor(next.balance.hashKey);
+      return changes;
+    },
     counters: () => counters.snapshot(),
   };
+  return app;
 }

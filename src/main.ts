@@ -7,6 +7,7 @@
 import { build } from './app.js';
 import { formatIssues } from './config/errors.js';
 import { loadConfigFile, type ConfigOverrides } from './config/load.js';
+import { createControl, STANDALONE } from './control.js';
 import { createLogger } from './log.js';
 
 export const EXIT_OK = 0;
@@ -27,7 +28,20 @@ export async function runStart(opts: StartOptions): Promise<number> {
   }
   const config = loaded.config;
   const logger = createLogger({ level: config.log.level, base: { node: config.node.id } });
-  const app = build(config, { logger });
+  const now = (): number => performance.now();
+  const app = build(config, { logger, now });
+  const control = createControl({
+    app,
+    configFile: file,
+    loadConfig: () => loadConfigFile(file, overrides),
+    leader: STANDALONE,
+    now,
+  });
+  // SIGHUP: re-read and apply the config file; a bad file is refused and the running config stays.
+  const onHup = (): void => {
+    void control.reload();
+  };
+  process.on('SIGHUP', onHup);
   try {
     await app.start();
   } catch (err) {
@@ -42,6 +56,7 @@ export async function runStart(opts: StartOptions): Promise<number> {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'shutting down');
+      process.off('SIGHUP', onHup);
       app.stop().then(
         () => resolve(EXIT_OK),
         (err: unknown) => {

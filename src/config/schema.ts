@@ -16,6 +16,7 @@
  */
 
 import { z } from 'zod';
+import { DEFAULT_VNODES } from '../balance/hash-ring.js';
 import { formatAddress } from './address.js';
 import { checkCrossField } from './cross-field.js';
 import { address, doc, duration, int, okCode } from './fields.js';
@@ -160,9 +161,9 @@ const BalanceSchema = z
       description: 'What mode "hash" hashes. Only valid with mode "hash". Default: "call-id".',
       example: 'from-user',
     }),
-    vnodes: doc(int(1, 1000).default(160), {
-      description: 'Virtual nodes per unit of weight on the hash ring; more spreads calls more evenly. Default: 160.',
-      example: 200,
+    vnodes: doc(int(1, 10_000).default(DEFAULT_VNODES), {
+      description: `Virtual nodes per unit of weight on the hash ring; more spreads calls more evenly. The default keeps the busiest backend within 10 % of the mean for 3-10 backends (fewer, e.g. 160, lets it reach ~20 %). Default: ${DEFAULT_VNODES}.`,
+      example: 3000,
     }),
     affinityTtl: doc(duration().prefault('32s'), {
       description: 'How long a Call-ID stays pinned to its backend after its last request (64×T1, RFC 3261 Timer B). Default: "32s". In Config: integer milliseconds.',

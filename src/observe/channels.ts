@@ -37,10 +37,42 @@ export interface ResponseForwardedEvent {
 }
 export interface LocalReplyEvent { readonly method: string; readonly status: number }
 
+/** A backend's health or eligibility for new calls changed (published once per change). */
+export interface HealthTransitionEvent {
+  readonly backend: string;
+  readonly from: string;
+  readonly to: string;
+  readonly reason: string;
+  readonly eligible: boolean;
+}
+export interface AdminChangeEvent { readonly backend: string; readonly from: string; readonly to: string }
+/** One finished OPTIONS probe. `result` is 'ok' or why it counted as a failure. */
+export interface ProbeEvent {
+  readonly backend: string;
+  readonly result: 'ok' | 'timeout' | 'bad-code' | 'slow';
+  readonly code?: number;
+  readonly rttMs?: number;
+}
+/** A new call moved off a backend: 'serial' (INVITE retried elsewhere) or 'ring' (backend out). */
+export interface FailoverEvent { readonly kind: 'serial' | 'ring'; readonly backend: string; readonly reason: string }
+export interface LeaderEvent {
+  readonly role: 'standalone' | 'leader' | 'follower';
+  readonly nodeId: string;
+  readonly fencingToken: number | null;
+  readonly reason: string;
+}
+export interface ReloadEvent { readonly ok: boolean }
+
 export const channels = {
   drop: diagnosticsChannel.channel('siplb:drop'),
   reject: diagnosticsChannel.channel('siplb:reject'),
   requestForwarded: diagnosticsChannel.channel('siplb:request:forwarded'),
   responseForwarded: diagnosticsChannel.channel('siplb:response:forwarded'),
   localReply: diagnosticsChannel.channel('siplb:local-reply'),
+  healthTransition: diagnosticsChannel.channel('siplb:health:transition'),
+  adminChange: diagnosticsChannel.channel('siplb:health:admin'),
+  probe: diagnosticsChannel.channel('siplb:health:probe'),
+  failover: diagnosticsChannel.channel('siplb:failover'),
+  leader: diagnosticsChannel.channel('siplb:ha:leader'),
+  reload: diagnosticsChannel.channel('siplb:config:reload'),
 } as const;

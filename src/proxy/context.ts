@@ -22,17 +22,20 @@ export interface Affinity {
 /** How the routing key of a new call is taken from the request (issue: hash keys). */
 export type RoutingKeyFn = (req: SipRequest) => string;
 
-/** Hooks for passive health checks, failover and call tracking. All optional. */
+/** Hooks for health checks, failover and call tracking, composed in app.ts. All optional. */
 export interface ProxyObserver {
-  /** A request was sent to a configured backend. `isNewCall`: picked by the balancer just now. */
-  requestToBackend?(backend: Backend, req: SipRequest, isNewCall: boolean): void;
-  /** A response arrived from a configured backend and will be relayed. */
-  responseFromBackend?(backend: Backend, res: SipResponse): void;
   /**
-   * A response is about to be relayed; return false to absorb it (serial failover uses this to
-   * hide a failed attempt from the caller).
+   * A request was forwarded. `backend`: the configured backend it went to, if any;
+   * `isNewCall`: an initial INVITE whose backend the balancer picked just now.
    */
-  shouldRelayResponse?(res: SipResponse, from: Backend | undefined): boolean;
+  requestForwarded?(req: SipRequest, backend: Backend | undefined, isNewCall: boolean): void;
+  /**
+   * A response is about to be relayed; `from` is the backend it came from, if any. Return false
+   * to absorb it (serial failover hides a failed attempt from the caller this way).
+   */
+  response?(res: SipResponse, from: Backend | undefined): boolean;
+  /** A response whose only Via is ours: addressed to siplb itself (probe replies). True if consumed. */
+  localResponse?(res: SipResponse): boolean;
 }
 
 export interface ProxyOptions {
@@ -54,7 +57,7 @@ export interface ProxyContext {
   readonly affinity: Affinity;
   readonly self: SelfAddress;
   readonly now: () => number;
-  readonly routingKey: RoutingKeyFn;
+  routingKey: RoutingKeyFn;
   readonly options: ProxyOptions;
   observer: ProxyObserver;
 }

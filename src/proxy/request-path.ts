@@ -46,7 +46,7 @@ export function handleRequest(ctx: ProxyContext, req: SipRequest, from: RemoteIn
     case 'forward':
       forward(ctx, req, from, vias, decision.host, decision.port, decision.removeRoute, mf);
       publishForwarded(req, decision.backend, 'routed');
-      if (decision.backend) ctx.observer.requestToBackend?.(decision.backend, req, false);
+      ctx.observer.requestForwarded?.(req, decision.backend, false);
       return;
     case 'dispatch':
       return dispatch(ctx, req, from, vias, decision.removeRoute, mf);
@@ -78,7 +78,7 @@ function dispatch(
   }
   forward(ctx, req, from, vias, backend.host, backend.port, removeRoute, mf);
   publishForwarded(req, backend, isNewCall ? 'new' : 'affinity');
-  ctx.observer.requestToBackend?.(backend, req, isNewCall && req.method === 'INVITE');
+  ctx.observer.requestForwarded?.(req, backend, isNewCall && req.method === 'INVITE');
 }
 
 function forward(

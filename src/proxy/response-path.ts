@@ -21,11 +21,14 @@ export function handleResponse(ctx: ProxyContext, res: SipResponse, from: Remote
   const top = vias[0]!;
   if (!ctx.self.isOurVia(top)) return drop('not-our-via');
   const next = vias[1];
-  if (next === undefined) return drop('no-route');
+  if (next === undefined) {
+    // Only our Via: a response to a request siplb itself sent (an OPTIONS probe).
+    if (ctx.observer.localResponse?.(res) !== true) drop('no-route');
+    return;
+  }
 
   const backend = ctx.backends.byAddress(from.address, from.port);
-  if (backend !== undefined) ctx.observer.responseFromBackend?.(backend, res);
-  if (ctx.observer.shouldRelayResponse !== undefined && !ctx.observer.shouldRelayResponse(res, backend)) return;
+  if (ctx.observer.response !== undefined && !ctx.observer.response(res, backend)) return;
 
   const to = responseAddress(next);
   ctx.sender.send(applyEdits(res.buf, [removeListValue(res, top)]), to.port, to.host);

@@ -34,7 +34,7 @@ describe('defaults', () => {
         answerOptions: true,
       },
       backends: [{ id: 'gw1', address: { host: '127.0.0.1', port: 5071 }, weight: 1, health: {} }],
-      balance: { mode: 'hash', hashKey: 'call-id', vnodes: 160, affinityTtl: 32_000, affinityMaxEntries: 200_000 },
+      balance: { mode: 'hash', hashKey: 'call-id', vnodes: 3000, affinityTtl: 32_000, affinityMaxEntries: 200_000 },
       health: {
         enabled: true,
         startState: 'up',

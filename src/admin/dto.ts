@@ -1,0 +1,95 @@
+/**
+ * @module admin/dto
+ * The shapes the admin HTTP API serves and the CLI reads (type-only for the CLI), and the
+ * in-process control interface the app implements and the admin server calls.
+ */
+import type { ConfigIssue } from '../config/errors.js';
+
+export type Role = 'standalone' | 'leader' | 'follower';
+export type HealthName = 'up' | 'failing' | 'down' | 'recovering';
+export type AdminStateName = 'enabled' | 'disabled' | 'draining';
+
+export interface BackendView {
+  readonly id: string;
+  /** `host:port`. */
+  readonly address: string;
+  readonly weight: number;
+  readonly health: HealthName;
+  readonly admin: AdminStateName;
+  /** May take new calls now (health serving, admin enabled, no Retry-After hold). */
+  readonly eligible: boolean;
+  /** RTT of the last answered probe in ms, or null before the first. */
+  readonly lastRttMs: number | null;
+  readonly consecutiveFailures: number;
+  readonly consecutiveSuccesses: number;
+  /** Established dialogs on this backend (INVITE 2xx seen, BYE not yet). */
+  readonly activeCalls: number;
+  /** INVITEs sent and not yet finally answered. */
+  readonly pendingInvites: number;
+  /** Draining and no active calls or pending INVITEs left. */
+  readonly drained: boolean;
+  /** When health last changed (ISO 8601). */
+  readonly since: string;
+  /** Why health last changed: 'start', 'probe-ok', 'probe-timeout', 'status-503', 'admin', ... */
+  readonly reason: string;
+  /** Retry-After hold end (ISO 8601), or null. */
+  readonly holdUntil: string | null;
+}
+
+export interface StatusView {
+  readonly nodeId: string;
+  readonly version: string;
+  readonly role: Role;
+  readonly uptimeSeconds: number;
+  readonly listen: string;
+  readonly advertise: string;
+  readonly mode: string;
+  readonly configFile: string | null;
+  readonly backends: { readonly total: number; readonly eligible: number; readonly up: number; readonly down: number };
+  readonly calls: { readonly active: number };
+  readonly counters: { readonly dropped: Readonly<Record<string, number>>; readonly rejected: Readonly<Record<string, number>> };
+}
+
+export interface LeaderView {
+  readonly role: Role;
+  readonly nodeId: string;
+  readonly isLeader: boolean;
+  readonly fencingToken: number | null;
+  readonly leaderChanges: number;
+}
+
+export type ReloadView =
+  | { readonly ok: true; readonly changes: readonly string[] }
+  | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
+
+/** Body of every error answer of the admin API. */
+export interface AdminErrorBody {
+  readonly error: { readonly code: string; readonly message: string };
+}
+
+/** What the admin server may do to a running node. Implemented in app.ts. */
+export interface AdminControl {
+  status(): StatusView;
+  backends(): readonly BackendView[];
+  /** Throws SiplbError('SIPLB_ERR_UNKNOWN_BACKEND') for an unknown id. */
+  setAdminState(id: string, state: AdminStateName): BackendView;
+  reload(): Promise<ReloadView>;
+  leader(): LeaderView;
+}
+
+/**
+ * Body of `POST /reload` when the new configuration is invalid (HTTP 422): the failed
+ * ReloadView and an AdminErrorBody with code SIPLB_ERR_CONFIG_INVALID, so both a reader of
+ * ReloadView and a generic error handler understand it.
+ */
+export type ReloadFailedBody = Extract<ReloadView, { ok: false }> & AdminErrorBody;
+
+/** Body of `POST /backends/:id/state`. */
+export interface SetAdminStateBody {
+  readonly state: AdminStateName;
+}
+
+/** Body of `GET /healthz`. */
+export interface HealthzView {
+  readonly ok: true;
+}

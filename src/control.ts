@@ -1,0 +1,123 @@
+/**
+ * @module control
+ * The in-process control surface of a running node (AdminControl): status, backends with health
+ * and admin state, admin changes, reload, leader view. The admin HTTP API and the metrics
+ * collectors read the node only through this.
+ */
+import type { AdminControl, AdminStateName, BackendView, LeaderView, ReloadView, Role, StatusView } from './admin/dto.js';
+import type { App } from './app.js';
+import type { Config } from './config/schema.js';
+import type { ConfigIssue } from './config/errors.js';
+import { SiplbError } from './errors.js';
+import { channels } from './observe/channels.js';
+import { hostportText } from './transport/address.js';
+
+export const VERSION = '0.1.0';
+
+export interface LeaderSource {
+  role(): Role;
+  fencingToken(): number | null;
+  leaderChanges(): number;
+}
+
+export const STANDALONE: LeaderSource = { role: () => 'standalone', fencingToken: () => null, leaderChanges: () => 0 };
+
+export interface ControlDeps {
+  readonly app: App;
+  readonly configFile: string | null;
+  /** Re-reads and validates the config file (main.ts passes the loader with its overrides). */
+  readonly loadConfig: () => Promise<{ ok: true; config: Config } | { ok: false; issues: ConfigIssue[] }>;
+  leader: LeaderSource;
+  /** Monotonic ms → wall clock conversion for `since` fields. */
+  readonly now: () => number;
+}
+
+export function createControl(deps: ControlDeps): AdminControl {
+  const { app } = deps;
+  const wallClock = (monoMs: number): string => new Date(Date.now() - (deps.now() - monoMs)).toISOString();
+
+  const backendView = (id: string): BackendView => {
+    const b = app.backends.byId(id);
+    const h = app.health.view(id);
+    if (!b || !h) throw new SiplbError('SIPLB_ERR_UNKNOWN_BACKEND', `no backend '${id}' (see GET /backends for the configured ids)`);
+    const activeCalls = app.dialogs.active(id);
+    const pendingInvites = app.passive.pendingInvites(id);
+    const s = h.state;
+    return {
+      id,
+      address: b.key,
+      weight: b.weight,
+      health: s.health,
+      admin: s.admin,
+      eligible: h.eligible,
+      lastRttMs: h.lastRttMs === null ? null : Math.round(h.lastRttMs * 1000) / 1000,
+      consecutiveFailures: s.failStreak,
+      consecutiveSuccesses: s.okStreak,
+      activeCalls,
+      pendingInvites,
+      drained: s.admin === 'draining' && activeCalls === 0 && pendingInvites === 0,
+      since: wallClock(s.sinceMs),
+      reason: s.reason,
+      holdUntil: s.holdUntilMs > deps.now() ? wallClock(s.holdUntilMs) : null,
+    };
+  };
+
+  let reloading: Promise<ReloadView> | undefined;
+  const reload = async (): Promise<ReloadView> => {
+    const r = await deps.loadConfig();
+    if (!r.ok) {
+      app.logger.error({ issues: r.issues }, 'config reload refused: the running config stays');
+      if (channels.reload.hasSubscribers) channels.reload.publish({ ok: false });
+      return { ok: false, issues: r.issues };
+    }
+    const changes = app.applyConfig(r.config);
+    app.logger.info({ changes }, 'config reloaded');
+    if (channels.reload.hasSubscribers) channels.reload.publish({ ok: true });
+    return { ok: true, changes };
+  };
+
+  return {
+    status(): StatusView {
+      const c = app.config();
+      const views = app.backends.all.map((b) => app.health.view(b.id));
+      return {
+        nodeId: c.node.id,
+        version: VERSION,
+        role: deps.leader.role(),
+        uptimeSeconds: Math.round((Date.now() - app.startedAt) / 1000),
+        listen: hostportText(c.sip.listen),
+        advertise: hostportText(c.sip.advertise ?? c.sip.listen),
+        mode: c.balance.mode,
+        configFile: deps.configFile,
+        backends: {
+          total: views.length,
+          eligible: views.filter((v) => v?.eligible).length,
+          up: views.filter((v) => v?.state.health === 'up' || v?.state.health === 'failing').length,
+          down: views.filter((v) => v?.state.health === 'down' || v?.state.health === 'recovering').length,
+        },
+        calls: { active: app.dialogs.total },
+        counters: app.counters(),
+      };
+    },
+    backends: () => app.backends.all.map((b) => backendView(b.id)),
+    setAdminState(id: string, state: AdminStateName): BackendView {
+      app.health.setAdmin(id, state);
+      return backendView(id);
+    },
+    reload(): Promise<ReloadView> {
+      // Two reloads at once would race on the file: the second waits for the first.
+      reloading = (reloading ?? Promise.resolve()).then(reload, reload);
+      return reloading;
+    },
+    leader(): LeaderView {
+      const role = deps.leader.role();
+      return {
+        role,
+        nodeId: app.config().node.id,
+        isLeader: role === 'leader' || role === 'standalone',
+        fencingToken: deps.leader.fencingToken(),
+        leaderChanges: deps.leader.leaderChanges(),
+      };
+    },
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * @module health/passive
+ * Passive health checks: live traffic counts too. An INVITE forwarded to a backend that sends no
+ * response at all within `inviteTimeout`, or `consecutive503` 503 responses in a row from it,
+ * count as failures toward `fall`. A 503 with Retry-After takes the backend out for that long
+ * (RFC 3261 §21.5.4). Also counts INVITEs still waiting for a final answer per backend, which a
+ * drain waits for.
+ */
+import type { Backend } from '../backends/registry.js';
+import type { SipRequest, SipResponse } from '../sip/message.js';
+import type { HealthMonitor } from './monitor.js';
+
+export interface PassiveOptions {
+  readonly enabled: boolean;
+  /** ms without any response to an INVITE before it counts as a failure. */
+  readonly inviteTimeoutMs: number;
+  readonly consecutive503: number;
+  readonly honorRetryAfter: boolean;
+  /** Retry-After values are capped at this (ms). */
+  readonly maxRetryAfterMs: number;
+}
+
+interface Pending {
+  readonly backendId: string;
+  readonly sentAt: number;
+  answered: boolean;
+}
+
+export class PassiveChecker {
+  #opts: PassiveOptions;
+  readonly #monitor: HealthMonitor;
+  readonly #now: () => number;
+  /** Call-ID → the INVITE sent for it; Map order is send order, so the sweep stops early. */
+  readonly #pending = new Map<string, Pending>();
+  readonly #pendingPerBackend = new Map<string, number>();
+  readonly #consecutive503 = new Map<string, number>();
+
+  constructor(opts: PassiveOptions, monitor: HealthMonitor, now: () => number) {
+    this.#opts = opts;
+    this.#monitor = monitor;
+    this.#now = now;
+  }
+
+  setOptions(opts: PassiveOptions): void {
+    this.#opts = opts;
+  }
+
+  /** An initial INVITE was sent to `backend` (retransmissions keep the first send time). */
+  inviteSent(backend: Backend, req: SipRequest): void {
+    const callId = req.callId();
+    if (this.#pending.has(callId)) return;
+    this.#pending.set(callId, { backendId: backend.id, sentAt: this.#now(), answered: false });
+    this.#pendingPerBackend.set(backend.id, (this.#pendingPerBackend.get(backend.id) ?? 0) + 1);
+  }
+
+  /** Any response from a backend. */
+  response(backend: Backend, res: SipResponse): void {
+    const cseq = res.cseq();
+    if (cseq.method === 'INVITE') {
+      const p = this.#pending.get(res.callId());
+      if (p !== undefined && p.backendId === backend.id) {
+        p.answered = true; // any response, even 100 Trying, proves the backend alive
+        if (res.status >= 200) this.#forget(res.callId(), p);
+      }
+    }
+    if (!this.#opts.enabled || res.status < 200) return;
+    if (res.status !== 503) {
+      this.#consecutive503.delete(backend.id);
+      return;
+    }
+    const retryAfterS = res.retryAfter();
+    if (this.#opts.honorRetryAfter && retryAfterS !== undefined && retryAfterS > 0) {
+      this.#consecutive503.delete(backend.id);
+      this.#monitor.retryAfter(backend.id, Math.min(retryAfterS, this.#opts.maxRetryAfterMs / 1000));
+      return;
+    }
+    const n = (this.#consecutive503.get(backend.id) ?? 0) + 1;
+    if (n >= this.#opts.consecutive503) {
+      this.#consecutive503.delete(backend.id);
+      this.#monitor.passive(backend.id, 'status-503');
+    } else {
+      this.#consecutive503.set(backend.id, n);
+    }
+  }
+
+  /** Forget an INVITE the caller abandoned (CANCEL answered, serial failover moved it). */
+  forget(callId: string): void {
+    const p = this.#pending.get(callId);
+    if (p) this.#forget(callId, p);
+  }
+
+  pendingInvites(backendId: string): number {
+    return this.#pendingPerBackend.get(backendId) ?? 0;
+  }
+
+  /** Expire INVITEs: unanswered past the timeout is a passive failure. Coarse tick. */
+  sweep(): void {
+    const cutoff = this.#now() - this.#opts.inviteTimeoutMs;
+    for (const [callId, p] of this.#pending) {
+      if (p.sentAt > cutoff) break;
+      this.#forget(callId, p);
+      if (!p.answered && this.#opts.enabled) this.#monitor.passive(p.backendId, 'invite-timeout');
+    }
+  }
+
+  #forget(callId: string, p: Pending): void {
+    this.#pending.delete(callId);
+    const n = (this.#pendingPerBackend.get(p.backendId) ?? 1) - 1;
+    if (n > 0) this.#pendingPerBackend.set(p.backendId, n);
+    else this.#pendingPerBackend.delete(p.backendId);
+  }
+}
