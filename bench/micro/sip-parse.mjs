@@ -1,6 +1,9 @@
 // Micro-benchmark of the SIP hot path: parse + the accessors the proxy reads on every message,
 // and applyEdits with the three edits a forwarded request gets. Needs `npm run build` first.
 // Prints one JSON line per case: median ns/op over 5 rounds after a warm-up.
+import { Buffer } from 'node:buffer';
+import console from 'node:console';
+import process from 'node:process';
 import { parseSip, applyEdits, HeaderId } from '../../dist/sip/index.js';
 
 const ITER = Number(process.env.ITER ?? 200_000);
@@ -88,6 +91,11 @@ function bench(name, fn, bytes) {
   console.log(JSON.stringify({ case: name, bytes, ns_per_op: Math.round(median), ops_per_s: Math.round(1e9 / median), iterations: ITER, rounds: ROUNDS, node: process.version }));
 }
 
+// Same-run reference point: the cheapest thing a naive parser does first (decode + split lines).
+// On a shared or throttled machine compare cases against this line rather than across runs.
+bench('baseline-toString-split-lines', () => {
+  sink += INVITE.toString('latin1').split('\r\n').length;
+}, INVITE.length);
 bench('sip-parse-invite+callId+topVia+maxForwards+routes', () => parseAndRead(INVITE), INVITE.length);
 bench('sip-parse-200ok+callId+topVia+maxForwards+routes', () => parseAndRead(OK200), OK200.length);
 bench('sip-applyEdits-3-edits', edit, INVITE.length);

@@ -1,0 +1,106 @@
+/**
+ * @module sip/serialize
+ * Message → bytes by editing the received datagram: a proxy changes a few byte ranges (push or
+ * pop a Via, decrement Max-Forwards, drop a Route) and forwards every other byte untouched, which
+ * keeps headers it does not understand exactly as received (RFC 3261 §16.6: a proxy MUST NOT
+ * reorder or modify header fields it does not need to). Edits are values; {@link applyEdits}
+ * makes one allocation for the result.
+ */
+import type { Edit, HeaderField, SipMessage, Span } from './message.js';
+import { SiplbError } from '../errors.js';
+import { COMMA, isLws, writeLatin1 } from './bytes.js';
+
+function insertLength(e: Edit): number {
+  // A latin1 string is one byte per UTF-16 unit.
+  return e.insert.length;
+}
+
+/** Edits ordered by start; inserts (start === end) go before a replacement at the same offset; ties keep their order. */
+function ordered(edits: readonly Edit[]): readonly Edit[] {
+  for (let i = 1; i < edits.length; i++) {
+    const a = edits[i - 1];
+    const b = edits[i];
+    if (a !== undefined && b !== undefined && (b.start < a.start || (b.start === a.start && a.end > a.start))) {
+      // Array.prototype.sort is stable, so same-offset inserts keep the order they were given in.
+      return [...edits].sort((x, y) => x.start - y.start || (x.end === x.start ? 0 : 1) - (y.end === y.start ? 0 : 1));
+    }
+  }
+  return edits;
+}
+
+/**
+ * `buf` with every edit applied: `buf[start, end)` replaced by `insert` (a string is written as
+ * latin1, one byte per char). Edits must not overlap; they may come in any order. With no edits
+ * `buf` itself is returned. Throws `SIPLB_ERR_INTERNAL` on overlapping or out-of-range edits,
+ * which are programming errors in the caller, never a property of the received message.
+ */
+export function applyEdits(buf: Buffer, edits: readonly Edit[]): Buffer {
+  if (edits.length === 0) return buf;
+  const list = ordered(edits);
+  let total = buf.length;
+  let prevEnd = 0;
+  for (const e of list) {
+    if (!(e.start >= prevEnd && e.end >= e.start && e.end <= buf.length)) {
+      throw new SiplbError('SIPLB_ERR_INTERNAL', `invalid or overlapping edit [${e.start}, ${e.end}) for a ${buf.length}-byte message`);
+    }
+    total += insertLength(e) - (e.end - e.start);
+    prevEnd = e.end;
+  }
+  const out = Buffer.allocUnsafe(total);
+  let o = 0;
+  let pos = 0;
+  for (const e of list) {
+    o += buf.copy(out, o, pos, e.start);
+    const ins = e.insert;
+    o += typeof ins === 'string' ? writeLatin1(out, ins, o) : ins.copy(out, o);
+    pos = e.end;
+  }
+  buf.copy(out, o, pos, buf.length);
+  return out;
+}
+
+/** An edit inserting `text` at `offset`, e.g. whole header lines (`"Via: ...\r\n"`) at a line start. */
+export function insertAt(offset: number, text: string | Buffer): Edit {
+  return { start: offset, end: offset, insert: text };
+}
+
+/** An edit replacing a span (a header value, a parameter, the Request-URI) with `text`. */
+export function replaceSpan(span: Span, text: string | Buffer): Edit {
+  return { start: span.start, end: span.end, insert: text };
+}
+
+/** An edit deleting a whole header line, its line end and any folded continuation lines included. */
+export function removeLine(field: HeaderField): Edit {
+  return { start: field.lineStart, end: field.lineEnd, insert: '' };
+}
+
+/**
+ * An edit removing one value of a comma-separated header (a Via, a Route) at `item.span` on line
+ * `item.fieldIndex` (§7.3.1: `a, b` on one line equals two lines). The only value → the whole
+ * line goes; the first of several → it goes with the comma and whitespace after it; a later one →
+ * it goes with the comma (and whitespace) before it.
+ */
+export function removeListValue(msg: SipMessage, item: { readonly fieldIndex: number; readonly span: Span }): Edit {
+  const f = msg.headers[item.fieldIndex];
+  if (f === undefined || item.span.start < f.valueStart || item.span.end > f.valueEnd) {
+    throw new SiplbError('SIPLB_ERR_INTERNAL', `list value [${item.span.start}, ${item.span.end}) is not on header line ${item.fieldIndex}`);
+  }
+  const { buf } = msg;
+  let before = item.span.start;
+  while (before > f.valueStart && isLws(buf[before - 1])) before--;
+  let after = item.span.end;
+  while (after < f.valueEnd && isLws(buf[after])) after++;
+  const isFirst = before === f.valueStart;
+  const isLast = after === f.valueEnd;
+  if (isFirst && isLast) return removeLine(f);
+  if (isFirst) {
+    // `a , b` → `b`: drop the value, the comma and the whitespace up to the next value.
+    let next = after + (buf[after] === COMMA ? 1 : 0);
+    while (next < f.valueEnd && isLws(buf[next])) next++;
+    return { start: item.span.start, end: next, insert: '' };
+  }
+  // `a , b` → `a`: drop from just after the previous value (its trailing whitespace, the comma) to our end.
+  let prev = before - (buf[before - 1] === COMMA ? 1 : 0);
+  while (prev > f.valueStart && isLws(buf[prev - 1])) prev--;
+  return { start: prev, end: item.span.end, insert: '' };
+}
