@@ -24,6 +24,9 @@ import { channels } from './observe/channels.js';
 import { RareEventCounters, type CounterSnapshot } from './observe/counters.js';
 import type { ProxyContext, ProxyObserver } from './proxy/context.js';
 import { handleDatagram } from './proxy/dispatcher.js';
+import { resendInvite } from './proxy/request-path.js';
+import { SerialFailover, type FailoverOptions } from './proxy/serial-failover.js';
+import { parseSip } from './sip/index.js';
 import { routingKeyFor } from './proxy/routing-key.js';
 import { SelfAddress } from './proxy/self.js';
 import type { HostPort } from './transport/address.js';
@@ -33,6 +36,7 @@ export interface AppDeps {
   readonly logger: Logger;
   /** Monotonic milliseconds. @default performance.now */
   readonly now?: () => number;
+  readonly onAdminChange?: ConstructorParameters<typeof HealthMonitor>[0]['onAdminChange']; // local admin changes, for HA to share
 }
 
 /** The running node's parts, for the control surface (admin API, CLI, HA) and tests. */
@@ -56,6 +60,15 @@ export interface App {
    */
   applyConfig(next: Config): string[];
   counters(): CounterSnapshot;
+}
+
+function failoverOptions(c: Config): FailoverOptions {
+  return {
+    timeoutMs: c.failover.timeout,
+    codes: new Set(c.failover.codes),
+    maxAttempts: c.failover.maxAttempts,
+    rememberMs: c.balance.affinityTtl,
+  };
 }
 
 /** One coarse tick for every low-precision deadline (STYLE: undici's shared timers). */
@@ -90,6 +103,7 @@ export function build(initial: Config, deps: AppDeps): App {
     startMode: config.health.startState,
     now,
     logger: log,
+    onAdminChange: deps.onAdminChange,
   });
   const passive = new PassiveChecker(passiveOptions(config), health, now);
 
@@ -104,15 +118,30 @@ export function build(initial: Config, deps: AppDeps): App {
       transportLog.debug({ err }, 'send failed');
     },
   });
+  // Probes leave from the SIP socket, or from a socket of their own on the node's own address
+  // (health.source) when the SIP socket is bound to a VIP shared with other nodes.
+  const probeSocket =
+    config.health.source === undefined
+      ? undefined
+      : new UdpTransport({
+          listen: config.health.source,
+          maxDatagramBytes: config.sip.maxDatagramBytes,
+          recvBufferBytes: 262_144,
+          sendBufferBytes: 262_144,
+        });
   const prober = new Prober({
-    sender: transport,
-    via: self.advertise,
+    sender: probeSocket ?? transport,
+    via: config.health.source ?? self.advertise,
     fromUri: config.health.fromUri,
     userAgent: config.health.userAgent,
     now,
     onResult: (id, result) => health.probe(id, result),
   });
   prober.setTargets(probeTargets(config));
+  probeSocket?.onMessage((buf) => {
+    const parsed = parseSip(buf);
+    if (parsed.ok && parsed.msg.kind === 'response') prober.handleReply(parsed.msg);
+  });
 
   const observer: ProxyObserver = {
     requestForwarded(req, backend, isNewCall) {
@@ -127,7 +156,7 @@ export function build(initial: Config, deps: AppDeps): App {
       }
       return true;
     },
-    localResponse: (res) => prober.handleReply(res),
+    localResponse: (res) => prober.handleReply(res) || (ctx.failover?.absorbLocal(res) ?? false),
   };
 
   const ctx: ProxyContext = {
@@ -145,7 +174,19 @@ export function build(initial: Config, deps: AppDeps): App {
       noBackendRetryAfter: 5,
     },
     observer,
+    failover: undefined,
   };
+  const makeFailover = (c: Config): SerialFailover | undefined =>
+    c.failover.enabled
+      ? new SerialFailover(failoverOptions(c), ctx, (...args) => resendInvite(ctx, ...args), {
+          onFailover(failed, callId, reason) {
+            passive.forget(callId);
+            health.passive(failed.id, 'failover');
+            if (channels.failover.hasSubscribers) channels.failover.publish({ kind: 'serial', backend: failed.id, reason });
+          },
+        })
+      : undefined;
+  ctx.failover = makeFailover(config);
   const proxyLog = log.child({ component: 'proxy' });
   let internalErrors = 0;
   transport.onMessage((buf, from) => {
@@ -167,6 +208,7 @@ export function build(initial: Config, deps: AppDeps): App {
     const t = now();
     affinity.sweep(t);
     passive.sweep();
+    ctx.failover?.sweep();
     dialogs.expire();
     health.tick();
     for (const b of backends.all) {
@@ -192,6 +234,11 @@ export function build(initial: Config, deps: AppDeps): App {
     startedAt: Date.now(),
     async start() {
       const bound = await transport.start();
+      if (probeSocket) {
+        const src = await probeSocket.start();
+        // Port 0 in config: the Via of probes must name the port the kernel picked.
+        prober.setVia(src);
+      }
       started = true;
       tickTimer = setInterval(tick, TICK_MS);
       tickTimer.unref();
@@ -213,8 +260,10 @@ export function build(initial: Config, deps: AppDeps): App {
       stopped = true;
       if (tickTimer) clearInterval(tickTimer);
       prober.stop();
+      ctx.failover?.clear();
       counters.close();
       await transport.close();
+      await probeSocket?.close();
       if (started) log.info('siplb stopped');
     },
     applyConfig(next) {
@@ -230,6 +279,7 @@ export function build(initial: Config, deps: AppDeps): App {
       }
       if (JSON.stringify(prev.health) !== JSON.stringify(next.health)) changes.push('health thresholds changed');
       if (JSON.stringify(prev.passive) !== JSON.stringify(next.passive)) changes.push('passive checks changed');
+      if (JSON.stringify(prev.failover) !== JSON.stringify(next.failover)) changes.push('serial failover changed');
       if (prev.balance.mode !== next.balance.mode || prev.balance.vnodes !== next.balance.vnodes) {
         changes.push(`balancing mode ${prev.balance.mode} → ${next.balance.mode}`);
       }
@@ -242,6 +292,10 @@ export function build(initial: Config, deps: AppDeps): App {
       health.sync();
       passive.setOptions(passiveOptions(next));
       prober.setTargets(probeTargets(next));
+      if (prev.failover.enabled !== next.failover.enabled) {
+        ctx.failover?.clear();
+        ctx.failover = makeFailover(next);
+      } else ctx.failover?.setOptions(failoverOptions(next));
       if (prev.balance.mode !== next.balance.mode || prev.balance.vnodes !== next.balance.vnodes) balancer = makeBalancer(next);
       ctx.routingKey = routingKeyFor(next.balance.hashKey);
       return changes;

@@ -204,6 +204,11 @@ const HealthSchema = z.strictObject({
     description: 'User-Agent header of probe OPTIONS. Default: "siplb".',
     example: 'siplb-probe',
   }),
+  source: doc(address(true).optional(), {
+    description:
+      "Address probes are sent from (a socket of their own, on this node's own IP). Set it when sip.listen is a VIP shared by several nodes: a standby's probe replies addressed to the VIP would reach the leader, and the standby would mark every backend down. Port 0 picks a free port. Default: unset (probes leave from the SIP socket).",
+    example: '10.0.0.21:0',
+  }),
   ...globalThresholds,
 });
 

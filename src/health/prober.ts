@@ -57,6 +57,7 @@ interface Scheduled {
 
 export class Prober {
   readonly #opts: ProberOptions;
+  #via: HostPort;
   readonly #scheduled = new Map<string, Scheduled>();
   readonly #inflight = new Map<string, InFlight>();
   readonly #idPrefix = randomBytes(4).toString('hex');
@@ -65,6 +66,12 @@ export class Prober {
 
   constructor(opts: ProberOptions) {
     this.#opts = opts;
+    this.#via = opts.via;
+  }
+
+  /** The sent-by of probe Vias, once the probe socket is bound (port 0 in config). */
+  setVia(via: HostPort): void {
+    this.#via = via;
   }
 
   /** Replace the probed set; unchanged targets keep their schedule. */
@@ -142,7 +149,7 @@ export class Prober {
     const id = `${this.#idPrefix}${(this.#seq++).toString(36)}`;
     const buf = buildOptionsPing({
       target: { host, port },
-      via: this.#opts.via,
+      via: this.#via,
       fromUri: this.#opts.fromUri,
       userAgent: this.#opts.userAgent,
       id,
@@ -151,7 +158,7 @@ export class Prober {
     const f: InFlight = {
       targetId,
       branch,
-      callId: probeCallId(id, this.#opts.via),
+      callId: probeCallId(id, this.#via),
       sentAt: this.#opts.now(),
       buf,
       host,

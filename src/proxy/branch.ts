@@ -22,12 +22,16 @@ function hex8(n: number): string {
   return (n >>> 0).toString(16).padStart(8, '0');
 }
 
-/** The branch (with our prefix) for `req` forwarded by us when `prevTop` was its top Via. */
-export function computeBranch(req: SipRequest, prevTop: Via): string {
+/**
+ * The branch (with our prefix) for `req` forwarded by us when `prevTop` was its top Via.
+ * `attempt` > 0 for the n-th serial-failover target of an INVITE: a new target is a new client
+ * transaction and needs its own branch (§16.6 step 8); its CANCEL and ACK use the same attempt.
+ */
+export function computeBranch(req: SipRequest, prevTop: Via, attempt = 0): string {
   const hopId =
     prevTop.branch !== undefined && prevTop.branch.startsWith(MAGIC_COOKIE)
       ? `${prevTop.branch}|${prevTop.host}|${prevTop.port ?? ''}`
       : `${prevTop.host}|${prevTop.port ?? ''}|${prevTop.branch ?? ''}`;
-  const txId = `${req.uriText}|${req.callId()}|${req.cseq().seq}`;
+  const txId = `${req.uriText}|${req.callId()}|${req.cseq().seq}${attempt > 0 ? `|${attempt}` : ''}`;
   return `${BRANCH_PREFIX}${hex8(hashString(hopId, 0x5eed))}${hex8(hashString(hopId, 0x1234))}${hex8(hashString(txId, 0x51b1))}`;
 }

@@ -8,6 +8,7 @@ import type { Balancer } from '../balance/balancer.js';
 import type { Backend, BackendRegistry } from '../backends/registry.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import type { SelfAddress } from './self.js';
+import type { SerialFailover } from './serial-failover.js';
 
 export interface DatagramSender {
   send(buf: Buffer, port: number, host: string): void;
@@ -60,4 +61,6 @@ export interface ProxyContext {
   routingKey: RoutingKeyFn;
   readonly options: ProxyOptions;
   observer: ProxyObserver;
+  /** Serial failover of initial INVITEs; undefined when disabled. */
+  failover: SerialFailover | undefined;
 }

@@ -44,7 +44,7 @@ export function handleRequest(ctx: ProxyContext, req: SipRequest, from: RemoteIn
     case 'reject':
       return reject(ctx.sender, req, from, decision.status, decision.reason);
     case 'forward':
-      forward(ctx, req, from, vias, decision.host, decision.port, decision.removeRoute, mf);
+      forward(ctx, req, from, vias, decision.host, decision.port, decision.removeRoute, mf, 0);
       publishForwarded(req, decision.backend, 'routed');
       ctx.observer.requestForwarded?.(req, decision.backend, false);
       return;
@@ -76,9 +76,33 @@ function dispatch(
     }
     if (req.method !== 'ACK') ctx.affinity.set(callId, backend.id, now);
   }
-  forward(ctx, req, from, vias, backend.host, backend.port, removeRoute, mf);
+  const failover = ctx.failover;
+  // Retransmissions, CANCEL and the ACK of a non-2xx use the branch of the INVITE's current attempt.
+  const attempt = failover !== undefined && !isNewCall ? failover.attemptOf(callId) : 0;
+  forward(ctx, req, from, vias, backend.host, backend.port, removeRoute, mf, attempt);
   publishForwarded(req, backend, isNewCall ? 'new' : 'affinity');
-  ctx.observer.requestForwarded?.(req, backend, isNewCall && req.method === 'INVITE');
+  const newInvite = isNewCall && req.method === 'INVITE';
+  ctx.observer.requestForwarded?.(req, backend, newInvite);
+  if (failover !== undefined) {
+    if (newInvite) failover.begin(req, from, vias, backend, removeRoute, mf);
+    else if (req.method === 'CANCEL') failover.cancelled(callId);
+  }
+}
+
+/** Serial failover re-sends the caller's INVITE to another backend with a new branch. */
+export function resendInvite(
+  ctx: ProxyContext,
+  req: SipRequest,
+  from: RemoteInfo,
+  vias: readonly Via[],
+  backend: Backend,
+  removeRoute: NameAddr | undefined,
+  mf: number | undefined,
+  attempt: number,
+): void {
+  forward(ctx, req, from, vias, backend.host, backend.port, removeRoute, mf, attempt);
+  publishForwarded(req, backend, 'new');
+  ctx.observer.requestForwarded?.(req, backend, true);
 }
 
 function forward(
@@ -90,10 +114,11 @@ function forward(
   port: number,
   removeRoute: NameAddr | undefined,
   mf: number | undefined,
+  attempt: number,
 ): void {
   const top = vias[0]!;
   const edits: Edit[] = [];
-  let pushed = `${ctx.self.viaLinePrefix}${computeBranch(req, top)}\r\n`;
+  let pushed = `${ctx.self.viaLinePrefix}${computeBranch(req, top, attempt)}\r\n`;
   if (ctx.options.recordRoute && DIALOG_CREATING.has(req.method) && !req.to().params.has('tag')) {
     pushed += ctx.self.recordRouteLine;
   }
