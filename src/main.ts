@@ -8,7 +8,10 @@ import { build } from './app.js';
 import { formatIssues } from './config/errors.js';
 import { loadConfigFile, type ConfigOverrides } from './config/load.js';
 import { createControl, STANDALONE } from './control.js';
+import { startHaNode, type HaNode } from './ha/ha-node.js';
 import { createLogger } from './log.js';
+import { startAdminServer, type AdminServer } from './admin/index.js';
+import { createMetrics } from './metrics/registry.js';
 
 export const EXIT_OK = 0;
 export const EXIT_RUNTIME = 1;
@@ -29,14 +32,30 @@ export async function runStart(opts: StartOptions): Promise<number> {
   const config = loaded.config;
   const logger = createLogger({ level: config.log.level, base: { node: config.node.id } });
   const now = (): number => performance.now();
-  const app = build(config, { logger, now });
+  // ── HA (only with ha.redis): leader lease, keepalived role file, admin state shared through Redis ──
+  let ha: HaNode | undefined;
+  const app = build(config, { logger, now, onAdminChange: (id, state) => ha?.publishAdmin(id, state) });
+  if (config.ha.redis !== undefined) {
+    ha = await startHaNode({
+      config,
+      logger,
+      backendIds: () => app.backends.all.map((b) => b.id),
+      applyRemoteAdmin: (id, state) => {
+        if (app.health.view(id)) app.health.setAdmin(id, state, 'remote'); // ids this node lacks are ignored
+      },
+    });
+  }
+  // ── end HA ──
   const control = createControl({
     app,
     configFile: file,
     loadConfig: () => loadConfigFile(file, overrides),
-    leader: STANDALONE,
+    leader: ha?.leader ?? STANDALONE,
     now,
   });
+  // Metrics subscribe to the core's channels from here on; the admin API serves them.
+  const metrics = createMetrics({ control, nodeId: config.node.id });
+  let admin: AdminServer | undefined;
   // SIGHUP: re-read and apply the config file; a bad file is refused and the running config stays.
   const onHup = (): void => {
     void control.reload();
@@ -44,9 +63,13 @@ export async function runStart(opts: StartOptions): Promise<number> {
   process.on('SIGHUP', onHup);
   try {
     await app.start();
+    admin = await startAdminServer({ listen: config.admin.listen, token: config.admin.token, control, metrics: metrics.registry, logger });
   } catch (err) {
     logger.fatal({ err }, 'cannot start');
+    process.off('SIGHUP', onHup);
+    await ha?.stop(); // HA
     await app.stop();
+    metrics.close();
     return EXIT_RUNTIME;
   }
 
@@ -57,7 +80,12 @@ export async function runStart(opts: StartOptions): Promise<number> {
       stopping = true;
       logger.info({ signal }, 'shutting down');
       process.off('SIGHUP', onHup);
-      app.stop().then(
+      // HA first: release the lease and lower the keepalived weight while SIP still answers.
+      (ha?.stop() ?? Promise.resolve())
+        .then(() => app.stop())
+        .then(() => admin?.close())
+        .then(() => metrics.close())
+        .then(
         () => resolve(EXIT_OK),
         (err: unknown) => {
           logger.error({ err }, 'error while stopping');

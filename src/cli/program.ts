@@ -1,14 +1,32 @@
 /**
  * @module cli/program
  * The `siplb` command line (commander). `buildProgram()` returns the Command with exitOverride so
- * tests can run it and read its output; cli/index.ts is the bin entry that exits.
+ * tests can run it and read its output; `runCli()` runs it and turns every outcome into an exit
+ * code; cli/index.ts is the bin entry that exits with it.
  *
- * Exit codes: 0 ok; 1 runtime failure; 2 invalid configuration; 3 admin API unreachable;
- * 4 the admin API refused the request; 64 usage error.
+ * Commands: start, check-config, status, backends [list], backends enable|disable|drain <id>,
+ * reload, leader, probe <sip:host:port>. Admin commands take --admin (SIPLB_ADMIN, default
+ * 127.0.0.1:8060), --token (SIPLB_TOKEN) and --json.
+ *
+ * Exit codes (./exit-codes.ts): 0 ok; 1 runtime failure (probe: non-2xx final reply);
+ * 2 invalid configuration (check-config, start, reload refused); 3 admin API unreachable;
+ * 4 the admin API refused the request (4xx/5xx); 5 probe timeout; 64 usage error.
  */
-import { Command, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { Dispatcher } from 'undici';
+import type { AdminStateName } from '../admin/dto.js';
+import { isSiplbError } from '../errors.js';
+import { parseSipTarget } from './address.js';
+import { AdminRefusedError, createAdminClient } from './admin-client.js';
+import { addAdminOptions, resolveAdminSettings } from './admin-options.js';
+import { runBackendsList, runSetState } from './commands/backends.js';
 import { runCheckConfig } from './commands/check-config.js';
-import { runStart } from '../main.js';
+import type { AdminCommandContext } from './commands/context.js';
+import { runLeader } from './commands/leader.js';
+import { runProbe } from './commands/probe.js';
+import { runReload } from './commands/reload.js';
+import { runStatus } from './commands/status.js';
+import { EXIT } from './exit-codes.js';
 
 export interface CliIo {
   out(text: string): void;
@@ -25,12 +43,59 @@ export const processIo: CliIo = {
   },
 };
 
-export function buildProgram(io: CliIo = processIo): Command {
+export interface CliDeps {
+  /** undici Dispatcher for admin API calls (a MockAgent in tests). @default undici's global dispatcher */
+  readonly dispatcher?: Dispatcher;
+  /** Where SIPLB_ADMIN and SIPLB_TOKEN are read. @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** An admin client failure as an exit code, with its message on stderr; undefined for anything else. */
+function adminFailureCode(err: unknown, io: CliIo): number | undefined {
+  if (err instanceof AdminRefusedError) {
+    io.err(`siplb: admin API refused (HTTP ${err.status} ${err.code}): ${err.message}\n`);
+    return EXIT.REFUSED;
+  }
+  if (isSiplbError(err) && err.code === 'SIPLB_ERR_ADMIN_UNREACHABLE') {
+    io.err(`siplb: ${err.message}\n`);
+    return EXIT.UNREACHABLE;
+  }
+  return undefined;
+}
+
+function parseTimeout(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 60_000) throw new InvalidArgumentError('use milliseconds between 1 and 60000');
+  return n;
+}
+
+export function buildProgram(io: CliIo = processIo, deps: CliDeps = {}): Command {
+  const env = deps.env ?? process.env;
   const program = new Command('siplb')
     .description('High-availability SIP load balancer and health checker')
     .version('0.1.0')
     .exitOverride()
+    .enablePositionalOptions()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
+  addAdminOptions(program);
+
+  /** Wraps an admin command: resolves the shared options, builds the client, maps failures to exit codes. */
+  const adminAction =
+    <A extends unknown[]>(run: (ctx: AdminCommandContext, ...args: A) => Promise<number>) =>
+    async (...args: [...A, unknown, Command]): Promise<void> => {
+      const cmd: Command = args[args.length - 1] as Command;
+      const r = resolveAdminSettings(cmd, env);
+      if (!r.ok) cmd.error(`error: ${r.message}`, { exitCode: EXIT.USAGE, code: 'siplb.invalidAdmin' });
+      const { address, token, json } = r.settings;
+      const client = createAdminClient({ address, token, dispatcher: deps.dispatcher });
+      try {
+        io.setExitCode(await run({ client, io, json }, ...(args.slice(0, -2) as A)));
+      } catch (err) {
+        const code = adminFailureCode(err, io);
+        if (code === undefined) throw err;
+        io.setExitCode(code);
+      }
+    };
 
   program
     .command('start')
@@ -42,6 +107,8 @@ export function buildProgram(io: CliIo = processIo): Command {
     .option('--node-id <id>', 'node id (overrides node.id)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']))
     .action(async (o: { config: string; listen?: string; admin?: string; redis?: string; nodeId?: string; logLevel?: string }) => {
+      // Imported on use: the admin commands should not load (or depend on) the whole node.
+      const { runStart } = await import('../main.js');
       const code = await runStart({
         config: o.config,
         listen: o.listen,
@@ -62,5 +129,55 @@ export function buildProgram(io: CliIo = processIo): Command {
       io.setExitCode(await runCheckConfig(file, { json: o.json === true }, io));
     });
 
+  addAdminOptions(program.command('status').description('show the node: role, uptime, backends, calls, drops'))
+    .action(adminAction(runStatus));
+
+  const backends = addAdminOptions(program.command('backends').description('list backends, or change their admin state'));
+  addAdminOptions(backends.command('list', { isDefault: true }).description('list backends with health, admin state and calls'))
+    .action(adminAction(runBackendsList));
+  const states: readonly (readonly [string, AdminStateName, string])[] = [
+    ['enable', 'enabled', 'let the backend take new calls again'],
+    ['disable', 'disabled', 'take the backend out at once: no new calls, whatever its health'],
+    ['drain', 'draining', 'no new calls; running calls continue until they end'],
+  ];
+  for (const [name, state, description] of states) {
+    addAdminOptions(backends.command(name).description(description).argument('<id>', 'backend id'))
+      .action(adminAction((ctx, id: string) => runSetState(ctx, id, state)));
+  }
+
+  addAdminOptions(program.command('reload').description('make the node re-read its config file (like SIGHUP)'))
+    .action(adminAction(runReload));
+  addAdminOptions(program.command('leader').description("show this node's HA role and fencing token"))
+    .action(adminAction(runLeader));
+
+  program
+    .command('probe')
+    .description('send one SIP OPTIONS over UDP and print code, reason and RTT (exit 0 on 2xx, 1 otherwise, 5 on timeout)')
+    .argument('<target>', 'sip:host:port (port 5060 when omitted)')
+    .option('--timeout <ms>', 'how long to wait for a final reply', parseTimeout, 2000)
+    .option('--json', 'print JSON for scripts')
+    .action(async (target: string, o: { timeout: number; json?: boolean }, cmd: Command) => {
+      const t = parseSipTarget(target);
+      if (t === undefined) cmd.error(`error: invalid target '${target}': use sip:host:port, e.g. sip:10.0.0.11:5060`, { exitCode: EXIT.USAGE, code: 'siplb.invalidTarget' });
+      io.setExitCode(await runProbe(t, { timeoutMs: o.timeout, json: o.json === true }, io));
+    });
+
   return program;
+}
+
+/**
+ * Runs the CLI on user arguments (no node/script prefix) and resolves with the exit code:
+ * the command's own, 0 for --help/--version, 64 for usage errors, 1 for anything unexpected.
+ */
+export async function runCli(argv: readonly string[], io: CliIo = processIo, deps: CliDeps = {}): Promise<number> {
+  let code: number = EXIT.OK;
+  const tracked: CliIo = { out: io.out, err: io.err, setExitCode: (c) => (code = c) };
+  try {
+    await buildProgram(tracked, deps).parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    io.err(`siplb: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT.RUNTIME;
+  }
 }

@@ -15,3 +15,8 @@ export { leaseRedisOptions, reconnectBackoff, assertLeaseSafe } from './redis-op
 export type { LeaseRedisTimings } from './redis-options.js';
 export { createLeaseStore } from './lease-store.js';
 export type { LeaseStore, LeaseStoreOptions, AcquireResult } from './lease-store.js';
+export { startHaNode } from './ha-node.js';
+export type { HaNode, HaNodeOptions, HaLeaderSource } from './ha-node.js';
+export { AdminSync, DEFAULT_ADMIN_SYNC_OPTIONS, isAdminStateName } from './admin-sync.js';
+export type { AdminSyncOptions, AdminStateName } from './admin-sync.js';
+export { RateLimitedLog } from './rate-limited-log.js';

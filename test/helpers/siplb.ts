@@ -59,7 +59,10 @@ export async function startSiplb(config: Record<string, unknown>, extraArgs: str
   assertBuilt();
   const dir = mkdtempSync(path.join(tmpdir(), 'siplb-e2e-'));
   const configFile = path.join(dir, 'siplb.yaml');
-  writeFileSync(configFile, stringify(config));
+  // Parallel test files must not collide on the default admin port 8060: let the kernel pick.
+  const admin = (config.admin as Record<string, unknown> | undefined) ?? {};
+  const withAdmin = { ...config, admin: { listen: '127.0.0.1:0', ...admin } };
+  writeFileSync(configFile, stringify(withAdmin));
   const listen = String((config.sip as { listen?: string } | undefined)?.listen ?? '127.0.0.1:5060');
   const port = Number(listen.slice(listen.lastIndexOf(':') + 1));
   const child = spawn(process.execPath, [CLI, 'start', '--config', configFile, ...extraArgs], {

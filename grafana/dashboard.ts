@@ -1,0 +1,255 @@
+/**
+ * @module grafana/dashboard
+ * The siplb Grafana dashboard as typed data (`satisfies Dashboard` from @grafana/schema, so tsc
+ * checks the shape). grafana/dashboards/siplb.json is generated from it and a test keeps the two
+ * equal (regenerate: SIPLB_WRITE_DASHBOARD=1 npx vitest run test/unit/grafana/dashboard-json.test.ts).
+ *
+ * Laid out for an operator during a failover, top to bottom: who leads and how many backends
+ * can take calls; each backend's health and admin state over time; where new calls go and how
+ * fast probes answer; what failed over and what was dropped; the node process itself.
+ * Every query selects `node=~"$node"`.
+ */
+import { MappingType, VariableRefresh, type Dashboard, type Panel, type RowPanel, type ValueMapping } from '@grafana/schema';
+
+const DS = { type: 'prometheus', uid: '${datasource}' } as const;
+const N = 'node=~"$node"';
+
+interface Target {
+  readonly expr: string;
+  readonly legend: string;
+}
+
+let nextId = 1;
+function targets(list: readonly Target[]): Record<string, unknown>[] {
+  return list.map((t, i) => ({
+    refId: String.fromCharCode(65 + i),
+    datasource: DS,
+    expr: t.expr,
+    legendFormat: t.legend,
+    range: true,
+  }));
+}
+
+function grid(x: number, y: number, w: number, h: number): Panel['gridPos'] {
+  return { x, y, w, h };
+}
+
+function row(title: string, y: number): RowPanel {
+  return { type: 'row', id: nextId++, title, collapsed: false, gridPos: { x: 0, y, w: 24, h: 1 }, panels: [] };
+}
+
+function timeseries(
+  title: string,
+  description: string,
+  pos: Panel['gridPos'],
+  list: readonly Target[],
+  opts: { unit?: string; stacked?: boolean; bars?: boolean } = {},
+): Panel {
+  return {
+    type: 'timeseries',
+    id: nextId++,
+    title,
+    description,
+    datasource: DS,
+    gridPos: pos,
+    targets: targets(list),
+    fieldConfig: {
+      defaults: {
+        unit: opts.unit ?? 'short',
+        custom: {
+          drawStyle: opts.bars ? 'bars' : 'line',
+          fillOpacity: opts.stacked || opts.bars ? 60 : 10,
+          lineWidth: 1,
+          stacking: { mode: opts.stacked ? 'normal' : 'none', group: 'A' },
+          showPoints: 'never',
+        },
+      },
+      overrides: [],
+    },
+    options: { legend: { displayMode: 'table', placement: 'right', calcs: ['lastNotNull', 'max'] }, tooltip: { mode: 'multi', sort: 'desc' } },
+  };
+}
+
+function stateTimeline(title: string, description: string, pos: Panel['gridPos'], list: readonly Target[], mappings: ValueMapping[]): Panel {
+  return {
+    type: 'state-timeline',
+    id: nextId++,
+    title,
+    description,
+    datasource: DS,
+    gridPos: pos,
+    targets: targets(list),
+    fieldConfig: { defaults: { mappings, custom: { fillOpacity: 80, lineWidth: 0 } }, overrides: [] },
+    options: { showValue: 'never', mergeValues: true, rowHeight: 0.85, legend: { showLegend: true, displayMode: 'list', placement: 'bottom' } },
+  };
+}
+
+function stat(title: string, description: string, pos: Panel['gridPos'], list: readonly Target[], mappings: ValueMapping[] = []): Panel {
+  return {
+    type: 'stat',
+    id: nextId++,
+    title,
+    description,
+    datasource: DS,
+    gridPos: pos,
+    targets: targets(list),
+    fieldConfig: { defaults: { mappings, unit: 'short' }, overrides: [] },
+    options: { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, colorMode: 'value', graphMode: 'none', textMode: 'value_and_name' },
+  };
+}
+
+/** Value → text and color, for enumerations encoded as numbers by the query. */
+function states(entries: Record<string, readonly [text: string, color: string]>): ValueMapping[] {
+  const options: Record<string, { text: string; color: string; index: number }> = {};
+  Object.entries(entries).forEach(([v, [text, color]], index) => (options[v] = { text, color, index }));
+  return [{ type: MappingType.ValueToText, options }];
+}
+
+/** Sum of `metric{state=s} * weight` per (node, backend): one number per enumeration value. */
+function encode(metric: string, weights: Record<string, number>, by: string): string {
+  return Object.entries(weights)
+    .map(([state, w]) => `sum by (${by}) (${metric}{${N}, state="${state}"}) * ${w}`)
+    .join(' + ');
+}
+
+const rate = (metric: string, by: string): string => `sum by (${by}) (rate(${metric}{${N}}[$__rate_interval]))`;
+
+const panels: (Panel | RowPanel)[] = [
+  row('Leadership and capacity', 0),
+  stateTimeline(
+    'Role per node',
+    'HA role of each node over time: leader (holds the Redis lease and serves the VIP), follower, or standalone (no HA).',
+    grid(0, 1, 12, 5),
+    [{ expr: `sum by (node) (siplb_role{${N}, role="leader"}) * 2 + sum by (node) (siplb_role{${N}, role="follower"})`, legend: '{{node}}' }],
+    states({ '0': ['standalone', 'blue'], '1': ['follower', 'yellow'], '2': ['leader', 'green'] }),
+  ),
+  stat('Eligible backends', 'Backends that may take new calls now, per node. 0 means every new call gets 503.', grid(12, 1, 4, 5), [
+    { expr: `siplb_backends_eligible{${N}}`, legend: '{{node}}' },
+  ]),
+  stat('Leader changes', 'Role changes per node over the dashboard time range.', grid(16, 1, 4, 5), [
+    { expr: `sum by (node) (increase(siplb_leader_changes_total{${N}}[$__range]))`, legend: '{{node}}' },
+  ]),
+  stat('Fencing token', 'Fencing token of the lease each node last held (0: none). After a split brain, the lower token is stale.', grid(20, 1, 4, 5), [
+    { expr: `siplb_fencing_token{${N}}`, legend: '{{node}}' },
+  ]),
+
+  row('Backends', 6),
+  stateTimeline(
+    'Backend health',
+    'Health state per backend: up, failing (missed probes, still serving), down, recovering (probes succeed, not yet rise).',
+    grid(0, 7, 12, 7),
+    [{ expr: encode('siplb_backend_health_state', { up: 3, recovering: 2, failing: 1 }, 'node, backend'), legend: '{{backend}} @ {{node}}' }],
+    states({ '0': ['down', 'red'], '1': ['failing', 'orange'], '2': ['recovering', 'blue'], '3': ['up', 'green'] }),
+  ),
+  stateTimeline(
+    'Backend admin state and eligibility',
+    'Operator state per backend (enabled, draining, disabled) and whether it may take new calls.',
+    grid(12, 7, 12, 7),
+    [
+      { expr: encode('siplb_backend_admin_state', { draining: 1, disabled: 2 }, 'node, backend'), legend: 'admin {{backend}} @ {{node}}' },
+      { expr: `siplb_backend_eligible{${N}} + 10`, legend: 'eligible {{backend}} @ {{node}}' },
+    ],
+    states({ '0': ['enabled', 'green'], '1': ['draining', 'yellow'], '2': ['disabled', 'red'], '10': ['not eligible', 'red'], '11': ['eligible', 'green'] }),
+  ),
+  timeseries('New calls/s per backend', 'Initial INVITEs dispatched by the balancer, stacked: where new calls go during a failover.', grid(0, 14, 12, 8), [
+    { expr: rate('siplb_new_calls_total', 'backend'), legend: '{{backend}}' },
+  ], { unit: 'reqps', stacked: true }),
+  timeseries('Active calls per backend', 'Established dialogs and INVITEs awaiting a final answer, per backend.', grid(12, 14, 12, 8), [
+    { expr: `sum by (backend) (siplb_backend_active_calls{${N}})`, legend: '{{backend}} active' },
+    { expr: `sum by (backend) (siplb_backend_pending_invites{${N}})`, legend: '{{backend}} pending INVITE' },
+  ]),
+  timeseries('Probe RTT p50 / p95', 'OPTIONS probe round-trip time per backend (histogram_quantile over the probe histogram).', grid(0, 22, 12, 8), [
+    { expr: `histogram_quantile(0.5, sum by (backend, le) (rate(siplb_probe_rtt_seconds_bucket{${N}}[$__rate_interval])))`, legend: '{{backend}} p50' },
+    { expr: `histogram_quantile(0.95, sum by (backend, le) (rate(siplb_probe_rtt_seconds_bucket{${N}}[$__rate_interval])))`, legend: '{{backend}} p95' },
+  ], { unit: 's' }),
+  timeseries('Probe failures/s', 'Failed OPTIONS probes per backend and result: timeout, bad-code (reply not in okCodes), slow (above maxRtt).', grid(12, 22, 12, 8), [
+    { expr: rate('siplb_probe_failures_total', 'backend, result'), legend: '{{backend}} {{result}}' },
+  ], { unit: 'reqps' }),
+
+  row('Failover', 30),
+  timeseries('Health transitions', 'Backend health changes per interval, by backend and new state.', grid(0, 31, 8, 8), [
+    { expr: `sum by (backend, to) (increase(siplb_health_transitions_total{${N}}[$__rate_interval]))`, legend: '{{backend}} → {{to}}' },
+  ], { bars: true }),
+  timeseries('Failovers/s', 'New calls moved off a backend: serial (INVITE retried on another backend) or ring (backend left the hash ring).', grid(8, 31, 8, 8), [
+    { expr: rate('siplb_failovers_total', 'kind, backend'), legend: '{{kind}} off {{backend}}' },
+  ], { unit: 'reqps' }),
+  stat('Config reloads', 'Reloads over the time range, ok and failed (a failed reload keeps the old config).', grid(16, 31, 8, 8), [
+    { expr: `sum by (result) (increase(siplb_config_reloads_total{${N}}[$__range]))`, legend: '{{result}}' },
+  ]),
+
+  row('Traffic', 39),
+  timeseries('Requests forwarded/s by method', 'SIP requests forwarded to a next hop.', grid(0, 40, 12, 8), [
+    { expr: rate('siplb_requests_forwarded_total', 'method'), legend: '{{method}}' },
+  ], { unit: 'reqps', stacked: true }),
+  timeseries('Responses forwarded/s by class', 'SIP responses relayed upstream, by status class.', grid(12, 40, 12, 8), [
+    { expr: rate('siplb_responses_forwarded_total', 'class'), legend: '{{class}}' },
+  ], { unit: 'reqps', stacked: true }),
+  timeseries('Drops/s by reason', 'Datagrams dropped without an answer.', grid(0, 48, 12, 8), [
+    { expr: rate('siplb_datagrams_dropped_total', 'reason'), legend: '{{reason}}' },
+  ], { unit: 'pps' }),
+  timeseries('Rejects/s by reason', 'Requests answered with a stateless error (e.g. 483 max-forwards, 503 no-backend).', grid(12, 48, 12, 8), [
+    { expr: rate('siplb_requests_rejected_total', 'reason, status'), legend: '{{status}} {{reason}}' },
+  ], { unit: 'reqps' }),
+
+  row('Node process', 56),
+  timeseries('CPU', 'CPU time of the siplb process (1 = one core).', grid(0, 57, 8, 7), [
+    { expr: `sum by (node) (rate(process_cpu_seconds_total{${N}}[$__rate_interval]))`, legend: '{{node}}' },
+  ], { unit: 'percentunit' }),
+  timeseries('Memory', 'Resident memory and V8 heap in use.', grid(8, 57, 8, 7), [
+    { expr: `process_resident_memory_bytes{${N}}`, legend: '{{node}} RSS' },
+    { expr: `nodejs_heap_size_used_bytes{${N}}`, legend: '{{node}} heap used' },
+  ], { unit: 'bytes' }),
+  timeseries('Event-loop lag', 'Node.js event-loop delay; a high p99 delays every datagram.', grid(16, 57, 8, 7), [
+    { expr: `nodejs_eventloop_lag_p99_seconds{${N}}`, legend: '{{node}} p99' },
+    { expr: `nodejs_eventloop_lag_mean_seconds{${N}}`, legend: '{{node}} mean' },
+  ], { unit: 's' }),
+];
+
+/** A Prometheus query; DataQuery types only the common fields, so the Prometheus ones go through a variable. */
+const leaderChangeQuery = { refId: 'leader', expr: `changes(siplb_leader_changes_total{${N}}[1m]) > 0` };
+
+export const dashboard = {
+  uid: 'siplb',
+  title: 'siplb',
+  description: 'siplb SIP load balancer: leadership, backend health, call distribution, failover, drops, node process.',
+  tags: ['siplb', 'sip'],
+  editable: true,
+  graphTooltip: 1,
+  schemaVersion: 39,
+  version: 1,
+  refresh: '10s',
+  time: { from: 'now-1h', to: 'now' },
+  timepicker: {},
+  timezone: 'browser',
+  links: [],
+  annotations: {
+    list: [
+      {
+        name: 'Leader changes',
+        datasource: DS,
+        enable: true,
+        iconColor: 'purple',
+        target: leaderChangeQuery,
+      },
+    ],
+  },
+  templating: {
+    list: [
+      { type: 'datasource', name: 'datasource', label: 'Data source', query: 'prometheus', hide: 0 },
+      {
+        type: 'query',
+        name: 'node',
+        label: 'Node',
+        datasource: DS,
+        query: { query: 'label_values(siplb_build_info, node)', refId: 'node' },
+        refresh: VariableRefresh.onTimeRangeChanged,
+        multi: true,
+        includeAll: true,
+        allValue: '.*',
+        current: { text: 'All', value: '$__all' },
+        hide: 0,
+      },
+    ],
+  },
+  panels,
+} satisfies Dashboard;

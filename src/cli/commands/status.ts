@@ -1,0 +1,46 @@
+/**
+ * @module cli/commands/status
+ * `siplb status`: one screen on the node: role, uptime, addresses, backend and call counts, and
+ * the drop/reject tallies an operator checks first when calls fail.
+ */
+import type { StatusView } from '../../admin/dto.js';
+import { EXIT } from '../exit-codes.js';
+import type { AdminCommandContext } from './context.js';
+import { formatPairs } from '../table.js';
+
+export function formatDuration(seconds: number): string {
+  let s = Math.max(0, Math.floor(seconds));
+  const d = Math.floor(s / 86400);
+  s -= d * 86400;
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  s -= m * 60;
+  return [d ? `${d}d` : '', h ? `${h}h` : '', m ? `${m}m` : '', `${s}s`].filter(Boolean).join(' ');
+}
+
+function tally(t: Readonly<Record<string, number>>): string {
+  const parts = Object.entries(t).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`);
+  return parts.length === 0 ? 'none' : parts.join(' ');
+}
+
+export function formatStatus(s: StatusView): string {
+  return formatPairs([
+    ['node', `${s.nodeId} (${s.role})`],
+    ['version', s.version],
+    ['uptime', formatDuration(s.uptimeSeconds)],
+    ['listen', s.advertise === s.listen ? s.listen : `${s.listen} (advertise ${s.advertise})`],
+    ['mode', s.mode],
+    ['config', s.configFile ?? '-'],
+    ['backends', `${s.backends.total} total, ${s.backends.eligible} eligible, ${s.backends.up} up, ${s.backends.down} down`],
+    ['calls', `${s.calls.active} active`],
+    ['dropped', tally(s.counters.dropped)],
+    ['rejected', tally(s.counters.rejected)],
+  ]);
+}
+
+export async function runStatus(ctx: AdminCommandContext): Promise<number> {
+  const s = await ctx.client.status();
+  ctx.io.out(ctx.json ? `${JSON.stringify(s)}\n` : formatStatus(s));
+  return EXIT.OK;
+}

@@ -1,0 +1,27 @@
+/**
+ * @module metrics/labels
+ * Label values derived from event fields. Everything that reaches a label is bounded here, so a
+ * peer sending odd SIP cannot create new time series: methods outside RFC 3261 and its common
+ * extensions become 'other', status codes become a class.
+ */
+
+/** Methods of RFC 3261 §7.1 and the extensions in common use (RFC 3262, 3265, 3311, 3428, 3515, 3903, 6086). */
+const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER',
+  'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE',
+]);
+
+/** The method as a label value: known methods as they are, anything else 'other'. */
+export function methodLabel(method: string): string {
+  return KNOWN_METHODS.has(method) ? method : 'other';
+}
+
+/** '1xx'..'6xx' for a SIP status code (RFC 3261 §7.2), 'other' outside 100..699. */
+export function statusClass(status: number): string {
+  return status >= 100 && status <= 699 ? `${Math.floor(status / 100)}xx` : 'other';
+}
+
+/** A status code as a label value; only codes siplb itself sends reach this (bounded set). */
+export function statusLabel(status: number): string {
+  return status >= 100 && status <= 699 ? String(Math.trunc(status)) : 'other';
+}

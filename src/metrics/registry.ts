@@ -1,0 +1,44 @@
+/**
+ * @module metrics/registry
+ * One prom-client Registry per running node (never the global default registry), so two nodes or
+ * two tests in one process keep separate numbers. Every series carries the node id as the
+ * default label `node`, which is what the dashboard and alerts select and group on.
+ */
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { AdminControl } from '../admin/dto.js';
+import { createCollectors } from './collectors.js';
+
+export interface MetricsOptions {
+  /** Read at scrape time for gauges (backend states, calls, role). */
+  readonly control: AdminControl;
+  /** Value of the `node` label on every series. */
+  readonly nodeId: string;
+  /**
+   * Also export prom-client's process and Node.js runtime metrics (CPU, memory, event-loop lag).
+   * @default true
+   */
+  readonly defaultMetrics?: boolean;
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** Unsubscribe from the channels and empty the registry. Idempotent. */
+  close(): void;
+}
+
+export function createMetrics(opts: MetricsOptions): Metrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ node: opts.nodeId });
+  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const collectors = createCollectors(registry, opts.control);
+  let closed = false;
+  return {
+    registry,
+    close() {
+      if (closed) return;
+      closed = true;
+      collectors.close();
+      registry.clear();
+    },
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * A scripted AdminControl for admin, metrics and CLI tests: backends and role are plain data the
+ * test changes; every call is recorded.
+ */
+import { SiplbError } from '../../../src/errors.js';
+import type {
+  AdminControl,
+  AdminStateName,
+  BackendView,
+  LeaderView,
+  ReloadView,
+  Role,
+  StatusView,
+} from '../../../src/admin/dto.js';
+
+export function backendView(id: string, over: Partial<BackendView> = {}): BackendView {
+  return {
+    id,
+    address: `10.0.0.${id.replace(/\D/g, '') || '1'}:5060`,
+    weight: 1,
+    health: 'up',
+    admin: 'enabled',
+    eligible: true,
+    lastRttMs: 0.42,
+    consecutiveFailures: 0,
+    consecutiveSuccesses: 5,
+    activeCalls: 3,
+    pendingInvites: 1,
+    drained: false,
+    since: '2025-01-01T00:00:00.000Z',
+    reason: 'start',
+    holdUntil: null,
+    ...over,
+  };
+}
+
+export interface FakeControl extends AdminControl {
+  list: BackendView[];
+  role: Role;
+  fencingToken: number | null;
+  nextReload: ReloadView;
+  calls: string[];
+}
+
+export function fakeControl(list: BackendView[] = [backendView('gw1'), backendView('gw2', { health: 'down', eligible: false, activeCalls: 0 })]): FakeControl {
+  const c: FakeControl = {
+    list,
+    role: 'standalone',
+    fencingToken: null,
+    nextReload: { ok: true, changes: ['backends: + gw3'] },
+    calls: [],
+    status(): StatusView {
+      c.calls.push('status');
+      return {
+        nodeId: 'lb-a',
+        version: '0.1.0',
+        role: c.role,
+        uptimeSeconds: 3725,
+        listen: '0.0.0.0:5060',
+        advertise: '192.0.2.10:5060',
+        mode: 'hash',
+        configFile: '/etc/siplb/siplb.yaml',
+        backends: {
+          total: c.list.length,
+          eligible: c.list.filter((b) => b.eligible).length,
+          up: c.list.filter((b) => b.health === 'up').length,
+          down: c.list.filter((b) => b.health === 'down').length,
+        },
+        calls: { active: c.list.reduce((n, b) => n + b.activeCalls, 0) },
+        counters: { dropped: { 'parse-error': 2 }, rejected: {} },
+      };
+    },
+    backends() {
+      c.calls.push('backends');
+      return c.list;
+    },
+    setAdminState(id: string, state: AdminStateName) {
+      c.calls.push(`setAdminState ${id} ${state}`);
+      const i = c.list.findIndex((b) => b.id === id);
+      if (i === -1) throw new SiplbError('SIPLB_ERR_UNKNOWN_BACKEND', `no backend '${id}'`);
+      const b = backendView(id, { ...c.list[i], admin: state, eligible: state === 'enabled' && c.list[i]!.health !== 'down' });
+      c.list[i] = b;
+      return b;
+    },
+    async reload() {
+      c.calls.push('reload');
+      return c.nextReload;
+    },
+    leader(): LeaderView {
+      c.calls.push('leader');
+      return {
+        role: c.role,
+        nodeId: 'lb-a',
+        isLeader: c.role === 'leader',
+        fencingToken: c.fencingToken,
+        leaderChanges: 1,
+      };
+    },
+  };
+  return c;
+}

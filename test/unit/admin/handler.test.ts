@@ -1,0 +1,178 @@
+/**
+ * The admin API without sockets: every route, auth, and every error answer with its stable code
+ * (fastify inject() style: request in, {status, headers, body} out).
+ */
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { createAdminHandler, MAX_BODY_BYTES, ROUTES, type AdminHandlerOptions, type AdminRequest } from '../../../src/admin/index.js';
+import type { AdminErrorBody, BackendView, LeaderView, ReloadFailedBody } from '../../../src/admin/dto.js';
+import { fakeControl } from './fake-control.js';
+
+const TOKEN = 'c2f1e0b7a9d84e6f8c1b2a3d4e5f6a7b';
+
+function setup(over: Partial<AdminHandlerOptions> = {}) {
+  const control = fakeControl();
+  const metrics = new Registry();
+  const handle = createAdminHandler({ control, metrics, ...over });
+  const req = async (method: string, url: string, body?: string, headers: AdminRequest['headers'] = {}) => {
+    const r = await handle({ method, url, headers, body });
+    return { ...r, json: (): unknown => JSON.parse(r.body) };
+  };
+  return { control, metrics, req };
+}
+
+const code = (b: unknown): string => (b as AdminErrorBody).error.code;
+
+describe('admin routes', () => {
+  it('documents every route with a one-line description', () => {
+    for (const r of ROUTES) expect(r.description.length, `${r.method} ${r.path}`).toBeGreaterThan(20);
+    expect(ROUTES.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /healthz', 'GET /status', 'GET /backends', 'POST /backends/:id/state', 'POST /reload', 'GET /ha/leader', 'GET /metrics',
+    ]);
+  });
+
+  it('GET /healthz answers {"ok":true}', async () => {
+    const r = await setup().req('GET', '/healthz');
+    expect(r.status).toBe(200);
+    expect(r.json()).toEqual({ ok: true });
+    expect(r.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(r.headers['cache-control']).toBe('no-store');
+  });
+
+  it('GET /status and GET /backends serve the control views', async () => {
+    const { req } = setup();
+    const s = await req('GET', '/status?verbose=1');
+    expect(s.status).toBe(200);
+    expect(s.json()).toMatchObject({ nodeId: 'lb-a', backends: { total: 2, up: 1 } });
+    const b = await req('GET', '/backends');
+    expect((b.json() as BackendView[]).map((x) => x.id)).toEqual(['gw1', 'gw2']);
+  });
+
+  it('POST /backends/:id/state sets the admin state and answers the updated backend', async () => {
+    const { req, control } = setup();
+    const r = await req('POST', '/backends/gw1/state', '{"state":"draining"}');
+    expect(r.status).toBe(200);
+    expect(r.json()).toMatchObject({ id: 'gw1', admin: 'draining' });
+    expect(control.calls).toContain('setAdminState gw1 draining');
+  });
+
+  it.each([
+    ['not JSON', '{state:'],
+    ['unknown state', '{"state":"off"}'],
+    ['missing state', '{}'],
+    ['extra key', '{"state":"enabled","force":true}'],
+    ['empty body', ''],
+  ])('POST /backends/:id/state with %s → 400 SIPLB_ERR_ADMIN_BAD_REQUEST', async (_, body) => {
+    const r = await setup().req('POST', '/backends/gw1/state', body);
+    expect(r.status).toBe(400);
+    expect(code(r.json())).toBe('SIPLB_ERR_ADMIN_BAD_REQUEST');
+  });
+
+  it('POST /backends/:id/state for an unknown backend → 404 SIPLB_ERR_UNKNOWN_BACKEND', async () => {
+    const r = await setup().req('POST', '/backends/nope/state', '{"state":"disabled"}');
+    expect(r.status).toBe(404);
+    expect(code(r.json())).toBe('SIPLB_ERR_UNKNOWN_BACKEND');
+  });
+
+  it('decodes percent-encoded ids and rejects malformed encoding with 400', async () => {
+    const { req, control } = setup();
+    await req('POST', '/backends/gw%31/state', '{"state":"enabled"}');
+    expect(control.calls).toContain('setAdminState gw1 enabled');
+    const bad = await req('POST', '/backends/%E0%A4%A/state', '{"state":"enabled"}');
+    expect(bad.status).toBe(400);
+  });
+
+  it('POST /reload answers 200 with the changes, or 422 with the issues and SIPLB_ERR_CONFIG_INVALID', async () => {
+    const { req, control } = setup();
+    const ok = await req('POST', '/reload');
+    expect(ok.status).toBe(200);
+    expect(ok.json()).toEqual({ ok: true, changes: ['backends: + gw3'] });
+    control.nextReload = { ok: false, issues: [{ path: 'health.interval', reason: 'bad duration', fix: 'use 2s' }] };
+    const bad = await req('POST', '/reload');
+    expect(bad.status).toBe(422);
+    const body = bad.json() as ReloadFailedBody;
+    expect(body.ok).toBe(false);
+    expect(body.issues).toHaveLength(1);
+    expect(body.error.code).toBe('SIPLB_ERR_CONFIG_INVALID');
+  });
+
+  it('GET /ha/leader: 200 for standalone and leader, 503 for a follower, LeaderView either way', async () => {
+    const { req, control } = setup();
+    expect((await req('GET', '/ha/leader')).status).toBe(200);
+    control.role = 'leader';
+    expect((await req('GET', '/ha/leader')).status).toBe(200);
+    control.role = 'follower';
+    const f = await req('GET', '/ha/leader');
+    expect(f.status).toBe(503);
+    expect((f.json() as LeaderView).role).toBe('follower');
+  });
+
+  it('GET /metrics serves the registry in the Prometheus text format', async () => {
+    const { req, metrics } = setup();
+    metrics.setDefaultLabels({ node: 'lb-a' });
+    const { Counter } = await import('prom-client');
+    new Counter({ name: 'x_total', help: 'x', registers: [metrics] }).inc();
+    const r = await req('GET', '/metrics');
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe(metrics.contentType);
+    expect(r.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(r.body).toContain('x_total{node="lb-a"} 1');
+  });
+
+  it('unknown path → 404 SIPLB_ERR_ADMIN_NOT_FOUND; wrong method → 405 with Allow', async () => {
+    const { req } = setup();
+    const nf = await req('GET', '/nope');
+    expect(nf.status).toBe(404);
+    expect(code(nf.json())).toBe('SIPLB_ERR_ADMIN_NOT_FOUND');
+    const na = await req('DELETE', '/backends');
+    expect(na.status).toBe(405);
+    expect(na.headers.allow).toBe('GET');
+    const post = await req('GET', '/reload');
+    expect(post.status).toBe(405);
+    expect(post.headers.allow).toBe('POST');
+  });
+
+  it('bodies over 64 KiB → 413', async () => {
+    const r = await setup().req('POST', '/backends/gw1/state', 'x'.repeat(MAX_BODY_BYTES + 1));
+    expect(r.status).toBe(413);
+    expect(code(r.json())).toBe('SIPLB_ERR_ADMIN_BAD_REQUEST');
+  });
+
+  it('a control that throws unexpectedly → 500 SIPLB_ERR_INTERNAL without the internal message', async () => {
+    const { req, control } = setup();
+    control.status = () => {
+      throw new Error('secret detail');
+    };
+    const r = await req('GET', '/status');
+    expect(r.status).toBe(500);
+    expect(code(r.json())).toBe('SIPLB_ERR_INTERNAL');
+    expect(r.body).not.toContain('secret detail');
+  });
+});
+
+describe('admin auth', () => {
+  it('with a token, every route but /healthz needs "Authorization: Bearer <token>"', async () => {
+    const { req } = setup({ token: TOKEN });
+    for (const route of ROUTES.filter((r) => r.path !== '/healthz')) {
+      const url = route.path.replace(':id', 'gw1');
+      const r = await req(route.method, url, '{"state":"enabled"}');
+      expect(r.status, `${route.method} ${url}`).toBe(401);
+      expect(code(r.json())).toBe('SIPLB_ERR_ADMIN_AUTH');
+      expect(r.headers['www-authenticate']).toBe('Bearer realm="siplb"');
+    }
+    expect((await req('GET', '/healthz')).status).toBe(200);
+  });
+
+  it('accepts the right token (scheme case-insensitive) and refuses wrong, prefixed or empty ones', async () => {
+    const { req } = setup({ token: TOKEN });
+    expect((await req('GET', '/status', undefined, { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
+    expect((await req('GET', '/metrics', undefined, { authorization: `bearer ${TOKEN}` })).status).toBe(200);
+    for (const h of [`Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(1)}`, `Basic ${TOKEN}`, 'Bearer ', TOKEN, '']) {
+      expect((await req('GET', '/status', undefined, { authorization: h })).status, h).toBe(401);
+    }
+  });
+
+  it('without a token configured, no header is needed', async () => {
+    expect((await setup().req('GET', '/status')).status).toBe(200);
+  });
+});
