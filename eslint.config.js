@@ -5,6 +5,8 @@ export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'bench/out/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  // Plain .mjs scripts (bench, CI summary) run on Node: its globals are defined.
+  { files: ['**/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', performance: 'readonly' } } },
   {
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',

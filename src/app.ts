@@ -9,7 +9,6 @@
  * one-second tick expires affinity entries, unanswered INVITEs, stale dialogs and Retry-After holds.
  */
 import type { Logger } from 'pino';
-import { AffinityTable } from './balance/affinity.js';
 import { CallLoad } from './balance/call-load.js';
 import { createBalancer } from './balance/index.js';
 import type { Balancer } from './balance/balancer.js';
@@ -23,6 +22,7 @@ import { probeTargets, thresholdsCache } from './health/thresholds.js';
 import { channels } from './observe/channels.js';
 import { RareEventCounters, type CounterSnapshot } from './observe/counters.js';
 import type { ProxyContext, ProxyObserver } from './proxy/context.js';
+import { CallAffinity } from './proxy/call-affinity.js';
 import { handleDatagram } from './proxy/dispatcher.js';
 import { resendInvite } from './proxy/request-path.js';
 import { SerialFailover, type FailoverOptions } from './proxy/serial-failover.js';
@@ -92,9 +92,11 @@ export function build(initial: Config, deps: AppDeps): App {
   const backends = new BackendRegistry(config.backends);
   const callLoad = new CallLoad({ maxEntries: config.dialogs.maxEntries, maxCallDurationMs: config.dialogs.maxCallDuration });
   const dialogs = new DialogTracker(callLoad, now);
-  const makeBalancer = (c: Config): Balancer => createBalancer(c.balance.mode, { vnodes: c.balance.vnodes, load: callLoad });
-  let balancer = makeBalancer(config);
-  const affinity = new AffinityTable({ ttlMs: config.balance.affinityTtl, maxEntries: config.balance.affinityMaxEntries });
+  // Least-connections counts a call from its INVITE (pending) to its BYE, as Kamailio does, so a
+  // burst of ringing calls is not placed by the tie-break alone.
+  const load = { active: (id: string): number => callLoad.active(id) + passive.pendingInvites(id) };
+  const makeBalancer = (c: Config): Balancer => createBalancer(c.balance.mode, { vnodes: c.balance.vnodes, load });
+  const affinity = new CallAffinity({ ttlMs: config.balance.affinityTtl, maxEntries: config.balance.affinityMaxEntries });
   const self = new SelfAddress(config.sip.advertise ?? config.sip.listen, config.sip.listen);
 
   const health = new HealthMonitor({
@@ -106,6 +108,7 @@ export function build(initial: Config, deps: AppDeps): App {
     onAdminChange: deps.onAdminChange,
   });
   const passive = new PassiveChecker(passiveOptions(config), health, now);
+  let balancer = makeBalancer(config);
 
   const transportLog = log.child({ component: 'transport' });
   const transport = new UdpTransport({

@@ -4,10 +4,12 @@
  * Active counts come from an injected {@link CallLoadView} (normally a CallLoad, which counts
  * calls from their 2xx to their BYE or expiry).
  *
- * Ties are broken by a rotating start index, so that while counts are equal (at start-up, or in
- * a burst of INVITEs whose 2xx has not arrived yet) new calls spread over the members instead
- * of all going to the first one. The key is ignored, so the AffinityTable must keep a call's
- * retransmissions on its backend.
+ * Ties are broken by a rotating counter that picks the k-th of the tied members, so that while
+ * counts are equal (at start-up, or in a burst of INVITEs whose 2xx has not arrived yet) new
+ * calls spread evenly over the tied members instead of all going to the first one. Rotating the
+ * scan's start index instead would favour the member after a loaded one: with a, b, c and `a`
+ * busy, starts at a and at b both land on b, so b would get 2/3 of the calls and c 1/3.
+ * The key is ignored, so the AffinityTable must keep a call's retransmissions on its backend.
  */
 
 import type { Balancer, Member } from './balancer.js';
@@ -29,23 +31,27 @@ export class LeastConnBalancer implements Balancer {
   }
 
   pick(_key: string, candidates: readonly Member[]): Member | undefined {
-    const n = candidates.length;
-    if (n === 0) return undefined;
-    const start = this.#rotor % n;
-    // Wraps well before 2^53 loses precision; keeps the modulo cheap.
-    this.#rotor = (this.#rotor + 1) % 0x40000000;
-    let best: Member | undefined;
+    // Pass 1: the lowest active/weight score and how many members share it.
     let bestScore = Infinity;
-    for (let j = 0; j < n; j++) {
-      const m = candidates[(start + j) % n]!;
+    let ties = 0;
+    for (const m of candidates) {
       if (!hasPositiveWeight(m)) continue;
       const score = this.#load.active(m.id) / m.weight;
-      // Strictly less: among equals the first from the rotating start wins.
-      if (best === undefined || score < bestScore) {
-        best = m;
+      if (score < bestScore) {
         bestScore = score;
+        ties = 1;
+      } else if (score === bestScore) {
+        ties++;
       }
     }
-    return best;
+    if (ties === 0) return undefined;
+    // Pass 2: the k-th tied member in configuration order, k rotating by one per pick.
+    let k = this.#rotor % ties;
+    // Wraps well before 2^53 loses precision; keeps the modulo cheap.
+    this.#rotor = (this.#rotor + 1) % 0x40000000;
+    for (const m of candidates) {
+      if (hasPositiveWeight(m) && this.#load.active(m.id) / m.weight === bestScore && k-- === 0) return m;
+    }
+    return undefined; // unreachable: the load is read synchronously, so pass 2 sees pass 1's scores
   }
 }

@@ -260,7 +260,7 @@ const DialogsSchema = z.strictObject({
     example: '12h',
   }),
   maxEntries: doc(int(1, 10_000_000).default(500000), {
-    description: 'Cap on tracked dialogs; the oldest go first when it is reached. Default: 500000.',
+    description: 'Cap on tracked dialogs. When it is reached, new dialogs are not counted (and the refusals counted); dialogs already tracked are never evicted, so counts stay exact for them. Default: 500000.',
     example: 1000000,
   }),
 });

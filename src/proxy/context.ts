@@ -14,10 +14,13 @@ export interface DatagramSender {
   send(buf: Buffer, port: number, host: string): void;
 }
 
-/** Call-ID → backend memory for requests of a call before its dialog exists. */
+/** Call-ID → backend memory for requests of a call before its dialog exists (call-affinity.ts). */
 export interface Affinity {
   get(callId: string, nowMs: number): string | undefined;
-  set(callId: string, backendId: string, nowMs: number): void;
+  /** `ringingInvite`: an INVITE whose final response is awaited (kept until it comes, or Timer C). */
+  pin(callId: string, backendId: string, nowMs: number, ringingInvite: boolean): void;
+  /** The INVITE of `callId` got its final response. */
+  settle(callId: string, nowMs: number): void;
 }
 
 /** How the routing key of a new call is taken from the request (issue: hash keys). */

@@ -74,7 +74,7 @@ function dispatch(
     if (backend === undefined) {
       return reject(ctx.sender, req, from, 503, 'no-backend', [`Retry-After: ${ctx.options.noBackendRetryAfter}`]);
     }
-    if (req.method !== 'ACK') ctx.affinity.set(callId, backend.id, now);
+    if (req.method !== 'ACK') ctx.affinity.pin(callId, backend.id, now, req.method === 'INVITE');
   }
   const failover = ctx.failover;
   // Retransmissions, CANCEL and the ACK of a non-2xx use the branch of the INVITE's current attempt.

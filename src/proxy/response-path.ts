@@ -30,7 +30,10 @@ export function handleResponse(ctx: ProxyContext, res: SipResponse, from: Remote
   const backend = ctx.backends.byAddress(from.address, from.port);
   if (ctx.observer.response !== undefined && !ctx.observer.response(res, backend)) return;
   // After the observers (they count the failure as passive health input), before relaying.
-  if (ctx.failover !== undefined && res.cseq().method === 'INVITE' && !ctx.failover.onResponse(res)) return;
+  if (res.cseq().method === 'INVITE') {
+    if (ctx.failover !== undefined && !ctx.failover.onResponse(res)) return;
+    if (res.status >= 200) ctx.affinity.settle(res.callId(), ctx.now());
+  }
 
   const to = responseAddress(next);
   ctx.sender.send(applyEdits(res.buf, [removeListValue(res, top)]), to.port, to.host);

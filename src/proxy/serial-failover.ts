@@ -204,7 +204,7 @@ export class SerialFailover {
     c.backend = next;
     c.branch = computeBranch(c.req, c.vias![0]!, c.attempt);
     c.answered = false;
-    this.#ctx.affinity.set(c.callId, next.id, this.#ctx.now());
+    this.#ctx.affinity.pin(c.callId, next.id, this.#ctx.now(), true);
     this.#resend(c.req, c.from!, c.vias!, next, c.removeRoute, c.mf, c.attempt);
     this.#arm(c);
     return true;

@@ -48,3 +48,19 @@ describe('LeastConnBalancer', () => {
     for (let i = 0; i < 4; i++) expect(b.pick(`new${i}`, c)!.id).toBe('a');
   });
 });
+
+describe('LeastConnBalancer tie-break among the least loaded', () => {
+  it('spreads evenly over the tied members when one member is busier', () => {
+    const loads: Record<string, number> = { a: 1, b: 0, c: 0 };
+    const lb = new LeastConnBalancer({ active: (id) => loads[id] ?? 0 });
+    const members = [
+      { id: 'a', weight: 1 },
+      { id: 'b', weight: 1 },
+      { id: 'c', weight: 1 },
+    ];
+    const picks = Array.from({ length: 6 }, () => lb.pick('k', members)?.id);
+    expect(picks.filter((p) => p === 'b')).toHaveLength(3);
+    expect(picks.filter((p) => p === 'c')).toHaveLength(3);
+    expect(picks).not.toContain('a');
+  });
+});
