@@ -305,7 +305,7 @@ const HaSchema = z.strictObject({
     example: '300ms',
   }),
   roleFile: doc(z.string().min(1).optional(), {
-    description: 'File siplb writes its role to (leader|follower|fenced) on each change, for keepalived track_file. Default: unset (no file).',
+    description: 'File siplb writes its keepalived weight to on each role change: 50 while it is the Redis leader, 0 otherwise (read by keepalived track_file with weight 1, see keepalived/README.md). Default: unset (no file).',
     example: '/run/siplb/role',
   }),
 });
