@@ -25,6 +25,7 @@ import {
 } from '../observe/channels.js';
 import { createGauges } from './gauges.js';
 import { methodLabel, statusClass, statusLabel } from './labels.js';
+import { Tally2 } from './tally.js';
 
 /**
  * Probe RTT buckets in seconds: 0.1 ms (same host) to 2 s (beyond any sane probe timeout), about
@@ -48,17 +49,23 @@ export function createCollectors(registry: Registry, control: AdminControl): Col
   const registers = [registry];
   const backendIds = (): string[] => control.backends().map((b) => b.id);
 
+  // Per-message counters are tallied in plain Maps on the hot path and flushed at scrape time.
+  const requestTally = new Tally2();
+  const responseTally = new Tally2();
+  const newCallTally = new Tally2();
   const requests = new Counter({
     name: 'siplb_requests_forwarded_total',
     help: 'SIP requests forwarded, by method and next-hop backend (external: not a configured backend).',
     labelNames: ['method', 'backend'] as const,
     registers,
+    collect: () => requestTally.flush((method, backend, n) => requests.inc({ method, backend }, n)),
   });
   const responses = new Counter({
     name: 'siplb_responses_forwarded_total',
     help: 'SIP responses forwarded upstream, by status class and the backend they came from.',
     labelNames: ['class', 'backend'] as const,
     registers,
+    collect: () => responseTally.flush((cls, backend, n) => responses.inc({ class: cls, backend }, n)),
   });
   // The zero series below are created at every scrape for the backends configured then, so a
   // rate() over a fresh or reloaded backend reads 0 instead of "no data" (Prometheus practice:
@@ -70,6 +77,7 @@ export function createCollectors(registry: Registry, control: AdminControl): Col
     registers,
     collect: () => {
       for (const id of backendIds()) newCalls.inc({ backend: id }, 0);
+      newCallTally.flush((backend, _unused, n) => newCalls.inc({ backend }, n));
     },
   });
   const drops = new Counter({
@@ -156,12 +164,12 @@ export function createCollectors(registry: Registry, control: AdminControl): Col
   const subscriptions: [diagnosticsChannel.Channel, (m: unknown) => void][] = [
     [channels.requestForwarded, (m) => {
       const e = m as RequestForwardedEvent;
-      requests.inc({ method: methodLabel(e.method), backend: e.backend });
-      if (e.via === 'new' && e.method === 'INVITE') newCalls.inc({ backend: e.backend });
+      requestTally.add(methodLabel(e.method), e.backend);
+      if (e.via === 'new' && e.method === 'INVITE') newCallTally.add(e.backend, '');
     }],
     [channels.responseForwarded, (m) => {
       const e = m as ResponseForwardedEvent;
-      responses.inc({ class: statusClass(e.status), backend: e.backend });
+      responseTally.add(statusClass(e.status), e.backend);
     }],
     [channels.drop, (m) => drops.inc({ reason: (m as DropEvent).reason })],
     [channels.reject, (m) => {

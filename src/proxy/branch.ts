@@ -7,19 +7,28 @@
  * (§9.1, §17.1.1.3), so they too get the INVITE's outgoing branch and match its server
  * transaction at the backend (§17.2.3).
  *
- * Two components: one from the previous hop's Via (its branch when RFC 3261 compliant, else its
- * whole sent-by), one from Request-URI, Call-ID and CSeq number. The second makes loop detection
- * (§16.3 step 4) work: a request that comes back with the same Request-URI is a loop, one that
- * comes back with a different one is a spiral.
+ * Two 32-bit components: one from the previous hop's Via (its branch when RFC 3261 compliant,
+ * plus its sent-by), one from Request-URI, Call-ID and CSeq number. The second makes loop
+ * detection (§16.3 step 4) work: a request that comes back with the same Request-URI is a loop,
+ * one that comes back with a different one is a spiral.
+ *
+ * Hot path: hashes are chained through the seed (no string concatenation: hashing a V8 rope is
+ * ~3x slower) and the Request-URI is hashed from the datagram's bytes without decoding it.
  */
-import { hashString } from '../balance/hash.js';
+import { hashBytes, hashString } from '../balance/hash.js';
 import type { SipRequest, Via } from '../sip/message.js';
 import { BRANCH_PREFIX } from './self.js';
 
-const MAGIC_COOKIE = 'z9hG4bK';
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 function hex8(n: number): string {
-  return (n >>> 0).toString(16).padStart(8, '0');
+  return HEX[(n >>> 24) & 255]! + HEX[(n >>> 16) & 255]! + HEX[(n >>> 8) & 255]! + HEX[n & 255]!;
+}
+
+/** Mix a small integer into a 32-bit hash (one multiply-xorshift round). */
+function mixInt(h: number, v: number): number {
+  h = Math.imul(h ^ v, 0x9e3779b1);
+  return (h ^ (h >>> 15)) >>> 0;
 }
 
 /**
@@ -28,10 +37,13 @@ function hex8(n: number): string {
  * transaction and needs its own branch (§16.6 step 8); its CANCEL and ACK use the same attempt.
  */
 export function computeBranch(req: SipRequest, prevTop: Via, attempt = 0): string {
-  const hopId =
-    prevTop.branch !== undefined && prevTop.branch.startsWith(MAGIC_COOKIE)
-      ? `${prevTop.branch}|${prevTop.host}|${prevTop.port ?? ''}`
-      : `${prevTop.host}|${prevTop.port ?? ''}|${prevTop.branch ?? ''}`;
-  const txId = `${req.uriText}|${req.callId()}|${req.cseq().seq}${attempt > 0 ? `|${attempt}` : ''}`;
-  return `${BRANCH_PREFIX}${hex8(hashString(hopId, 0x5eed))}${hex8(hashString(hopId, 0x1234))}${hex8(hashString(txId, 0x51b1))}`;
+  // RFC 2543 peers (no magic cookie) get the same treatment; their branch may be absent.
+  let hop = hashString(prevTop.host, 0x5eed);
+  if (prevTop.branch !== undefined) hop = hashString(prevTop.branch, hop);
+  hop = mixInt(hop, prevTop.port ?? 0);
+  let tx = hashBytes(req.buf, req.uriSpan.start, req.uriSpan.end, 0x51b1);
+  tx = hashString(req.callId(), tx);
+  tx = mixInt(tx, req.cseq().seq);
+  if (attempt > 0) tx = mixInt(tx, attempt);
+  return BRANCH_PREFIX + hex8(hop) + hex8(tx);
 }

@@ -7,6 +7,8 @@
  */
 import dgram from 'node:dgram';
 import type { RemoteInfo } from 'node:dgram';
+import dns from 'node:dns';
+import net from 'node:net';
 import { SiplbError } from '../errors.js';
 import { channels, type DropEvent } from '../observe/channels.js';
 import { ipFamily, type HostPort } from './address.js';
@@ -38,6 +40,23 @@ export function isKeepalive(buf: Buffer): boolean {
   return true;
 }
 
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * dgram resolves the destination of every send through `lookup` (dns.lookup by default), which
+ * even for an IP literal costs a closure, a nextTick and a DNS-module round. Nearly every send of
+ * a proxy goes to an IP literal (backends, Via `received`), so answer those synchronously and
+ * resolve only real hostnames.
+ */
+function fastLookup(address: string, family: number | dns.LookupOneOptions, callback: LookupCallback): void {
+  const v = net.isIP(address);
+  if (v !== 0) {
+    callback(null, address, v);
+    return;
+  }
+  dns.lookup(address, typeof family === 'number' ? { family } : family, callback);
+}
+
 function publishDrop(event: DropEvent): void {
   if (channels.drop.hasSubscribers) channels.drop.publish(event);
 }
@@ -56,6 +75,7 @@ export class UdpTransport {
       type: family,
       recvBufferSize: opts.recvBufferBytes,
       sendBufferSize: opts.sendBufferBytes,
+      lookup: fastLookup as unknown as dgram.SocketOptions['lookup'],
     });
     this.#socket.on('message', (buf, from) => this.#receive(buf, from));
     // Send failures and late socket errors must never crash the node: report and go on.

@@ -54,7 +54,10 @@ describe.skipIf(!sippAvailable())('serial failover', () => {
     expect(failovers.filter((f) => f.kind === 'serial' && f.backend === 'gw2' && f.reason === 'timeout').length).toBe(toDead);
     // ...and each failover counted as a passive failure: `fall` of them took it out long before a probe could.
     expect(lb!.app.health.view('gw2')?.state.health).toBe('down');
-    expect(toDead).toBeLessThan(20);
+    expect(lb!.transitions.find((t) => t.backend === 'gw2' && t.to === 'down')?.reason).toBe('failover');
+    // Its ring share would have been ~133 of 400 calls; passive checks cut that to a few windows
+    // of 400 ms (timer slack on a loaded machine widens them, hence the loose bound).
+    expect(toDead).toBeLessThan(60);
     console.log(`SIGKILLed backend: ${toDead} INVITEs failed over after 400 ms, then passive checks took it down; 0 of 400 calls failed`);
   }, 40_000);
 
