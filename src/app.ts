@@ -14,12 +14,14 @@ import { createBalancer } from './balance/index.js';
 import type { Balancer } from './balance/balancer.js';
 import { BackendRegistry } from './backends/registry.js';
 import { DialogTracker } from './calls/dialog-tracker.js';
+import { isWildcardHost } from './config/address.js';
 import type { Config } from './config/schema.js';
 import { HealthMonitor } from './health/monitor.js';
 import { PassiveChecker, type PassiveOptions } from './health/passive.js';
 import { Prober } from './health/prober.js';
 import { probeTargets, thresholdsCache } from './health/thresholds.js';
 import { channels } from './observe/channels.js';
+import { Admission } from './observe/admission.js';
 import { RareEventCounters, type CounterSnapshot } from './observe/counters.js';
 import type { ProxyContext, ProxyObserver } from './proxy/context.js';
 import { CallAffinity } from './proxy/call-affinity.js';
@@ -121,27 +123,28 @@ export function build(initial: Config, deps: AppDeps): App {
       transportLog.debug({ err }, 'send failed');
     },
   });
-  // Probes leave from the SIP socket, or from a socket of their own on the node's own address
-  // (health.source) when the SIP socket is bound to a VIP shared with other nodes.
-  const probeSocket =
-    config.health.source === undefined
-      ? undefined
-      : new UdpTransport({
-          listen: config.health.source,
-          maxDatagramBytes: config.sip.maxDatagramBytes,
-          recvBufferBytes: 262_144,
-          sendBufferBytes: 262_144,
-        });
+  // Probes leave from a socket of their own (health.source, default: the listen host with a free
+  // port). Their replies then never queue behind a flood on the SIP socket, where the kernel would
+  // drop them with everything else and the node would mark every backend down (Kamailio's
+  // overload failure mode). With a VIP shared by nodes, health.source names the node's own IP.
+  const probeListen = config.health.source ?? { host: config.sip.listen.host, port: 0 };
+  const probeSocket = new UdpTransport({
+    listen: probeListen,
+    maxDatagramBytes: config.sip.maxDatagramBytes,
+    recvBufferBytes: 262_144,
+    sendBufferBytes: 262_144,
+  });
+  const probeViaHost = isWildcardHost(probeListen.host) ? self.advertise.host : probeListen.host;
   const prober = new Prober({
-    sender: probeSocket ?? transport,
-    via: config.health.source ?? self.advertise,
+    sender: probeSocket,
+    via: { host: probeViaHost, port: probeListen.port },
     fromUri: config.health.fromUri,
     userAgent: config.health.userAgent,
     now,
     onResult: (id, result) => health.probe(id, result),
   });
   prober.setTargets(probeTargets(config));
-  probeSocket?.onMessage((buf) => {
+  probeSocket.onMessage((buf) => {
     const parsed = parseSip(buf);
     if (parsed.ok && parsed.msg.kind === 'response') prober.handleReply(parsed.msg);
   });
@@ -177,8 +180,20 @@ export function build(initial: Config, deps: AppDeps): App {
       noBackendRetryAfter: 5,
     },
     observer,
+    admission: undefined,
     failover: undefined,
   };
+  const admission = new Admission({
+    enabled: config.overload.enabled,
+    maxUtilization: config.overload.maxUtilization,
+    port: config.sip.listen.port,
+    onChange: (shedding, st) => {
+      const fields = { admitFraction: Math.round(st.admitFraction * 100) / 100, utilization: Math.round(st.utilization * 100) / 100, kernelDrops: st.kernelDrops };
+      if (shedding) log.warn(fields, 'overloaded: shedding new calls with 503');
+      else log.info(fields, 'load back to normal: admitting every new call');
+    },
+  });
+  if (config.overload.enabled) ctx.admission = { admit: () => admission.admit(), retryAfterSeconds: config.overload.retryAfter };
   const makeFailover = (c: Config): SerialFailover | undefined =>
     c.failover.enabled
       ? new SerialFailover(failoverOptions(c), ctx, (...args) => resendInvite(ctx, ...args), {
@@ -237,12 +252,11 @@ export function build(initial: Config, deps: AppDeps): App {
     startedAt: Date.now(),
     async start() {
       const bound = await transport.start();
-      if (probeSocket) {
-        const src = await probeSocket.start();
-        // Port 0 in config: the Via of probes must name the port the kernel picked.
-        prober.setVia(src);
-      }
+      // Port 0: the Via of probes must name the port the kernel picked.
+      const src = await probeSocket.start();
+      prober.setVia({ host: probeViaHost, port: src.port });
       started = true;
+      admission.start();
       tickTimer = setInterval(tick, TICK_MS);
       tickTimer.unref();
       prober.start();
@@ -263,10 +277,11 @@ export function build(initial: Config, deps: AppDeps): App {
       stopped = true;
       if (tickTimer) clearInterval(tickTimer);
       prober.stop();
+      admission.stop();
       ctx.failover?.clear();
       counters.close();
       await transport.close();
-      await probeSocket?.close();
+      await probeSocket.close();
       if (started) log.info('siplb stopped');
     },
     applyConfig(next) {

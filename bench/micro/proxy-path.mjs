@@ -28,6 +28,7 @@ const ctx = {
   routingKey: routingKeyFor('call-id'),
   options: { defaultMaxForwards: 70, recordRoute: true, answerOptions: true, noBackendRetryAfter: 5 },
   observer: {},
+  admission: undefined,
   failover: undefined,
 };
 const uac = { address: '127.0.0.1', port: 5090, family: 'IPv4', size: 0 };

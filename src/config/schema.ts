@@ -206,7 +206,7 @@ const HealthSchema = z.strictObject({
   }),
   source: doc(address(true).optional(), {
     description:
-      "Address probes are sent from (a socket of their own, on this node's own IP). Set it when sip.listen is a VIP shared by several nodes: a standby's probe replies addressed to the VIP would reach the leader, and the standby would mark every backend down. Port 0 picks a free port. Default: unset (probes leave from the SIP socket).",
+      "Address probes are sent from. Probes always use a socket of their own, so their replies never queue behind a flood of SIP traffic. Set it to this node's own IP when sip.listen is a VIP shared by several nodes: a standby's probe replies addressed to the VIP would reach the leader, and the standby would mark every backend down. Port 0 picks a free port. Default: the host of sip.listen with a free port.",
     example: '10.0.0.21:0',
   }),
   ...globalThresholds,
@@ -262,6 +262,21 @@ const DialogsSchema = z.strictObject({
   maxEntries: doc(int(1, 10_000_000).default(500000), {
     description: 'Cap on tracked dialogs. When it is reached, new dialogs are not counted (and the refusals counted); dialogs already tracked are never evicted, so counts stay exact for them. Default: 500000.',
     example: 1000000,
+  }),
+});
+
+const OverloadSchema = z.strictObject({
+  enabled: doc(z.boolean().default(true), {
+    description: 'Shed new calls with a stateless 503 when the node is saturated, instead of losing datagrams silently in the kernel. In-dialog requests and responses are never shed. Default: true.',
+    example: false,
+  }),
+  maxUtilization: doc(z.number().min(0.1).max(1).default(0.9), {
+    description: 'Event-loop utilization (0..1, share of time the node is busy) above which it counts as saturated; a kernel receive-queue drop on the SIP socket counts too. While saturated the share of new INVITEs admitted shrinks (x0.7 per 250 ms, down to 5 %); it grows back by 10 % per 250 ms once the node keeps up. Default: 0.9.',
+    example: 0.8,
+  }),
+  retryAfter: doc(int(1, 3600).default(2), {
+    description: 'Retry-After seconds in the 503 sent to a shed call (RFC 3261 §21.5.4). Default: 2.',
+    example: 5,
   }),
 });
 
@@ -333,6 +348,7 @@ export const ConfigBodySchema = z.strictObject({
   passive: doc(PassiveSchema.prefault({}), { description: 'Health judged from live traffic. Default: {}.' }),
   failover: doc(FailoverSchema.prefault({}), { description: 'Retrying an INVITE on another backend. Default: {}.' }),
   dialogs: doc(DialogsSchema.prefault({}), { description: 'Dialog tracking limits. Default: {}.' }),
+  overload: doc(OverloadSchema.prefault({}), { description: 'Load shedding when the node is saturated. Default: {}.' }),
   admin: doc(AdminSchema.prefault({}), { description: 'HTTP admin API. Default: {}.' }),
   ha: doc(HaSchema.prefault({}), { description: 'Active/standby leadership through a Redis lease. Default: {} (standalone).' }),
   log: doc(LogSchema.prefault({}), { description: 'Logging. Default: {}.' }),

@@ -18,7 +18,7 @@ export type DropReason =
   | 'overload';
 
 /** Why a request was rejected with a stateless error response. */
-export type RejectReason = 'parse-error' | 'max-forwards' | 'loop' | 'relay' | 'no-backend' | 'bad-request';
+export type RejectReason = 'parse-error' | 'max-forwards' | 'loop' | 'relay' | 'no-backend' | 'bad-request' | 'overload';
 
 export interface DropEvent { readonly reason: DropReason; readonly detail?: string }
 export interface RejectEvent { readonly reason: RejectReason; readonly status: number; readonly method: string }

@@ -64,6 +64,8 @@ export interface ProxyContext {
   routingKey: RoutingKeyFn;
   readonly options: ProxyOptions;
   observer: ProxyObserver;
+  /** Admission control for new calls under overload; undefined when disabled. */
+  admission: { admit(): boolean; readonly retryAfterSeconds: number } | undefined;
   /** Serial failover of initial INVITEs; undefined when disabled. */
   failover: SerialFailover | undefined;
 }

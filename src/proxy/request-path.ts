@@ -68,6 +68,10 @@ function dispatch(
   let backend = pinned !== undefined ? ctx.backends.byId(pinned) : undefined;
   const isNewCall = backend === undefined;
   if (backend === undefined) {
+    // Overload: shed a new call with a stateless 503 (RFC 3261 §21.5.4) while running calls go on.
+    if (req.method === 'INVITE' && ctx.admission !== undefined && !ctx.admission.admit()) {
+      return reject(ctx.sender, req, from, 503, 'overload', [`Retry-After: ${ctx.admission.retryAfterSeconds}`]);
+    }
     // CANCEL and ACK of a forgotten transaction still follow the balancer's stable choice.
     const picked = ctx.balancer().pick(ctx.routingKey(req), ctx.backends.candidates());
     backend = picked === undefined ? undefined : ctx.backends.byId(picked.id);
