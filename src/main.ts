@@ -1,17 +1,14 @@
 /**
  * @module main
- * The composition root of a running node: load and validate the config, build the app, start it,
- * and stop it cleanly on SIGTERM/SIGINT (sockets closed, exit 0). Returns the exit code; the CLI
- * entry is what calls process.exit with it.
+ * The composition root of a running node: load and validate the config, start the node
+ * (./node.ts: app, control, metrics, admin API, HA when configured), and stop it cleanly on
+ * SIGTERM/SIGINT (sockets closed, exit 0). Returns the exit code; the CLI entry is what calls
+ * process.exit with it.
  */
-import { build } from './app.js';
 import { formatIssues } from './config/errors.js';
 import { loadConfigFile, type ConfigOverrides } from './config/load.js';
-import { createControl, STANDALONE } from './control.js';
-import { startHaNode, type HaNode } from './ha/ha-node.js';
 import { createLogger } from './log.js';
-import { startAdminServer, type AdminServer } from './admin/index.js';
-import { createMetrics } from './metrics/registry.js';
+import { startNode, type RunningNode } from './node.js';
 
 export const EXIT_OK = 0;
 export const EXIT_RUNTIME = 1;
@@ -31,47 +28,21 @@ export async function runStart(opts: StartOptions): Promise<number> {
   }
   const config = loaded.config;
   const logger = createLogger({ level: config.log.level, base: { node: config.node.id } });
-  const now = (): number => performance.now();
-  // ── HA (only with ha.redis): leader lease, keepalived role file, admin state shared through Redis ──
-  let ha: HaNode | undefined;
-  const app = build(config, { logger, now, onAdminChange: (id, state) => ha?.publishAdmin(id, state) });
-  if (config.ha.redis !== undefined) {
-    ha = await startHaNode({
-      config,
-      logger,
-      backendIds: () => app.backends.all.map((b) => b.id),
-      applyRemoteAdmin: (id, state) => {
-        if (app.health.view(id)) app.health.setAdmin(id, state, 'remote'); // ids this node lacks are ignored
-      },
-    });
-  }
-  // ── end HA ──
-  const control = createControl({
-    app,
-    configFile: file,
-    loadConfig: () => loadConfigFile(file, overrides),
-    leader: ha?.leader ?? STANDALONE,
-    now,
-  });
-  // Metrics subscribe to the core's channels from here on; the admin API serves them.
-  const metrics = createMetrics({ control, nodeId: config.node.id });
-  let admin: AdminServer | undefined;
+  let node: RunningNode | undefined;
   // SIGHUP: re-read and apply the config file; a bad file is refused and the running config stays.
+  // Installed before the start so a SIGHUP during startup does not kill the process (Node's default).
   const onHup = (): void => {
-    void control.reload();
+    void node?.control.reload();
   };
   process.on('SIGHUP', onHup);
   try {
-    await app.start();
-    admin = await startAdminServer({ listen: config.admin.listen, token: config.admin.token, control, metrics: metrics.registry, logger });
+    node = await startNode(config, { logger, configFile: file, loadConfig: () => loadConfigFile(file, overrides) });
   } catch (err) {
     logger.fatal({ err }, 'cannot start');
     process.off('SIGHUP', onHup);
-    await ha?.stop(); // HA
-    await app.stop();
-    metrics.close();
     return EXIT_RUNTIME;
   }
+  const running = node;
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -81,11 +52,7 @@ export async function runStart(opts: StartOptions): Promise<number> {
       logger.info({ signal }, 'shutting down');
       process.off('SIGHUP', onHup);
       // HA first: release the lease and lower the keepalived weight while SIP still answers.
-      (ha?.stop() ?? Promise.resolve())
-        .then(() => app.stop())
-        .then(() => admin?.close())
-        .then(() => metrics.close())
-        .then(
+      running.stop().then(
         () => resolve(EXIT_OK),
         (err: unknown) => {
           logger.error({ err }, 'error while stopping');

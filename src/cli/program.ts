@@ -4,7 +4,7 @@
  * tests can run it and read its output; `runCli()` runs it and turns every outcome into an exit
  * code; cli/index.ts is the bin entry that exits with it.
  *
- * Commands: start, check-config, status, backends [list], backends enable|disable|drain <id>,
+ * Commands: start, demo, check-config, status, backends [list], backends enable|disable|drain <id>,
  * reload, leader, probe <sip:host:port>. Admin commands take --admin (SIPLB_ADMIN, default
  * 127.0.0.1:8060), --token (SIPLB_TOKEN) and --json.
  *
@@ -15,6 +15,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Dispatcher } from 'undici';
 import type { AdminStateName } from '../admin/dto.js';
+import { parseDuration } from '../config/duration.js';
 import { isSiplbError } from '../errors.js';
 import { parseSipTarget } from './address.js';
 import { AdminRefusedError, createAdminClient } from './admin-client.js';
@@ -33,9 +34,12 @@ export interface CliIo {
   err(text: string): void;
   /** Where a finished command leaves its exit code. */
   setExitCode(code: number): void;
+  /** Output is a terminal: `demo` may redraw its table in place. @default false */
+  readonly tty?: boolean;
 }
 
 export const processIo: CliIo = {
+  tty: process.stdout.isTTY === true,
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
   setExitCode: (c) => {
@@ -61,6 +65,19 @@ function adminFailureCode(err: unknown, io: CliIo): number | undefined {
     return EXIT.UNREACHABLE;
   }
   return undefined;
+}
+
+/** `demo` times: "40s", "1m", "500ms", or a bare number of seconds. */
+function parseDemoTime(v: string): number {
+  const ms = /^\d+(\.\d+)?$/.test(v) ? Math.round(Number(v) * 1000) : parseDuration(v);
+  if (ms === undefined || ms < 0 || ms > 3_600_000) throw new InvalidArgumentError('use a time such as 40s, 1m or 500ms (a bare number is seconds), at most 1h');
+  return ms;
+}
+
+function parseRate(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new InvalidArgumentError('use whole calls per second between 1 and 100');
+  return n;
 }
 
 function parseTimeout(v: string): number {
@@ -121,6 +138,25 @@ export function buildProgram(io: CliIo = processIo, deps: CliDeps = {}): Command
     });
 
   program
+    .command('demo')
+    .description('try siplb on this machine, no sipp needed: three demo gateways, a light call load, one gateway down and back, a live table')
+    .addOption(new Option('--duration <time>', 'how long the demo runs (e.g. 40s, 1m; a bare number is seconds)').argParser(parseDemoTime).default(40_000, '40s'))
+    .addOption(new Option('--down-at <time>', 'when gateway gw2 is taken down').argParser(parseDemoTime).default(10_000, '10s'))
+    .addOption(new Option('--up-at <time>', 'when gw2 comes back').argParser(parseDemoTime).default(20_000, '20s'))
+    .addOption(new Option('--rate <calls/s>', 'new calls per second (1..100)').argParser(parseRate).default(10))
+    .action(async (o: { duration: number; downAt: number; upAt: number; rate: number }, cmd: Command) => {
+      if (!(o.downAt < o.upAt && o.upAt < o.duration)) {
+        cmd.error('error: the demo needs --down-at < --up-at < --duration, e.g. --down-at 10s --up-at 20s --duration 40s', {
+          exitCode: EXIT.USAGE,
+          code: 'siplb.invalidDemoTimes',
+        });
+      }
+      // Imported on use, like `start`: the demo runs a whole node.
+      const { runDemoCommand } = await import('./commands/demo.js');
+      io.setExitCode(await runDemoCommand({ durationMs: o.duration, downAtMs: o.downAt, upAtMs: o.upAt, rate: o.rate }, io));
+    });
+
+  program
     .command('check-config')
     .description('validate a config file: every problem with its key path, reason and fix')
     .argument('<file>', 'config file')
@@ -171,7 +207,7 @@ export function buildProgram(io: CliIo = processIo, deps: CliDeps = {}): Command
  */
 export async function runCli(argv: readonly string[], io: CliIo = processIo, deps: CliDeps = {}): Promise<number> {
   let code: number = EXIT.OK;
-  const tracked: CliIo = { out: io.out, err: io.err, setExitCode: (c) => (code = c) };
+  const tracked: CliIo = { out: io.out, err: io.err, setExitCode: (c) => (code = c), tty: io.tty };
   try {
     await buildProgram(tracked, deps).parseAsync([...argv], { from: 'user' });
     return code;

@@ -1,0 +1,100 @@
+/**
+ * @module node
+ * Starts one siplb node from a validated config: the app (SIP socket, probes, proxy), its control
+ * surface, the metrics registry, the admin HTTP API and, when `ha.redis` is set, the HA node
+ * (leader lease, keepalived role file, shared admin state). `siplb start` (main.ts) and
+ * `siplb demo` both run a node through here, so the demo exercises the production code path.
+ * No signals and no exit here: the caller owns the process.
+ */
+import type { Logger } from 'pino';
+import { startAdminServer, type AdminServer } from './admin/index.js';
+import type { AdminControl } from './admin/dto.js';
+import { build, type App } from './app.js';
+import type { Config } from './config/schema.js';
+import { createControl, STANDALONE, type ControlDeps } from './control.js';
+import { startHaNode, type HaNode } from './ha/ha-node.js';
+import { createMetrics, type Metrics } from './metrics/registry.js';
+import type { HostPort } from './transport/address.js';
+
+export interface NodeDeps {
+  readonly logger: Logger;
+  /** Shown by `GET /status`; null when the config did not come from a file. */
+  readonly configFile: string | null;
+  /** Re-reads and validates the configuration on reload (SIGHUP, `POST /reload`). */
+  readonly loadConfig: ControlDeps['loadConfig'];
+  /** Monotonic milliseconds. @default performance.now */
+  readonly now?: () => number;
+}
+
+export interface RunningNode {
+  readonly app: App;
+  readonly control: AdminControl;
+  readonly metrics: Metrics;
+  readonly admin: AdminServer;
+  /** The bound SIP address (the kernel's port when sip.listen has port 0). */
+  readonly sip: HostPort;
+  /**
+   * HA first (release the lease, lower the keepalived weight while SIP still answers), then the
+   * SIP socket and timers, the admin API, the metrics subscriptions. Idempotent.
+   */
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds and starts a node. Rejects when a socket cannot be bound (or HA cannot start), after
+ * closing whatever it had opened.
+ */
+export async function startNode(config: Config, deps: NodeDeps): Promise<RunningNode> {
+  const { logger } = deps;
+  const now = deps.now ?? ((): number => performance.now());
+  // ── HA (only with ha.redis): leader lease, keepalived role file, admin state shared through Redis ──
+  let ha: HaNode | undefined;
+  const app = build(config, { logger, now, onAdminChange: (id, state) => ha?.publishAdmin(id, state) });
+  if (config.ha.redis !== undefined) {
+    ha = await startHaNode({
+      config,
+      logger,
+      backendIds: () => app.backends.all.map((b) => b.id),
+      applyRemoteAdmin: (id, state) => {
+        if (app.health.view(id)) app.health.setAdmin(id, state, 'remote'); // ids this node lacks are ignored
+      },
+    });
+  }
+  // ── end HA ──
+  const control = createControl({
+    app,
+    configFile: deps.configFile,
+    loadConfig: deps.loadConfig,
+    leader: ha?.leader ?? STANDALONE,
+    now,
+  });
+  // Metrics subscribe to the core's channels from here on; the admin API serves them.
+  const metrics = createMetrics({ control, nodeId: config.node.id });
+  let sip: HostPort;
+  let admin: AdminServer;
+  try {
+    sip = await app.start();
+    admin = await startAdminServer({ listen: config.admin.listen, token: config.admin.token, control, metrics: metrics.registry, logger });
+  } catch (err) {
+    await ha?.stop(); // HA
+    await app.stop();
+    metrics.close();
+    throw err;
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    app,
+    control,
+    metrics,
+    admin,
+    sip,
+    stop() {
+      stopping ??= (ha?.stop() ?? Promise.resolve())
+        .then(() => app.stop())
+        .then(() => admin.close())
+        .then(() => metrics.close());
+      return stopping;
+    },
+  };
+}
