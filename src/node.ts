@@ -12,7 +12,7 @@ import type { AdminControl } from './admin/dto.js';
 import { build, type App } from './app.js';
 import type { Config } from './config/schema.js';
 import { createControl, STANDALONE, type ControlDeps } from './control.js';
-import { startHaNode, type HaNode } from './ha/ha-node.js';
+import type { HaNode } from './ha/ha-node.js';
 import { createMetrics, type Metrics } from './metrics/registry.js';
 import type { HostPort } from './transport/address.js';
 
@@ -51,6 +51,8 @@ export async function startNode(config: Config, deps: NodeDeps): Promise<Running
   let ha: HaNode | undefined;
   const app = build(config, { logger, now, onAdminChange: (id, state) => ha?.publishAdmin(id, state) });
   if (config.ha.redis !== undefined) {
+    // ioredis is loaded only by nodes that use HA (~20 MB RSS a standalone node does not need).
+    const { startHaNode } = await import('./ha/ha-node.js');
     ha = await startHaNode({
       config,
       logger,

@@ -5,7 +5,7 @@
  * kinds the CLI maps to exit codes: SIPLB_ERR_ADMIN_UNREACHABLE (no HTTP answer at all) and
  * AdminRefusedError (an HTTP error answer, with the server's stable code).
  */
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { ERROR_CODES, SiplbError, type SiplbErrorCode } from '../errors.js';
 import type { AdminStateName, BackendView, LeaderView, ReloadView, StatusView } from '../admin/dto.js';
 import { hostPortText, type HostPortArg } from './address.js';
@@ -55,6 +55,9 @@ export function createAdminClient(opts: AdminClientOptions): AdminClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Dispatcher.ResponseData;
     try {
+      // undici is loaded on the first API call only: `siplb start` shares this module graph and
+      // a running node should not carry an HTTP client it never uses (~20 MB RSS).
+      const { request } = await import('undici');
       res = await request(`${base}${path}`, {
         method,
         headers,
