@@ -92,12 +92,21 @@ describe.skipIf(!READY)('grafana dashboard on a real Prometheus scraping a real 
   it('every panel expression returns data', async () => {
     const exprs = dashboardExprs().filter((e) => !e.where.startsWith('annotation')); // annotations are events, empty when none happened
     const missing = new Map(exprs.map((e) => [e.where, substitute(e.expr, { node: NODE, rateInterval: '10s', range: '5m' })]));
+    const report: string[] = [];
     await waitFor('every dashboard query to return data', async () => {
       for (const [where, q] of [...missing]) {
-        if ((await prom!.query(q)).result.length > 0) missing.delete(where);
+        const r = await prom!.query(q);
+        if (r.result.length > 0) {
+          missing.delete(where);
+          const first = r.result[0]!;
+          const labels = Object.entries(first.metric).filter(([k]) => k !== '__name__').map(([k, v]) => `${k}=${v}`).join(',');
+          report.push(`${where}: ${r.result.length} series, e.g. {${labels}} = ${first.value[1]}`);
+        }
       }
       return missing.size === 0;
     }, 30_000, 500).catch(() => undefined);
+    // The query results, for the record (the closing note of the operations issue quotes them).
+    console.log(`Prometheus query results of every dashboard panel:\n${report.join('\n')}`);
     expect([...missing.entries()].map(([w, q]) => `${w}: ${q}`)).toEqual([]);
   }, 45_000);
 });
