@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { channels, type FailoverEvent } from '../../src/observe/channels.js';
 import { freePorts } from '../helpers/ports.js';
-import { newInvitesTo, startInProcess, type InProcessSiplb } from '../helpers/inproc.js';
+import { newInvitesTo, startInProcess, stopRig, type InProcessSiplb } from '../helpers/inproc.js';
 import { runUac, sippAvailable, startUas, type Uas } from '../helpers/sipp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -19,8 +19,7 @@ const onFailover = (m: unknown): void => void failovers.push(m as FailoverEvent)
 afterEach(async () => {
   diagnosticsChannel.unsubscribe(channels.failover.name, onFailover);
   failovers.length = 0;
-  await lb?.stop();
-  await Promise.all(uas.map((u) => u.stop()));
+  await stopRig(lb && { lb, uas });
   lb = undefined;
   uas = [];
 });

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePorts } from '../helpers/ports.js';
-import { newInvitesTo, startInProcess, type InProcessSiplb } from '../helpers/inproc.js';
+import { newInvitesTo, startInProcess, type InProcessSiplb, stopRig } from '../helpers/inproc.js';
 import { runUac, sippAvailable, startUas, type Uas } from '../helpers/sipp.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
@@ -26,9 +26,7 @@ interface Rig {
 
 let rig: Rig | undefined;
 afterEach(async () => {
-  if (!rig) return;
-  await rig.lb.stop();
-  await Promise.all(rig.uas.map((u) => u.stop()));
+  await stopRig(rig);
   rig = undefined;
 });
 

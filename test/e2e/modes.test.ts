@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HashRing } from '../../src/balance/hash-ring.js';
 import { freePorts } from '../helpers/ports.js';
-import { newInvitesTo, startInProcess, type InProcessSiplb } from '../helpers/inproc.js';
+import { newInvitesTo, startInProcess, type InProcessSiplb, stopRig } from '../helpers/inproc.js';
 import { runUac, sippAvailable, startUas, type UacOptions, type UacResult, type Uas } from '../helpers/sipp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -36,9 +36,7 @@ interface RigOptions {
 
 let rig: Rig | undefined;
 afterEach(async () => {
-  if (!rig) return;
-  await rig.lb.stop();
-  await Promise.all(rig.uas.map((u) => u.stop()));
+  await stopRig(rig);
   rig = undefined;
 });
 

@@ -61,3 +61,10 @@ export async function startInProcess(raw: Record<string, unknown>): Promise<InPr
 export function newInvitesTo(fwd: readonly Forwarded[], backend: string, since = 0, until = Infinity): number {
   return fwd.filter((f) => f.method === 'INVITE' && f.via === 'new' && f.backend === backend && f.at > since && f.at <= until).length;
 }
+
+/** Stops a test rig: siplb first (so it sends nothing more), then its sipp backends. */
+export async function stopRig(rig: { readonly lb: InProcessSiplb; readonly uas: readonly { stop(): Promise<void> }[] } | undefined): Promise<void> {
+  if (!rig) return;
+  await rig.lb.stop();
+  await Promise.all(rig.uas.map((u) => u.stop()));
+}
