@@ -193,7 +193,15 @@ export function build(initial: Config, deps: AppDeps): App {
       else log.info(fields, 'load back to normal: admitting every new call');
     },
   });
-  if (config.overload.enabled) ctx.admission = { admit: () => admission.admit(), retryAfterSeconds: config.overload.retryAfter };
+  if (config.overload.enabled) {
+    ctx.admission = {
+      admit: () => admission.admit(),
+      get shedding() {
+        return admission.shedding;
+      },
+      retryAfterSeconds: config.overload.retryAfter,
+    };
+  }
   const makeFailover = (c: Config): SerialFailover | undefined =>
     c.failover.enabled
       ? new SerialFailover(failoverOptions(c), ctx, (...args) => resendInvite(ctx, ...args), {
@@ -225,7 +233,7 @@ export function build(initial: Config, deps: AppDeps): App {
   const tick = (): void => {
     const t = now();
     affinity.sweep(t);
-    passive.sweep();
+    passive.sweep(admission.shedding);
     ctx.failover?.sweep();
     dialogs.expire();
     health.tick();

@@ -93,13 +93,17 @@ export class PassiveChecker {
     return this.#pendingPerBackend.get(backendId) ?? 0;
   }
 
-  /** Expire INVITEs: unanswered past the timeout is a passive failure. Coarse tick. */
-  sweep(): void {
+  /**
+   * Expire INVITEs: unanswered past the timeout is a passive failure — unless `saturated`: a node
+   * that is itself overloaded answers late, and must not blame its backends for it (which would
+   * take every backend down at once, Kamailio's overload failure mode). Coarse tick.
+   */
+  sweep(saturated = false): void {
     const cutoff = this.#now() - this.#opts.inviteTimeoutMs;
     for (const [callId, p] of this.#pending) {
       if (p.sentAt > cutoff) break;
       this.#forget(callId, p);
-      if (!p.answered && this.#opts.enabled) this.#monitor.passive(p.backendId, 'invite-timeout');
+      if (!p.answered && this.#opts.enabled && !saturated) this.#monitor.passive(p.backendId, 'invite-timeout');
     }
   }
 

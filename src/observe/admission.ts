@@ -6,6 +6,8 @@
  * queue — silently, for calls and in-dialog requests alike. Every 250 ms this measures both (ELU
  * from perf_hooks; the socket's drop counter from /proc/net/udp on Linux) and adapts the share of
  * new INVITEs admitted: ×0.7 per saturated window (down to 5 %), +10 % per window that keeps up.
+ * A kernel drop is saturation at once; high utilization only when sustained (1 s), and not in the
+ * first seconds after start, when JIT compilation keeps a healthy node busy.
  * A shed call gets a stateless 503 with Retry-After, which costs a fraction of a forwarded call,
  * so the node spends its capacity on calls it can complete and on every call already running.
  */
@@ -20,6 +22,13 @@ export interface AdmissionOptions {
   readonly port: number;
   /** @default 250 */
   readonly windowMs?: number;
+  /**
+   * Windows in a row above `maxUtilization` before utilization alone counts as saturation
+   * (kernel drops count at once). @default 4 (1 s)
+   */
+  readonly sustainWindows?: number;
+  /** After start, utilization is ignored this long: JIT warm-up is not overload. @default 3000 */
+  readonly startupGraceMs?: number;
   /** Called when shedding starts or stops. */
   readonly onChange?: (shedding: boolean, state: AdmissionState) => void;
 }
@@ -65,6 +74,8 @@ export class Admission {
   #lastElu: EventLoopUtilization | undefined;
   #timer: NodeJS.Timeout | undefined;
   #shedding = false;
+  #busyWindows = 0;
+  #graceUntil = 0;
 
   constructor(opts: AdmissionOptions) {
     this.#opts = opts;
@@ -74,6 +85,7 @@ export class Admission {
     if (!this.#opts.enabled || this.#timer) return;
     this.#lastElu = performance.eventLoopUtilization();
     this.#lastDrops = readKernelDrops(this.#opts.port);
+    this.#graceUntil = performance.now() + (this.#opts.startupGraceMs ?? 3000);
     this.#timer = setInterval(() => this.#window(), this.#opts.windowMs ?? 250);
     this.#timer.unref();
   }
@@ -94,15 +106,24 @@ export class Admission {
     return false;
   }
 
+  /** True while new calls are being shed: the node is saturated. */
+  get shedding(): boolean {
+    return this.#shedding;
+  }
+
   state(): AdmissionState {
     return { admitFraction: this.#admit, utilization: this.#utilization, kernelDrops: this.#drops };
   }
 
-  /** One measurement window; exposed for tests with injected readings. */
-  update(utilization: number, newDrops: number): void {
+  /**
+   * One measurement window; exposed for tests with injected readings. `inGrace`: utilization
+   * is not trusted yet (start-up).
+   */
+  update(utilization: number, newDrops: number, inGrace = false): void {
     this.#utilization = utilization;
     this.#drops += newDrops;
-    const saturated = utilization > this.#opts.maxUtilization || newDrops > 0;
+    this.#busyWindows = !inGrace && utilization > this.#opts.maxUtilization ? this.#busyWindows + 1 : 0;
+    const saturated = newDrops > 0 || this.#busyWindows >= (this.#opts.sustainWindows ?? 4);
     this.#admit = saturated ? Math.max(MIN_ADMIT, this.#admit * 0.7) : Math.min(1, this.#admit + 0.1);
     const shedding = this.#admit < 1;
     if (shedding !== this.#shedding) {
@@ -117,6 +138,6 @@ export class Admission {
     const drops = readKernelDrops(this.#opts.port);
     const newDrops = drops !== undefined && this.#lastDrops !== undefined ? Math.max(0, drops - this.#lastDrops) : 0;
     this.#lastDrops = drops;
-    this.update(elu.utilization, newDrops);
+    this.update(elu.utilization, newDrops, performance.now() < this.#graceUntil);
   }
 }

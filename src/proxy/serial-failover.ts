@@ -184,6 +184,9 @@ export class SerialFailover {
   #arm(c: Call): void {
     c.timer = setTimeout(() => {
       if (c.answered || c.cancelled || c.done) return;
+      // A saturated node answers late itself: silence is no evidence against the backend, and a
+      // second copy of the INVITE would only add load. Explicit failure codes still fail over.
+      if (this.#ctx.admission?.shedding === true) return;
       if (!this.#next(c, 'timeout')) c.timer = undefined;
     }, this.#opts.timeoutMs);
     c.timer.unref();

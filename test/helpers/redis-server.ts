@@ -8,9 +8,10 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { freeUdpPort } from './ports.js';
 
 /** Absolute path of `redis-server` on PATH (or $REDIS_SERVER), `undefined` when absent. */
 export const redisServerPath: string | undefined = findRedisServer();
@@ -179,18 +180,12 @@ export function ping(port: number): Promise<boolean> {
   });
 }
 
-/** A port that was free a moment ago: bind port 0 on loopback, read it, release it. */
+/**
+ * A port that was free a moment ago, from below the kernel's ephemeral range so that no socket
+ * bound to port 0 can take it before redis-server binds it (see ./ports.ts).
+ */
 export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('no port'))));
-    });
-  });
+  return freeUdpPort();
 }
 
 function findRedisServer(): string | undefined {

@@ -16,9 +16,19 @@ describe('Admission', () => {
     expect(admitted(a, 1000)).toBe(1000);
   });
 
+  it('does not count a short burst of high utilization, nor utilization during start-up grace', () => {
+    const a = new Admission({ enabled: true, maxUtilization: 0.9, port: 0 });
+    for (let i = 0; i < 3; i++) a.update(0.99, 0);
+    a.update(0.5, 0);
+    expect(a.state().admitFraction).toBe(1);
+    for (let i = 0; i < 10; i++) a.update(0.99, 0, true);
+    expect(a.state().admitFraction).toBe(1);
+    expect(a.shedding).toBe(false);
+  });
+
   it('shrinks the admitted share while saturated, down to 5 %, and reports the change once', () => {
     const changes: boolean[] = [];
-    const a = new Admission({ enabled: true, maxUtilization: 0.9, port: 0, onChange: (s) => changes.push(s) });
+    const a = new Admission({ enabled: true, maxUtilization: 0.9, port: 0, sustainWindows: 1, onChange: (s) => changes.push(s) });
     a.update(0.97, 0);
     expect(a.state().admitFraction).toBeCloseTo(0.7);
     // Floating-point accumulation may land one short of the exact share.
@@ -38,7 +48,7 @@ describe('Admission', () => {
 
   it('recovers by itself once the load drops', () => {
     const changes: boolean[] = [];
-    const a = new Admission({ enabled: true, maxUtilization: 0.9, port: 0, onChange: (s) => changes.push(s) });
+    const a = new Admission({ enabled: true, maxUtilization: 0.9, port: 0, sustainWindows: 1, onChange: (s) => changes.push(s) });
     for (let i = 0; i < 10; i++) a.update(1, 0);
     for (let i = 0; i < 10; i++) a.update(0.4, 0);
     expect(a.state().admitFraction).toBe(1);

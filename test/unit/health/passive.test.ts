@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import type { Backend } from '../../../src/backends/registry.js';
+import type { HealthMonitor } from '../../../src/health/monitor.js';
+import { PassiveChecker, type PassiveOptions } from '../../../src/health/passive.js';
+import { parseSip } from '../../../src/sip/index.js';
+import type { SipRequest, SipResponse } from '../../../src/sip/message.js';
+
+const gw1: Backend = { id: 'gw1', host: '127.0.0.1', port: 5071, weight: 1, key: '127.0.0.1:5071' };
+const OPTS: PassiveOptions = { enabled: true, inviteTimeoutMs: 5000, consecutive503: 3, honorRetryAfter: true, maxRetryAfterMs: 300_000 };
+
+function msg(text: string): SipRequest & SipResponse {
+  const r = parseSip(Buffer.from(text.replace(/\n/g, '\r\n'), 'latin1'));
+  if (!r.ok) throw new Error(r.error.detail);
+  return r.msg as SipRequest & SipResponse;
+}
+const invite = (cid: string) => msg(`INVITE sip:a@b SIP/2.0\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bK${cid}\nFrom: <sip:x@y>;tag=1\nTo: <sip:a@b>\nCall-ID: ${cid}\nCSeq: 1 INVITE\nContent-Length: 0\n\n`);
+const response = (cid: string, status: number, extra = '') => msg(`SIP/2.0 ${status} X\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bK${cid}\nFrom: <sip:x@y>;tag=1\nTo: <sip:a@b>;tag=2\nCall-ID: ${cid}\nCSeq: 1 INVITE\n${extra}Content-Length: 0\n\n`);
+
+function rig() {
+  let t = 0;
+  const calls: string[] = [];
+  const monitor = {
+    passive: (id: string, reason: string) => calls.push(`${id}:${reason}`),
+    retryAfter: (id: string, s: number) => calls.push(`${id}:retry-after:${s}`),
+  } as unknown as HealthMonitor;
+  const p = new PassiveChecker(OPTS, monitor, () => t);
+  return { p, calls, advance: (ms: number) => (t += ms) };
+}
+
+describe('PassiveChecker', () => {
+  it('counts an INVITE with no response at all within inviteTimeout as a failure, once', () => {
+    const { p, calls, advance } = rig();
+    p.inviteSent(gw1, invite('c1'));
+    p.inviteSent(gw1, invite('c1')); // retransmission keeps the first send time
+    expect(p.pendingInvites('gw1')).toBe(1);
+    advance(5001);
+    p.sweep();
+    p.sweep();
+    expect(calls).toEqual(['gw1:invite-timeout']);
+    expect(p.pendingInvites('gw1')).toBe(0);
+  });
+
+  it('does not count a provisionally answered INVITE, nor any while the node itself is saturated', () => {
+    const { p, calls, advance } = rig();
+    p.inviteSent(gw1, invite('c1'));
+    p.response(gw1, response('c1', 100));
+    p.inviteSent(gw1, invite('c2'));
+    advance(6000);
+    p.sweep(true);
+    expect(calls).toEqual([]);
+    expect(p.pendingInvites('gw1')).toBe(0);
+  });
+
+  it('turns consecutive 503s into a failure, resets on another final response, honours Retry-After', () => {
+    const { p, calls } = rig();
+    p.response(gw1, response('a', 503));
+    p.response(gw1, response('b', 503));
+    p.response(gw1, response('c', 486));
+    p.response(gw1, response('d', 503));
+    expect(calls).toEqual([]);
+    p.response(gw1, response('e', 503));
+    p.response(gw1, response('f', 503));
+    expect(calls).toEqual(['gw1:status-503']);
+    p.response(gw1, response('g', 503, 'Retry-After: 30\n'));
+    expect(calls).toEqual(['gw1:status-503', 'gw1:retry-after:30']);
+  });
+});
