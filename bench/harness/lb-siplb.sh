@@ -3,7 +3,7 @@
 # lb-kamailio.sh is: started in the background from the repo's build, PID (the node process
 # itself, so its whole tree is sampled) in run/lb.pid, ready when an OPTIONS through it returns
 # and its admin API reports every backend eligible.
-# Env: SIPLB_CONFIG (default ../siplb-bench.yaml), NODE_OPTS (extra node flags, e.g. --cpu-prof),
+# Env: SIPLB_CONFIG (default ../siplb-bench.yaml), NODE_OPTS (node flags; default --max-semi-space-size=4 as npm start and the systemd unit use),
 #      SIPLB_LOG_LEVEL (read by siplb itself; overrides log.level of the config),
 #      SIPLB_ADMIN (127.0.0.1:8061: where readiness asks GET /backends; "none" to skip),
 #      LB_PORT (5060).
@@ -58,7 +58,8 @@ start() {
   wait_port_free || { echo "udp 127.0.0.1:$LB_PORT still bound by another process" >&2; return 1; }
   [ -f "$REPO/dist/cli/index.js" ] || (cd "$REPO" && npm run --silent build) || return 1
   # shellcheck disable=SC2086
-  setsid node ${NODE_OPTS:-} "$REPO/dist/cli/index.js" start --config "$CONFIG" \
+  # --max-semi-space-size=4: the node flag the shipped launchers use (npm start, systemd unit).
+  setsid node ${NODE_OPTS:---max-semi-space-size=4} "$REPO/dist/cli/index.js" start --config "$CONFIG" \
       </dev/null >"$OUT_DIR/siplb.log" 2>&1 &
   local pid=$!
   echo "$pid" > "$PIDF"
