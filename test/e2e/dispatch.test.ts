@@ -2,11 +2,10 @@
  * The product's main job end to end, against real SIP peers: a sipp UAC sends calls to a real
  * siplb process in front of three sipp UAS backends (Debian sip-tester).
  */
-import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts } from '../helpers/ports.js';
 import { runUac, sippAvailable, startUas, type Uas } from '../helpers/sipp.js';
-import { startSiplb, type SiplbProcess } from '../helpers/siplb.js';
+import { startSiplb, udpExchange, type SiplbProcess } from '../helpers/siplb.js';
 
 const HAVE_SIPP = sippAvailable();
 
@@ -15,23 +14,6 @@ function unexpected(uas: Uas): number {
   return Object.entries(c)
     .filter(([k]) => k.endsWith('_Unexp') || k.endsWith('_Timeout'))
     .reduce((n, [, v]) => n + v, 0);
-}
-
-/** Sends raw bytes and resolves with the first reply's status line (or undefined after timeoutMs). */
-function rawExchange(port: number, payload: string | Buffer, timeoutMs = 400): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const s = dgram.createSocket('udp4');
-    const t = setTimeout(() => {
-      s.close();
-      resolve(undefined);
-    }, timeoutMs);
-    s.on('message', (m) => {
-      clearTimeout(t);
-      s.close();
-      resolve(m.toString('latin1').split('\r\n', 1)[0]);
-    });
-    s.bind(0, '127.0.0.1', () => s.send(payload, port, '127.0.0.1'));
-  });
 }
 
 describe.skipIf(!HAVE_SIPP)('siplb dispatching real sipp calls', () => {
@@ -103,13 +85,13 @@ describe.skipIf(!HAVE_SIPP)('siplb dispatching real sipp calls', () => {
   });
 
   it('drops garbage, answers 400 to a malformed but answerable request, and keeps serving', async () => {
-    expect(await rawExchange(lbPort, Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x0d, 0x0a]))).toBeUndefined();
-    expect(await rawExchange(lbPort, 'INVITE sip:x@127.0.0.1 SIP/2.0\r\n\r\n')).toBeUndefined();
+    expect(await udpExchange(lbPort, Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x0d, 0x0a]))).toBeUndefined();
+    expect(await udpExchange(lbPort, 'INVITE sip:x@127.0.0.1 SIP/2.0\r\n\r\n')).toBeUndefined();
     const badCseq =
       `MESSAGE sip:svc@127.0.0.1:${lbPort} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKbad1;rport\r\n` +
       `From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:svc@127.0.0.1>\r\nCall-ID: bad-cseq-1\r\nCSeq: 1 INVITE\r\n` +
       `Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
-    expect(await rawExchange(lbPort, badCseq)).toBe('SIP/2.0 400 Bad Request');
+    expect(await udpExchange(lbPort, badCseq)).toBe('SIP/2.0 400 Bad Request');
     const r = await runUac({ target: `127.0.0.1:${lbPort}`, port: uacPort, calls: 20, rate: 20 });
     expect(r.failed).toBe(0);
     expect(r.successful).toBe(20);

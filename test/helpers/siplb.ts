@@ -29,8 +29,16 @@ export interface SiplbProcess {
   stop(): Promise<number | null>;
 }
 
-/** Sends one OPTIONS to host:port and resolves with the status line, or undefined on timeout. */
-export function sipPing(port: number, host = '127.0.0.1', timeoutMs = 500, uri?: string): Promise<string | undefined> {
+/**
+ * Sends one datagram from an ephemeral loopback port and resolves with the first reply's status
+ * line, or undefined after `timeoutMs`. `payload` may depend on the local port (for the Via).
+ */
+export function udpExchange(
+  port: number,
+  payload: string | Buffer | ((localPort: number) => string | Buffer),
+  timeoutMs = 400,
+  host = '127.0.0.1',
+): Promise<string | undefined> {
   return new Promise((resolve) => {
     const s = dgram.createSocket('udp4');
     const timer = setTimeout(() => {
@@ -42,17 +50,23 @@ export function sipPing(port: number, host = '127.0.0.1', timeoutMs = 500, uri?:
       s.close();
       resolve(m.toString('latin1').split('\r\n', 1)[0]);
     });
-    s.bind(0, '127.0.0.1', () => {
-      const lp = s.address().port;
-      const id = Math.random().toString(16).slice(2);
-      const target = uri ?? `sip:${host}:${port}`;
-      const msg =
-        `OPTIONS ${target} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${lp};branch=z9hG4bK${id};rport\r\n` +
-        `From: <sip:ping@127.0.0.1:${lp}>;tag=${id}\r\nTo: <${target}>\r\nCall-ID: ${id}\r\nCSeq: 1 OPTIONS\r\n` +
-        `Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
-      s.send(msg, port, host);
-    });
+    s.bind(0, '127.0.0.1', () => s.send(typeof payload === 'function' ? payload(s.address().port) : payload, port, host));
   });
+}
+
+/** Sends one OPTIONS to host:port and resolves with the status line, or undefined on timeout. */
+export function sipPing(port: number, host = '127.0.0.1', timeoutMs = 500, uri?: string): Promise<string | undefined> {
+  const id = Math.random().toString(16).slice(2);
+  const target = uri ?? `sip:${host}:${port}`;
+  return udpExchange(
+    port,
+    (lp) =>
+      `OPTIONS ${target} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${lp};branch=z9hG4bK${id};rport\r\n` +
+      `From: <sip:ping@127.0.0.1:${lp}>;tag=${id}\r\nTo: <${target}>\r\nCall-ID: ${id}\r\nCSeq: 1 OPTIONS\r\n` +
+      `Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n`,
+    timeoutMs,
+    host,
+  );
 }
 
 export async function startSiplb(config: Record<string, unknown>, extraArgs: string[] = []): Promise<SiplbProcess> {
