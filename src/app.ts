@@ -162,7 +162,9 @@ export function build(initial: Config, deps: AppDeps): App {
       }
       return true;
     },
-    localResponse: (res) => prober.handleReply(res) || (ctx.failover?.absorbLocal(res) ?? false),
+    // Probe replies come back to the probe socket; on the SIP socket a response with only our Via
+    // is the 200 to a CANCEL serial failover sent.
+    localResponse: (res) => ctx.failover?.absorbLocal(res) ?? false,
   };
 
   const ctx: ProxyContext = {

@@ -47,7 +47,6 @@ interface InFlight {
   retransmitEvery: number;
   retransmitTimer: NodeJS.Timeout | undefined;
   deadline: NodeJS.Timeout;
-  readonly resolve?: (r: ProbeResult) => void;
 }
 
 interface Scheduled {
@@ -126,11 +125,6 @@ export class Prober {
     return true;
   }
 
-  /** One probe outside the schedule (CLI `probe`, tests). */
-  probeOnce(target: HostPort, timeoutMs: number): Promise<ProbeResult> {
-    return new Promise((resolve) => this.#send('', target.host, target.port, timeoutMs, resolve));
-  }
-
   #offset(index: number, count: number, intervalMs: number): number {
     // Spread evenly, with a little jitter so two nodes started together do not probe in step.
     return Math.floor((index * intervalMs) / Math.max(1, count) + Math.random() * Math.min(50, intervalMs / 10));
@@ -145,7 +139,7 @@ export class Prober {
     s.timer.unref();
   }
 
-  #send(targetId: string, host: string, port: number, timeoutMs: number, resolve?: (r: ProbeResult) => void): void {
+  #send(targetId: string, host: string, port: number, timeoutMs: number): void {
     const id = `${this.#idPrefix}${(this.#seq++).toString(36)}`;
     const buf = buildOptionsPing({
       target: { host, port },
@@ -166,7 +160,6 @@ export class Prober {
       retransmitEvery: T1_MS,
       retransmitTimer: undefined,
       deadline: setTimeout(() => this.#finish(f, { kind: 'timeout' }), timeoutMs),
-      resolve,
     };
     f.deadline.unref();
     this.#inflight.set(branch, f);
@@ -188,11 +181,6 @@ export class Prober {
     if (!this.#inflight.delete(f.branch)) return;
     clearTimeout(f.deadline);
     clearTimeout(f.retransmitTimer);
-    if (result === undefined) {
-      f.resolve?.({ kind: 'timeout' }); // stopped: a one-off probe still gets an answer
-      return;
-    }
-    if (f.resolve) f.resolve(result);
-    else if (this.#running) this.#opts.onResult(f.targetId, result);
+    if (result !== undefined && this.#running) this.#opts.onResult(f.targetId, result);
   }
 }

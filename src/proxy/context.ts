@@ -38,7 +38,7 @@ export interface ProxyObserver {
    * to absorb it (serial failover hides a failed attempt from the caller this way).
    */
   response?(res: SipResponse, from: Backend | undefined): boolean;
-  /** A response whose only Via is ours: addressed to siplb itself (probe replies). True if consumed. */
+  /** A response whose only Via is ours: addressed to siplb itself (the 200 to a CANCEL it sent). True if consumed. */
   localResponse?(res: SipResponse): boolean;
 }
 

@@ -29,14 +29,16 @@ export function handleRequest(ctx: ProxyContext, req: SipRequest, from: RemoteIn
   // §16.3 step 3: Max-Forwards.
   const mf = req.maxForwards();
   if (mf !== undefined && Number.isNaN(mf)) return reject(ctx.sender, req, from, 400, 'bad-request');
-  if (mf === 0 && !isOptionsForUs(ctx, req)) return reject(ctx.sender, req, from, 483, 'max-forwards');
+  // The decision is side-effect free; it is taken first because an OPTIONS for siplb itself is
+  // answered even with Max-Forwards 0 (§16.3 step 3 lets a proxy respond to OPTIONS as a UAS).
+  const fromBackend = ctx.backends.byAddress(from.address, from.port);
+  const decision = decideRoute(req, fromBackend, ctx.self, ctx.backends, ctx.options.answerOptions);
+  if (mf === 0 && decision.kind !== 'local-options') return reject(ctx.sender, req, from, 483, 'max-forwards');
 
   const vias = req.vias();
   if (vias === undefined) return reject(ctx.sender, req, from, 400, 'bad-request');
   if (isLoop(ctx, req, vias)) return reject(ctx.sender, req, from, 482, 'loop');
 
-  const fromBackend = ctx.backends.byAddress(from.address, from.port);
-  const decision = decideRoute(req, fromBackend, ctx.self, ctx.backends, ctx.options.answerOptions);
   switch (decision.kind) {
     case 'local-options':
       if (channels.localReply.hasSubscribers) channels.localReply.publish({ method: req.method, status: 200 });
@@ -163,13 +165,6 @@ function isLoop(ctx: ProxyContext, req: SipRequest, vias: readonly Via[]): boole
     if (ctx.self.isOurVia(v) && v.branch === computeBranch(req, vias[i + 1]!)) return true;
   }
   return false;
-}
-
-function isOptionsForUs(ctx: ProxyContext, req: SipRequest): boolean {
-  if (req.method !== 'OPTIONS' || !ctx.options.answerOptions) return false;
-  const ruri = req.requestUri();
-  const routes = req.routes();
-  return routes !== undefined && routes.length === 0 && ruri !== undefined && ruri.user === undefined && ctx.self.isSelfUri(ruri);
 }
 
 function publishForwarded(req: SipRequest, backend: Backend | undefined, via: 'new' | 'affinity' | 'routed'): void {

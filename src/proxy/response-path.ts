@@ -22,7 +22,7 @@ export function handleResponse(ctx: ProxyContext, res: SipResponse, from: Remote
   if (!ctx.self.isOurVia(top)) return drop('not-our-via');
   const next = vias[1];
   if (next === undefined) {
-    // Only our Via: a response to a request siplb itself sent (an OPTIONS probe).
+    // Only our Via: a response to a request siplb itself sent (a CANCEL of serial failover).
     if (ctx.observer.localResponse?.(res) !== true) drop('no-route');
     return;
   }

@@ -6,16 +6,10 @@
  * `rport`, else at the Via's sent-by port.
  */
 import type { RemoteInfo } from 'node:dgram';
-import { hashString } from '../balance/hash.js';
 import { buildResponse } from '../sip/index.js';
 import type { SipRequest } from '../sip/message.js';
 import { channels, type RejectReason } from '../observe/channels.js';
 import type { DatagramSender } from './context.js';
-
-/** A To tag that is the same for retransmissions of the same request (stateless, §16.11 spirit). */
-function localToTag(req: SipRequest): string {
-  return `sl${(hashString(`${req.callId()}|${req.cseq().seq}|${req.topVia().branch ?? ''}`, 7) >>> 0).toString(16)}`;
-}
 
 export function sendStatelessReply(
   sender: DatagramSender,
@@ -26,7 +20,9 @@ export function sendStatelessReply(
 ): void {
   const top = req.topVia();
   const port = top.rport !== undefined ? from.port : (top.port ?? 5060);
-  const buf = buildResponse(req, status, { toTag: localToTag(req), extraHeaders });
+  // buildResponse derives the To tag from Call-ID, From tag, CSeq and branch: a retransmission of
+  // the request gets the same tag (§8.2.6.2), with no state kept.
+  const buf = buildResponse(req, status, { extraHeaders });
   sender.send(buf, port, from.address);
 }
 
