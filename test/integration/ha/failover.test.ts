@@ -121,7 +121,8 @@ describe.skipIf(redisSkipReason !== undefined)('LeaderElection failover (real re
     expect(c.violations).toEqual([]);
   });
 
-  it('a leader cut off from Redis (black hole) steps down before another node acquires; never two leaders', async () => {
+  /** Node a (the leader) reaches Redis through a TCP proxy the test can cut; node b directly. */
+  async function leaderBehindProxy() {
     const proxy = await newProxy();
     const c = newCluster();
     const a = c.add('a', proxy.url);
@@ -131,6 +132,11 @@ describe.skipIf(redisSkipReason !== undefined)('LeaderElection failover (real re
     expect(a.node.isLeader()).toBe(true);
     await b.node.start();
     await randomPhase();
+    return { proxy, c, a, b };
+  }
+
+  it('a leader cut off from Redis (black hole) steps down before another node acquires; never two leaders', async () => {
+    const { proxy, c, a, b } = await leaderBehindProxy();
 
     const tCut = now();
     proxy.cut();
@@ -159,15 +165,7 @@ describe.skipIf(redisSkipReason !== undefined)('LeaderElection failover (real re
     ['down', 'renewals run on time but their replies arrive late'],
   ] as const satisfies ReadonlyArray<readonly [Direction, string]>) {
     it(`late renewals (${what}) do not leave the cluster leaderless for a TTL: the node reclaims its own lease`, async () => {
-      const proxy = await newProxy();
-      const c = newCluster();
-      const a = c.add('a', proxy.url);
-      const b = c.add('b', redis.url);
-      c.startSampling();
-      await a.node.start();
-      expect(a.node.isLeader()).toBe(true);
-      await b.node.start();
-      await randomPhase();
+      const { proxy, c, a, b } = await leaderBehindProxy();
 
       // Delay a's traffic until a gives up, then let it through: the delayed renewals (or
       // their replies) arrive after a has stepped down, while its value is still in Redis.
