@@ -7,7 +7,7 @@
  */
 import type { CSeq, HeaderField, HeaderId, NameAddr, SipRequest, SipResponse, SipUri, Span, Via } from './message.js';
 import { HeaderId as H } from './message.js';
-import { CR, HTAB, LF, SP, isLws, latin1 } from './bytes.js';
+import { COMMA, CR, HTAB, LF, SP, isLws, latin1, skipLws } from './bytes.js';
 import { parseMaxForwards, parseRetryAfter } from './parse-headers.js';
 import { parseNameAddr, parseNameAddrList } from './parse-name-addr.js';
 import { NO_PARAMS, parseSipUri } from './parse-uri.js';
@@ -132,7 +132,19 @@ abstract class ParsedMessage {
     if (this.#vias === null) {
       const out: Via[] = [];
       let ok = true;
-      for (let i = 0; i < this.headers.length && ok; i++) {
+      let i = 0;
+      const top = this.#topVia;
+      const topField = top === undefined ? undefined : this.headers[top.fieldIndex];
+      if (top !== undefined && topField !== undefined) {
+        // The scanner already parsed the top value: continue after it on its line (a ',' and
+        // more values, §7.3.1), then with the Via lines below.
+        out.push(top);
+        const { buf } = this;
+        const rest = skipLws(buf, top.span.end, topField.valueEnd);
+        if (rest < topField.valueEnd) ok = buf[rest] === COMMA && parseViaLine(buf, rest + 1, topField.valueEnd, top.fieldIndex, out);
+        i = top.fieldIndex + 1;
+      }
+      for (; i < this.headers.length && ok; i++) {
         const f = this.headers[i];
         if (f !== undefined && f.id === H.VIA) ok = parseViaLine(this.buf, f.valueStart, f.valueEnd, i, out);
       }

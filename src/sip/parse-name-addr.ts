@@ -18,6 +18,7 @@ import {
   RAQUOT,
   SEMI,
   TOKEN,
+  internLatin1,
   isLws,
   latin1,
   paramName,
@@ -103,7 +104,7 @@ export function scanParams(buf: Buffer, pos: number, end: number, onParam: (name
         ve = skipClass(buf, vs, end, PARAM_VALUE);
         if (ve === vs) return -1;
       }
-      value = latin1(buf, vs, ve);
+      value = internLatin1(buf, vs, ve);
       p = ve;
     } else {
       p = ne;
@@ -133,7 +134,7 @@ function scanNameAddr(buf: Buffer, pos: number, end: number, fieldIndex: number)
     let t = p;
     while (t < end && (TOKEN[buf[t] ?? 0] === 1 || isLws(buf[t]))) t++;
     if (t < end && buf[t] === LAQUOT) {
-      displayName = latin1(buf, p, trimLwsEnd(buf, p, t));
+      displayName = internLatin1(buf, p, trimLwsEnd(buf, p, t));
       p = t;
     }
   }

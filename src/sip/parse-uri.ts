@@ -7,7 +7,7 @@
  * treat as "not routable by URI", never as a message error.
  */
 import type { SipUri } from './message.js';
-import { AT, COLON, HOST, QMARK, SEMI, EQUAL, LBRACKET, RBRACKET, eqLower, isDigit, latin1, paramName, parseUint, skipClass } from './bytes.js';
+import { AT, COLON, HOST, QMARK, SEMI, EQUAL, LBRACKET, RBRACKET, eqLower, internLatin1, isDigit, paramName, parseUint, skipClass } from './bytes.js';
 
 /** `paramchar` (§25.1): param-unreserved "[" "]" "/" ":" "&" "+" "$", unreserved, and "%" escapes. */
 const URI_PARAM = (() => {
@@ -59,11 +59,11 @@ export function scanHostPort(buf: Buffer, pos: number, end: number, out: { host:
   if (buf[pos] === LBRACKET) {
     p = ipv6RefEnd(buf, pos, end);
     if (p < 0) return -1;
-    out.host = latin1(buf, pos + 1, p - 1);
+    out.host = internLatin1(buf, pos + 1, p - 1);
   } else {
     p = skipClass(buf, pos, end, HOST);
     if (p === pos) return -1;
-    out.host = latin1(buf, pos, p);
+    out.host = internLatin1(buf, pos, p);
   }
   out.port = undefined;
   if (buf[p] === COLON && p < end) {
@@ -94,7 +94,7 @@ export function parseSipUri(buf: Buffer, start: number, end: number): SipUri | u
     while (userEnd < at && buf[userEnd] !== COLON) userEnd++;
     if (userEnd === afterScheme) return undefined;
     for (let i = afterScheme; i < at; i++) if (isBadUserByte(buf[i] ?? 0)) return undefined;
-    user = latin1(buf, afterScheme, userEnd);
+    user = internLatin1(buf, afterScheme, userEnd);
     p = at + 1;
   }
 
@@ -113,7 +113,7 @@ export function parseSipUri(buf: Buffer, start: number, end: number): SipUri | u
     if (buf[p] === EQUAL && p < end) {
       const vs = p + 1;
       p = skipClass(buf, vs, end, URI_PARAM);
-      value = latin1(buf, vs, p);
+      value = internLatin1(buf, vs, p);
     }
     if (params === NO_PARAMS) params = new Map();
     const name = paramName(buf, ns, ne);

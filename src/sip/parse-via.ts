@@ -19,6 +19,7 @@ import {
   SLASH,
   TOKEN,
   eqLower,
+  internLatin1,
   isDigit,
   latin1,
   paramName,
@@ -66,11 +67,11 @@ function scanVia(buf: Buffer, pos: number, end: number, fieldIndex: number): Via
   if (buf[p] === LBRACKET) {
     q = ipv6RefEnd(buf, p, end);
     if (q < 0) return undefined;
-    host = latin1(buf, p + 1, q - 1);
+    host = internLatin1(buf, p + 1, q - 1);
   } else {
     q = skipClass(buf, p, end, HOST);
     if (q === p) return undefined;
-    host = latin1(buf, p, q);
+    host = internLatin1(buf, p, q);
   }
   let port: number | undefined;
   let last = q; // end of the last consumed non-whitespace byte
@@ -110,7 +111,8 @@ function scanVia(buf: Buffer, pos: number, end: number, fieldIndex: number): Via
         ve = skipClass(buf, vs, end, PARAM_VALUE);
         if (ve === vs) return undefined;
       }
-      value = latin1(buf, vs, ve);
+      // branch values are unique per transaction: not worth a cache slot.
+      value = name === 'branch' ? latin1(buf, vs, ve) : internLatin1(buf, vs, ve);
       last = ve;
     }
     params.push({ name, value, span: { start: ns, end: last } });

@@ -33,12 +33,17 @@ function noReply(reason: SipParseErrorReason, detail: string): ParseResult {
 }
 
 /**
- * Offset of the next LF at or after `from`, or -1. A plain loop: header lines are short (median
- * ~30 bytes), where it beats the per-call cost of `Buffer#indexOf`.
+ * Offset of the next LF at or after `from`, or -1. Short lines end within a plain loop's first
+ * bytes (cheaper than a call into C++); past those, `Buffer#indexOf` (memchr) wins: 43 vs 78 ns
+ * on a 57-byte Via line on the bench machine.
  */
+const LF_LOOP_BYTES = 16;
 function findLF(buf: Buffer, from: number, len: number): number {
-  for (let i = from; i < len; i++) if (buf[i] === LF) return i;
-  return -1;
+  const stop = Math.min(len, from + LF_LOOP_BYTES);
+  for (let i = from; i < stop; i++) if (buf[i] === LF) return i;
+  if (stop >= len) return -1;
+  const i = buf.indexOf(LF, stop);
+  return i < len ? i : -1;
 }
 
 /** Offset of the end of a line's content: `lf` minus a preceding CR (CRLF and bare LF both end lines, §7.5 leniency). */
