@@ -45,7 +45,7 @@ describe('applyEdits short pieces', () => {
             const end = Math.min(buf.length, start + l);
             if (taken.some(([a, z]) => start < z && end > a) || taken.some(([a, z]) => a === z && a === start)) continue;
             taken = [...taken, [start, end]];
-            edits.push({ start, end, insert: text.replace(/[^\x00-\xff]/g, '?') });
+            edits.push({ start, end, insert: Array.from(text, (ch) => (ch.charCodeAt(0) > 0xff ? '?' : ch)).join('') });
           }
           // The documented order: by start; at one offset an insert goes before a replacement.
           const sorted = [...edits].sort((x, y) => x.start - y.start || (x.end > x.start ? 1 : 0) - (y.end > y.start ? 1 : 0));
