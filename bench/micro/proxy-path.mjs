@@ -69,7 +69,7 @@ handleDatagram(ctx, invites[0], uac);
 const ok = okFor(lastSent);
 const backend = { address: '127.0.0.1', port: 5071, family: 'IPv4', size: 0 };
 
-// CASES=invite,ok,bye runs a subset (for instruction counting under callgrind, one case at a time).
+// CASES=invite,ok,bye runs a subset (to profile one case at a time, e.g. with --cpu-prof).
 const CASES = new Set((process.env.CASES ?? 'invite,ok,bye').split(','));
 function bench(name, fn) {
   const times = [];

@@ -136,42 +136,28 @@ export function latin1(buf: Buffer, start: number, end: number): string {
  * cost more to hash in JS than to copy (bench: 9 bytes 74 vs 156 ns, 26 bytes 220 vs 135 ns), so
  * they bypass the cache. A miss costs the hash and one slot write; the table never grows.
  */
-class InternTable {
-  readonly #slots: string[];
-  readonly #mask: number;
-  readonly #maxLength: number;
-
-  constructor(slots: number, maxLength: number) {
-    this.#slots = new Array<string>(slots).fill('');
-    this.#mask = slots - 1;
-    this.#maxLength = maxLength;
-  }
-
-  get(buf: Buffer, start: number, end: number): string {
-    const n = end - start;
-    if (n <= 0) return '';
-    if (n > this.#maxLength) return latin1(buf, start, end);
-    // FNV-1a over the bytes, folded to the table size.
-    let h = 0x811c9dc5;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ (buf[i] ?? 0), 0x01000193);
-    const slot = (h ^ (h >>> 15)) & this.#mask;
-    const cached = this.#slots[slot] ?? '';
-    if (cached.length === n) {
-      let i = 0;
-      while (i < n && cached.charCodeAt(i) === buf[start + i]) i++;
-      if (i === n) return cached;
-    }
-    const fresh = latin1(buf, start, end);
-    this.#slots[slot] = fresh;
-    return fresh;
-  }
-}
-
-const shortStrings = new InternTable(512, 16);
+const INTERN_SLOTS = 512; // a power of two: the slot is the hash masked
+const INTERN_MAX_LENGTH = 16;
+const internSlots = new Array<string>(INTERN_SLOTS).fill('');
 
 /** buf[start, end) as latin1 through the short-string cache: hosts, users, parameter values. */
 export function internLatin1(buf: Buffer, start: number, end: number): string {
-  return shortStrings.get(buf, start, end);
+  const n = end - start;
+  if (n <= 0) return '';
+  if (n > INTERN_MAX_LENGTH) return latin1(buf, start, end);
+  // FNV-1a over the bytes, folded to the table size.
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ (buf[i] ?? 0), 0x01000193);
+  const slot = (h ^ (h >>> 15)) & (INTERN_SLOTS - 1);
+  const cached = internSlots[slot] ?? '';
+  if (cached.length === n) {
+    let i = 0;
+    while (i < n && cached.charCodeAt(i) === buf[start + i]) i++;
+    if (i === n) return cached;
+  }
+  const fresh = latin1(buf, start, end);
+  internSlots[slot] = fresh;
+  return fresh;
 }
 
 /** Writes `s` into `buf` at `offset` as latin1 (one byte per char); returns the bytes written. */
