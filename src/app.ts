@@ -8,6 +8,8 @@
  * local-response hook; passive checks and dialog tracking watch what the proxy relays; a coarse
  * one-second tick expires affinity entries, unanswered INVITEs, stale dialogs and Retry-After holds.
  */
+import process from 'node:process';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { CallLoad } from './balance/call-load.js';
 import { createBalancer } from './balance/index.js';
@@ -21,7 +23,7 @@ import { PassiveChecker, type PassiveOptions } from './health/passive.js';
 import { Prober } from './health/prober.js';
 import { probeTargets, thresholdsCache } from './health/thresholds.js';
 import { channels } from './observe/channels.js';
-import { Admission } from './observe/admission.js';
+import { Admission, type AdmissionReading, type AdmissionState } from './observe/admission.js';
 import { RareEventCounters, type CounterSnapshot } from './observe/counters.js';
 import type { ProxyContext, ProxyObserver } from './proxy/context.js';
 import { CallAffinity } from './proxy/call-affinity.js';
@@ -188,18 +190,27 @@ export function build(initial: Config, deps: AppDeps): App {
   const admission = new Admission({
     enabled: config.overload.enabled,
     maxUtilization: config.overload.maxUtilization,
+    maxQueueDelayMs: config.overload.maxQueueDelay,
     port: config.sip.listen.port,
+    backlogMs: () => transport.takeBacklogMs(),
+    queueLimitBytes: () => transport.recvBufferBytes,
     onChange: (shedding, st) => {
-      const fields = { admitFraction: Math.round(st.admitFraction * 100) / 100, utilization: Math.round(st.utilization * 100) / 100, kernelDrops: st.kernelDrops };
+      const fields = {
+        admitFraction: Math.round(st.admitFraction * 100) / 100,
+        utilization: Math.round(st.utilization * 100) / 100,
+        queueDelayMs: Math.round(st.queueDelayMs),
+        kernelDrops: st.kernelDrops,
+      };
       if (shedding) log.warn(fields, 'overloaded: shedding new calls with 503');
       else log.info(fields, 'load back to normal: admitting every new call');
     },
+    onWindow: log.isLevelEnabled('trace') ? traceAdmissionWindow(log) : undefined,
   });
   if (config.overload.enabled) {
     ctx.admission = {
       admit: () => admission.admit(),
-      get shedding() {
-        return admission.shedding;
+      get saturated() {
+        return admission.saturated;
       },
       retryAfterSeconds: config.overload.retryAfter,
     };
@@ -235,7 +246,7 @@ export function build(initial: Config, deps: AppDeps): App {
   const tick = (): void => {
     const t = now();
     affinity.sweep(t);
-    passive.sweep(admission.shedding);
+    passive.sweep(admission.saturated);
     ctx.failover?.sweep();
     dialogs.expire();
     health.tick();
@@ -314,6 +325,7 @@ export function build(initial: Config, deps: AppDeps): App {
       if (JSON.stringify(prev.sip) !== JSON.stringify(next.sip)) changes.push('sip.* changed: needs a restart to take effect');
       if (JSON.stringify(prev.admin) !== JSON.stringify(next.admin)) changes.push('admin.* changed: needs a restart to take effect');
       if (JSON.stringify(prev.ha) !== JSON.stringify(next.ha)) changes.push('ha.* changed: needs a restart to take effect');
+      if (JSON.stringify(prev.overload) !== JSON.stringify(next.overload)) changes.push('overload.* changed: needs a restart to take effect');
 
       config = next;
       backends.replace(next.backends);
@@ -331,4 +343,18 @@ export function build(initial: Config, deps: AppDeps): App {
     counters: () => counters.snapshot(),
   };
   return app;
+}
+
+/** Trace logging of every admission window, with the CPU time the process got in it. */
+function traceAdmissionWindow(log: Logger): (r: AdmissionReading, st: AdmissionState) => void {
+  let lastCpu = process.cpuUsage();
+  let lastAt = performance.now();
+  return (r, st) => {
+    const cpu = process.cpuUsage(lastCpu);
+    const at = performance.now();
+    const cpuShare = (cpu.user + cpu.system) / 1000 / Math.max(1, at - lastAt);
+    lastCpu = process.cpuUsage();
+    lastAt = at;
+    log.trace({ ...r, admitFraction: st.admitFraction, cpuShare: Math.round(cpuShare * 100) / 100 }, 'admission window');
+  };
 }

@@ -270,8 +270,12 @@ const OverloadSchema = z.strictObject({
     description: 'Shed new calls with a stateless 503 when the node is saturated, instead of losing datagrams silently in the kernel. In-dialog requests and responses are never shed. Default: true.',
     example: false,
   }),
+  maxQueueDelay: doc(duration().prefault('1s'), {
+    description: 'The node is behind when the SIP socket\'s receive queue stays non-empty this long (it could not catch up once), when the queue fills half its buffer, or when the kernel drops datagrams from it. While behind, the share of new INVITEs admitted shrinks (x0.7 per 100 ms, down to 5 %, holding while the queue shrinks); it grows back by 4 % per 100 ms once the node keeps up. Shed calls get a 503 with Retry-After. A queue that has not emptied for 1 s holds requests past the retransmission timer of their senders (T1 = 500 ms, RFC 3261 §17.1.1.1), so shed then even when the buffer is large; shorter bursts are what the queue is for (a node on a shared CPU falls behind for a fraction of a second and catches up). Default: "1s". In Config: integer milliseconds.',
+    example: '500ms',
+  }),
   maxUtilization: doc(z.number().min(0.1).max(1).default(0.9), {
-    description: 'Event-loop utilization (0..1, share of time the node is busy) above which it counts as saturated; a kernel receive-queue drop on the SIP socket counts too. While saturated the share of new INVITEs admitted shrinks (x0.7 per 250 ms, down to 5 %); it grows back by 10 % per 250 ms once the node keeps up. Default: 0.9.',
+    description: 'Event-loop utilization (0..1, share of time the node is busy) above which, for a second, the node counts as saturated: its own late answers are then no evidence against a backend (passive INVITE timeouts and serial-failover timeouts are not counted). Utilization alone does not shed calls: a node sharing its CPU can be busy and still keep up. Default: 0.9.',
     example: 0.8,
   }),
   retryAfter: doc(int(1, 3600).default(2), {

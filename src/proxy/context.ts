@@ -65,7 +65,7 @@ export interface ProxyContext {
   readonly options: ProxyOptions;
   observer: ProxyObserver;
   /** Admission control for new calls under overload; undefined when disabled. */
-  admission: { admit(): boolean; readonly shedding: boolean; readonly retryAfterSeconds: number } | undefined;
+  admission: { admit(): boolean; readonly saturated: boolean; readonly retryAfterSeconds: number } | undefined;
   /** Serial failover of initial INVITEs; undefined when disabled. */
   failover: SerialFailover | undefined;
 }

@@ -186,7 +186,7 @@ export class SerialFailover {
       if (c.answered || c.cancelled || c.done) return;
       // A saturated node answers late itself: silence is no evidence against the backend, and a
       // second copy of the INVITE would only add load. Explicit failure codes still fail over.
-      if (this.#ctx.admission?.shedding === true) return;
+      if (this.#ctx.admission?.saturated === true) return;
       if (!this.#next(c, 'timeout')) c.timer = undefined;
     }, this.#opts.timeoutMs);
     c.timer.unref();

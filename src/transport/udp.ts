@@ -9,9 +9,11 @@ import dgram from 'node:dgram';
 import type { RemoteInfo } from 'node:dgram';
 import dns from 'node:dns';
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { SiplbError } from '../errors.js';
 import { channels, type DropEvent } from '../observe/channels.js';
 import { ipFamily, type HostPort } from './address.js';
+import { BacklogMeter, LIBUV_READ_BATCH } from './backlog-meter.js';
 
 export type { RemoteInfo };
 export type DatagramHandler = (buf: Buffer, from: RemoteInfo) => void;
@@ -67,6 +69,19 @@ export class UdpTransport {
   #handler: DatagramHandler = () => {};
   #bound: HostPort | undefined;
   #closed = false;
+  readonly #backlog = new BacklogMeter(() => performance.now());
+  /** Datagrams delivered in the current read batch; it ends in the loop's check phase. */
+  #batch = 0;
+  #batchWatched = false;
+  readonly #endBatch = (): void => {
+    const n = this.#batch;
+    this.#batch = 0;
+    this.#backlog.batchEnded(n);
+    // A full batch says nothing about what is left: watch the next loop turn too, so that a
+    // queue that emptied exactly at the limit ends the run (as a batch of 0) instead of idling in it.
+    this.#batchWatched = n >= LIBUV_READ_BATCH;
+    if (this.#batchWatched) setImmediate(this.#endBatch);
+  };
 
   constructor(opts: UdpTransportOptions) {
     this.#opts = opts;
@@ -87,6 +102,21 @@ export class UdpTransport {
   /** Register the single upward callback (wired in app.ts). */
   onMessage(handler: DatagramHandler): void {
     this.#handler = handler;
+  }
+
+  /** The longest time (ms) the receive queue stayed non-empty since the last call (see BacklogMeter). */
+  takeBacklogMs(): number {
+    return this.#backlog.takeLongestMs();
+  }
+
+  /** The receive buffer the kernel granted (SO_RCVBUF, doubled for its bookkeeping), once bound. */
+  get recvBufferBytes(): number | undefined {
+    if (this.#bound === undefined || this.#closed) return undefined;
+    try {
+      return this.#socket.getRecvBufferSize();
+    } catch {
+      return undefined;
+    }
   }
 
   get address(): HostPort | undefined {
@@ -137,6 +167,12 @@ export class UdpTransport {
   }
 
   #receive(buf: Buffer, from: RemoteInfo): void {
+    // libuv delivers a batch of reads within one poll phase; an immediate runs right after it.
+    this.#batch++;
+    if (!this.#batchWatched) {
+      this.#batchWatched = true;
+      setImmediate(this.#endBatch);
+    }
     if (buf.length > this.#opts.maxDatagramBytes) {
       publishDrop({ reason: 'size', detail: String(buf.length) });
       return;
