@@ -193,6 +193,7 @@ export function build(initial: Config, deps: AppDeps): App {
     maxQueueDelayMs: config.overload.maxQueueDelay,
     port: config.sip.listen.port,
     backlogMs: () => transport.takeBacklogMs(),
+    watchBacklog: (on) => transport.watchBacklog(on),
     queueLimitBytes: () => transport.recvBufferBytes,
     onChange: (shedding, st) => {
       const fields = {

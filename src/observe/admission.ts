@@ -36,6 +36,11 @@ export interface AdmissionOptions {
   readonly port: number;
   /** The longest time (ms) the SIP socket's queue stayed non-empty since the last call. */
   readonly backlogMs: () => number;
+  /**
+   * Turns the backlog measurement on (utilization of the last window above {@link WATCH_UTILIZATION})
+   * or off: a queue that stays non-empty keeps the loop busy, so an idle loop needs no measuring.
+   */
+  readonly watchBacklog?: (on: boolean) => void;
   /** The SIP socket's receive buffer size (SO_RCVBUF as the kernel reports it), if known. */
   readonly queueLimitBytes?: () => number | undefined;
   /** @default 100 */
@@ -76,6 +81,8 @@ const RECOVERY_PER_S = 0.4;
 const QUEUE_FULL = 0.5;
 /** A queue below this share of its size one window earlier is draining. */
 const DRAINING = 0.95;
+/** Utilization above which the backlog is measured in the next window. */
+export const WATCH_UTILIZATION = 0.5;
 /** Windows between reads of /proc while the queue keeps emptying (drops need a full queue first). */
 const IDLE_READ_EVERY = 10;
 
@@ -135,7 +142,11 @@ export class Admission {
   }
 
   start(): void {
-    if (!this.#opts.enabled || this.#timer) return;
+    if (!this.#opts.enabled) {
+      this.#opts.watchBacklog?.(false);
+      return;
+    }
+    if (this.#timer) return;
     this.#lastElu = performance.eventLoopUtilization();
     this.#lastDrops = readSocketQueue(this.#opts.port)?.drops;
     this.#opts.backlogMs();
@@ -213,6 +224,7 @@ export class Admission {
     const elu = performance.eventLoopUtilization(this.#lastElu);
     this.#lastElu = performance.eventLoopUtilization();
     const backlogMs = this.#opts.backlogMs();
+    this.#opts.watchBacklog?.(elu.utilization > WATCH_UTILIZATION);
     // Reading /proc costs ~0.25 ms: only when the queue held datagrams, and now and then for drops.
     let q: SocketQueue | undefined;
     if (backlogMs > 0 || ++this.#idleWindows >= IDLE_READ_EVERY) {

@@ -35,6 +35,12 @@ export class BacklogMeter {
     }
   }
 
+  /** Forget any run in progress (measurement paused: nothing will end it). */
+  reset(): void {
+    this.#since = -1;
+    this.#longest = 0;
+  }
+
   /** The longest time (ms) the queue stayed non-empty since the last call, a run still going included. */
   takeLongestMs(): number {
     let longest = this.#longest;

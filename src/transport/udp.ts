@@ -70,12 +70,18 @@ export class UdpTransport {
   #bound: HostPort | undefined;
   #closed = false;
   readonly #backlog = new BacklogMeter(() => performance.now());
+  /** Whether read batches are measured (off while the node is mostly idle: a queue can only stay non-empty under load). */
+  #watchBacklog = true;
   /** Datagrams delivered in the current read batch; it ends in the loop's check phase. */
   #batch = 0;
   #batchWatched = false;
   readonly #endBatch = (): void => {
     const n = this.#batch;
     this.#batch = 0;
+    if (!this.#watchBacklog) {
+      this.#batchWatched = false;
+      return;
+    }
     this.#backlog.batchEnded(n);
     // A full batch says nothing about what is left: watch the next loop turn too, so that a
     // queue that emptied exactly at the limit ends the run (as a batch of 0) instead of idling in it.
@@ -102,6 +108,17 @@ export class UdpTransport {
   /** Register the single upward callback (wired in app.ts). */
   onMessage(handler: DatagramHandler): void {
     this.#handler = handler;
+  }
+
+  /**
+   * Turn the backlog measurement on or off. It costs one immediate per loop turn that received
+   * datagrams, so the admission control turns it off while the event loop is mostly idle (a queue
+   * that stays non-empty keeps the loop busy, so nothing is missed) and on as soon as it is not.
+   */
+  watchBacklog(on: boolean): void {
+    if (on === this.#watchBacklog) return;
+    this.#watchBacklog = on;
+    if (!on) this.#backlog.reset();
   }
 
   /** The longest time (ms) the receive queue stayed non-empty since the last call (see BacklogMeter). */
@@ -168,10 +185,12 @@ export class UdpTransport {
 
   #receive(buf: Buffer, from: RemoteInfo): void {
     // libuv delivers a batch of reads within one poll phase; an immediate runs right after it.
-    this.#batch++;
-    if (!this.#batchWatched) {
-      this.#batchWatched = true;
-      setImmediate(this.#endBatch);
+    if (this.#watchBacklog) {
+      this.#batch++;
+      if (!this.#batchWatched) {
+        this.#batchWatched = true;
+        setImmediate(this.#endBatch);
+      }
     }
     if (buf.length > this.#opts.maxDatagramBytes) {
       publishDrop({ reason: 'size', detail: String(buf.length) });

@@ -51,6 +51,19 @@ describe('UdpTransport backlog measurement (real sockets)', () => {
     expect(transport!.takeBacklogMs()).toBe(0);
   });
 
+  it('measures nothing while the measurement is off (the admission control turns it off on an idle loop)', async () => {
+    const { port, seen } = await setUp(1);
+    transport!.watchBacklog(false);
+    const msg = Buffer.from('OPTIONS sip:x SIP/2.0\r\n\r\n');
+    for (let i = 0; i < 160; i++) client!.send(msg, port, '127.0.0.1');
+    await until(() => seen() === 160);
+    expect(transport!.takeBacklogMs()).toBe(0);
+    transport!.watchBacklog(true);
+    for (let i = 0; i < 160; i++) client!.send(msg, port, '127.0.0.1');
+    await until(() => seen() === 320);
+    expect(transport!.takeBacklogMs()).toBeGreaterThanOrEqual(50);
+  });
+
   it('reports no backlog when it keeps up', async () => {
     const { port, seen } = await setUp(0);
     const msg = Buffer.from('OPTIONS sip:x SIP/2.0\r\n\r\n');
