@@ -203,6 +203,21 @@ const panels: (Panel | RowPanel)[] = [
     { expr: `nodejs_eventloop_lag_p99_seconds{${N}}`, legend: '{{node}} p99' },
     { expr: `nodejs_eventloop_lag_mean_seconds{${N}}`, legend: '{{node}} mean' },
   ], { unit: 's' }),
+
+  row('Overload', 64),
+  timeseries('Admitted share of new calls', 'Share of new INVITEs overload control admits (1 = all; the rest get 503 with Retry-After), whether the node counts as saturated (its own late answers are then not held against backends), and event-loop utilization. Utilization alone sheds nothing: a busy node that empties its queue keeps up.', grid(0, 65, 8, 7), [
+    { expr: `siplb_overload_admit_ratio{${N}}`, legend: '{{node}} admitted' },
+    { expr: `siplb_overload_saturated{${N}}`, legend: '{{node}} saturated' },
+    { expr: `siplb_event_loop_utilization{${N}}`, legend: '{{node}} loop utilization' },
+  ], { unit: 'percentunit' }),
+  timeseries('SIP receive queue delay', 'Longest time per 100 ms the SIP socket\'s receive queue stayed non-empty. The node is behind when it does not empty: shedding starts at overload.maxQueueDelay (1 s), or when the queue is half full.', grid(8, 65, 8, 7), [
+    { expr: `siplb_sip_queue_delay_seconds{${N}}`, legend: '{{node}}' },
+  ], { unit: 's' }),
+  timeseries('Kernel drops and sheds/s', 'Datagrams lost in the kernel before siplb saw them (full receive queue), against new calls shed with 503.', grid(16, 65, 8, 7), [
+    { expr: rate('siplb_sip_kernel_drops_total', 'node'), legend: '{{node}} kernel drops' },
+    // `or … * 0`: a zero line per node until the first shed creates the series.
+    { expr: `sum by (node) (rate(siplb_requests_rejected_total{${N}, reason="overload"}[$__rate_interval])) or sum by (node) (siplb_overload_shedding{${N}}) * 0`, legend: '{{node}} shed (503)' },
+  ], { unit: 'pps' }),
 ];
 
 /** A Prometheus query; DataQuery types only the common fields, so the Prometheus ones go through a variable. */

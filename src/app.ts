@@ -52,6 +52,8 @@ export interface App {
   readonly passive: PassiveChecker;
   readonly dialogs: DialogTracker;
   readonly prober: Prober;
+  /** Overload control: its state for status and metrics. */
+  readonly admission: Admission;
   readonly logger: Logger;
   readonly startedAt: number;
   /** Bind sockets and start timers. Resolves with the bound SIP address. */
@@ -270,6 +272,7 @@ export function build(initial: Config, deps: AppDeps): App {
     passive,
     dialogs,
     prober,
+    admission,
     logger: log,
     startedAt: Date.now(),
     async start() {

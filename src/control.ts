@@ -4,7 +4,7 @@
  * and admin state, admin changes, reload, leader view. The admin HTTP API and the metrics
  * collectors read the node only through this.
  */
-import type { AdminControl, AdminStateName, BackendView, LeaderView, ReloadView, Role, StatusView } from './admin/dto.js';
+import type { AdminControl, AdminStateName, BackendView, LeaderView, OverloadView, ReloadView, Role, StatusView } from './admin/dto.js';
 import type { App } from './app.js';
 import type { Config } from './config/schema.js';
 import type { ConfigIssue } from './config/errors.js';
@@ -30,6 +30,20 @@ export interface ControlDeps {
   leader: LeaderSource;
   /** Monotonic ms → wall clock conversion for `since` fields. */
   readonly now: () => number;
+}
+
+function overloadView(app: App): OverloadView {
+  const a = app.admission;
+  const st = a.state();
+  return {
+    enabled: a.enabled,
+    shedding: a.shedding,
+    saturated: a.saturated,
+    admitFraction: Math.round(st.admitFraction * 1000) / 1000,
+    queueDelayMs: Math.round(st.queueDelayMs),
+    kernelDrops: st.kernelDrops,
+    utilization: Math.round(st.utilization * 1000) / 1000,
+  };
 }
 
 export function createControl(deps: ControlDeps): AdminControl {
@@ -97,6 +111,7 @@ export function createControl(deps: ControlDeps): AdminControl {
         },
         calls: { active: app.dialogs.total },
         counters: app.counters(),
+        overload: overloadView(app),
       };
     },
     backends: () => app.backends.all.map((b) => backendView(b.id)),

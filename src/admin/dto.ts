@@ -36,6 +36,23 @@ export interface BackendView {
   readonly holdUntil: string | null;
 }
 
+/** Overload control (`overload.*`): what share of new calls the node admits, and why. */
+export interface OverloadView {
+  readonly enabled: boolean;
+  /** New calls are being shed with 503 + Retry-After. */
+  readonly shedding: boolean;
+  /** Shedding, or busy for a second: the node's own late answers are not held against backends. */
+  readonly saturated: boolean;
+  /** Share of new INVITEs admitted (1 = all). */
+  readonly admitFraction: number;
+  /** Longest time (ms) the SIP socket's receive queue stayed non-empty in the last window. */
+  readonly queueDelayMs: number;
+  /** Datagrams the kernel dropped from the SIP socket's full receive queue since start. */
+  readonly kernelDrops: number;
+  /** Event-loop utilization in the last window (0..1). */
+  readonly utilization: number;
+}
+
 export interface StatusView {
   readonly nodeId: string;
   readonly version: string;
@@ -48,6 +65,7 @@ export interface StatusView {
   readonly backends: { readonly total: number; readonly eligible: number; readonly up: number; readonly down: number };
   readonly calls: { readonly active: number };
   readonly counters: { readonly dropped: Readonly<Record<string, number>>; readonly rejected: Readonly<Record<string, number>> };
+  readonly overload: OverloadView;
 }
 
 export interface LeaderView {

@@ -6,8 +6,8 @@
  * change of value, not a series appearing or vanishing. Every gauge is reset before it is
  * refilled, so a backend removed by a reload disappears at the next scrape.
  */
-import { Gauge, type Registry } from 'prom-client';
-import type { AdminControl, AdminStateName, BackendView, HealthName, Role } from '../admin/dto.js';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { AdminControl, AdminStateName, BackendView, HealthName, OverloadView, Role } from '../admin/dto.js';
 
 /** Every value of the enumerations, as records so the compiler flags a value added to dto.ts. */
 const HEALTH: Record<HealthName, true> = { up: true, failing: true, down: true, recovering: true };
@@ -97,6 +97,33 @@ export function createGauges(registry: Registry, control: AdminControl): void {
   scalar(registry, 'siplb_fencing_token',
     'Fencing token of the leader lease this node last held; 0 when it holds none (standalone, or never leader).',
     () => control.leader().fencingToken ?? 0);
+
+  // Overload control (observe/admission): read at scrape time like every gauge here.
+  const overload = (): OverloadView => control.status().overload;
+  scalar(registry, 'siplb_overload_admit_ratio',
+    'Share of new INVITEs admitted by overload control (1 = all; the rest get 503 with Retry-After).',
+    () => overload().admitFraction);
+  scalar(registry, 'siplb_overload_shedding', '1 while overload control sheds new calls (the SIP receive queue stopped emptying).',
+    () => (overload().shedding ? 1 : 0));
+  scalar(registry, 'siplb_overload_saturated',
+    '1 while the node is shedding or has been busy for a second: its own late answers are not held against backends.',
+    () => (overload().saturated ? 1 : 0));
+  scalar(registry, 'siplb_sip_queue_delay_seconds',
+    'Longest time the SIP socket\'s receive queue stayed non-empty in the last 100 ms window (0 while the node keeps up).',
+    () => overload().queueDelayMs / 1000);
+  scalar(registry, 'siplb_event_loop_utilization', 'Event-loop utilization in the last 100 ms window (0..1).',
+    () => overload().utilization);
+  let dropsSeen = 0;
+  const drops: Counter = new Counter({
+    name: 'siplb_sip_kernel_drops_total',
+    help: 'Datagrams the kernel dropped from the SIP socket\'s full receive queue (lost before siplb saw them).',
+    registers: [registry],
+    collect: () => {
+      const now = overload().kernelDrops;
+      if (now > dropsSeen) drops.inc(now - dropsSeen);
+      dropsSeen = now;
+    },
+  });
 
   const info: Gauge<'version'> = new Gauge({
     name: 'siplb_build_info',

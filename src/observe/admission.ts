@@ -175,6 +175,10 @@ export class Admission {
     return false;
   }
 
+  get enabled(): boolean {
+    return this.#opts.enabled;
+  }
+
   /** True while new calls are being shed: the node is behind. */
   get shedding(): boolean {
     return this.#shedding;

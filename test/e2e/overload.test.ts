@@ -62,15 +62,22 @@ async function floodInvites(lbPort: number): Promise<FloodResult> {
   return { sent, byStatus, without503RetryAfter };
 }
 
+/** The value of the first sample whose text starts with `prefix` (name and opening labels). */
+function metric(text: string, prefix: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(prefix));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
 describe.skipIf(!sippAvailable())('overload: a flood of new calls beyond what one node can forward', () => {
   let lbPort: number;
   let uacPort: number;
   let uasPort: number;
+  let adminPort: number;
   let uas: Uas;
   let lb: SiplbProcess;
 
   beforeAll(async () => {
-    [lbPort, uacPort, uasPort] = (await freePorts(3)) as [number, number, number];
+    [lbPort, uacPort, uasPort, adminPort] = (await freePorts(4)) as [number, number, number, number];
     uas = await startUas({ port: uasPort });
     lb = await startSiplb({
       sip: { listen: `127.0.0.1:${lbPort}` },
@@ -78,6 +85,7 @@ describe.skipIf(!sippAvailable())('overload: a flood of new calls beyond what on
       // This test is about the node's own saturation: a sipp backend flooded with the admitted
       // INVITEs would fail its own health checks, which is not what is measured here.
       health: { enabled: false },
+      admin: { listen: `127.0.0.1:${adminPort}` },
       log: { level: 'info' },
     });
   }, 30_000);
@@ -108,6 +116,14 @@ describe.skipIf(!sippAvailable())('overload: a flood of new calls beyond what on
       20_000,
       100,
     );
+    // What an operator watching the node sees: every shed call counted, the node back to admitting all.
+    const metrics = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+    expect(metric(metrics, 'siplb_requests_rejected_total{reason="overload",status="503"')).toBeGreaterThanOrEqual(shed);
+    expect(metric(metrics, 'siplb_overload_admit_ratio{')).toBe(1);
+    expect(metric(metrics, 'siplb_overload_shedding{')).toBe(0);
+    const status = (await (await fetch(`http://127.0.0.1:${adminPort}/status`)).json()) as { overload: { enabled: boolean; shedding: boolean } };
+    expect(status.overload).toMatchObject({ enabled: true, shedding: false });
+
     // The sipp backend still retransmits 200 OKs of flood calls nobody ACKs (for 32 s): a fresh one.
     await uas.stop();
     uas = await startUas({ port: uasPort });

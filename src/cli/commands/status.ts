@@ -1,9 +1,9 @@
 /**
  * @module cli/commands/status
  * `siplb status`: one screen on the node: role, uptime, addresses, backend and call counts, and
- * the drop/reject tallies an operator checks first when calls fail.
+ * the drop/reject tallies an operator checks first when calls fail, and whether it sheds load.
  */
-import type { StatusView } from '../../admin/dto.js';
+import type { OverloadView, StatusView } from '../../admin/dto.js';
 import { EXIT } from '../exit-codes.js';
 import type { AdminCommandContext } from './context.js';
 import { formatPairs } from '../table.js';
@@ -24,6 +24,15 @@ function tally(t: Readonly<Record<string, number>>): string {
   return parts.length === 0 ? 'none' : parts.join(' ');
 }
 
+/** One line on overload control: shedding or not, and the readings behind it. */
+export function formatOverload(o: OverloadView): string {
+  if (!o.enabled) return 'off';
+  const loop = `loop ${Math.round(o.utilization * 100)} %`;
+  const drops = `kernel drops ${o.kernelDrops}`;
+  if (o.shedding) return `SHEDDING: admitting ${Math.round(o.admitFraction * 100)} % of new calls, queue delay ${o.queueDelayMs} ms, ${loop}, ${drops}`;
+  return `admitting all${o.saturated ? ', saturated' : ''} (${loop}), ${drops}`;
+}
+
 export function formatStatus(s: StatusView): string {
   return formatPairs([
     ['node', `${s.nodeId} (${s.role})`],
@@ -36,6 +45,7 @@ export function formatStatus(s: StatusView): string {
     ['calls', `${s.calls.active} active`],
     ['dropped', tally(s.counters.dropped)],
     ['rejected', tally(s.counters.rejected)],
+    ['overload', formatOverload(s.overload)],
   ]);
 }
 

@@ -172,6 +172,10 @@ describe.skipIf(!sippAvailable())('metrics after a scripted scenario (running no
     expect(value(t, 'siplb_config_reloads_total', { result: 'ok' })).toBe(1);
     expect(value(t, 'siplb_config_reloads_total', { result: 'failed' })).toBe(1);
     expect(value(t, 'siplb_build_info', { version: '0.1.0' })).toBe(1);
+    // A node that kept up: every new call admitted, nothing lost in the kernel.
+    expect(value(t, 'siplb_overload_admit_ratio')).toBe(1);
+    expect(value(t, 'siplb_overload_shedding')).toBe(0);
+    expect(value(t, 'siplb_sip_kernel_drops_total')).toBe(0);
     // Every series carries the node label.
     expect(samples(t, 'siplb_backends_configured')[0]?.labels.node).toBe('lb-m');
     expect(value(t, 'process_cpu_seconds_total')).toBeGreaterThan(0);

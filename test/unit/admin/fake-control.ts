@@ -8,6 +8,7 @@ import type {
   AdminStateName,
   BackendView,
   LeaderView,
+  OverloadView,
   ReloadView,
   Role,
   StatusView,
@@ -37,6 +38,7 @@ export function backendView(id: string, over: Partial<BackendView> = {}): Backen
 export interface FakeControl extends AdminControl {
   list: BackendView[];
   role: Role;
+  overload: OverloadView;
   fencingToken: number | null;
   nextReload: ReloadView;
   calls: string[];
@@ -46,6 +48,7 @@ export function fakeControl(list: BackendView[] = [backendView('gw1'), backendVi
   const c: FakeControl = {
     list,
     role: 'standalone',
+    overload: { enabled: true, shedding: false, saturated: false, admitFraction: 1, queueDelayMs: 0, kernelDrops: 0, utilization: 0.12 },
     fencingToken: null,
     nextReload: { ok: true, changes: ['backends: + gw3'] },
     calls: [],
@@ -68,6 +71,7 @@ export function fakeControl(list: BackendView[] = [backendView('gw1'), backendVi
         },
         calls: { active: c.list.reduce((n, b) => n + b.activeCalls, 0) },
         counters: { dropped: { 'parse-error': 2 }, rejected: {} },
+        overload: c.overload,
       };
     },
     backends() {

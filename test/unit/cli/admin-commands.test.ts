@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { MockAgent } from 'undici';
 import { cli, mockAdmin } from './harness.js';
 import { backendView, fakeControl } from '../admin/fake-control.js';
+import { formatOverload } from '../../../src/cli/commands/status.js';
 
 const JSON_HEADERS = { headers: { 'content-type': 'application/json' } };
 let agent: MockAgent | undefined;
@@ -31,6 +32,14 @@ describe('siplb status', () => {
     expect(r.out).toContain('backends  2 total, 1 eligible, 1 up, 1 down');
     expect(r.out).toContain('dropped   parse-error=2');
     expect(r.out).toContain('rejected  none');
+    expect(r.out).toContain('overload  admitting all (loop 12 %), kernel drops 0');
+  });
+
+  it('says when the node sheds load, and with which readings', () => {
+    const o = { enabled: true, shedding: true, saturated: true, admitFraction: 0.49, queueDelayMs: 1250, kernelDrops: 328, utilization: 1 };
+    expect(formatOverload(o)).toBe('SHEDDING: admitting 49 % of new calls, queue delay 1250 ms, loop 100 %, kernel drops 328');
+    expect(formatOverload({ ...o, shedding: false, admitFraction: 1 })).toBe('admitting all, saturated (loop 100 %), kernel drops 328');
+    expect(formatOverload({ ...o, enabled: false })).toBe('off');
   });
 
   it('--json prints the StatusView', async () => {
