@@ -277,6 +277,7 @@ export function build(initial: Config, deps: AppDeps): App {
     startedAt: Date.now(),
     async start() {
       const bound = await transport.start();
+      warnIfBuffersCapped(log, config, transport);
       // Port 0: the Via of probes must name the port the kernel picked.
       const src = await probeSocket.start();
       prober.setVia({ host: probeViaHost, port: src.port });
@@ -361,4 +362,22 @@ function traceAdmissionWindow(log: Logger): (r: AdmissionReading, st: AdmissionS
     lastAt = at;
     log.trace({ ...r, admitFraction: st.admitFraction, cpuShare: Math.round(cpuShare * 100) / 100 }, 'admission window');
   };
+}
+
+/**
+ * Linux grants twice the SO_RCVBUF/SO_SNDBUF asked for (half is its own bookkeeping) but caps the
+ * request at net.core.rmem_max/wmem_max — 208 KiB on a stock kernel, a few hundred datagrams. A
+ * capped receive queue overflows in a burst (silent loss) and makes overload control shed early
+ * (it sheds at half full), so say so once at start, with the fix.
+ */
+function warnIfBuffersCapped(log: Logger, config: Config, transport: UdpTransport): void {
+  const check = (what: string, asked: number, granted: number | undefined, sysctl: string): void => {
+    if (granted === undefined || granted / 2 >= asked) return;
+    log.warn(
+      { asked, granted: Math.floor(granted / 2), sysctl },
+      `${what} capped by ${sysctl}: raise it to at least ${asked} (deploy/sysctl/99-siplb.conf) or bursts are lost in the kernel`,
+    );
+  };
+  check('SIP socket receive buffer', config.sip.recvBufferBytes, transport.recvBufferBytes, 'net.core.rmem_max');
+  check('SIP socket send buffer', config.sip.sendBufferBytes, transport.sendBufferBytes, 'net.core.wmem_max');
 }

@@ -136,6 +136,16 @@ export class UdpTransport {
     }
   }
 
+  /** The send buffer the kernel granted (SO_SNDBUF, doubled like the receive buffer), once bound. */
+  get sendBufferBytes(): number | undefined {
+    if (this.#bound === undefined || this.#closed) return undefined;
+    try {
+      return this.#socket.getSendBufferSize();
+    } catch {
+      return undefined;
+    }
+  }
+
   get address(): HostPort | undefined {
     return this.#bound;
   }
