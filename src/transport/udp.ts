@@ -128,19 +128,18 @@ export class UdpTransport {
 
   /** The receive buffer the kernel granted (SO_RCVBUF, doubled for its bookkeeping), once bound. */
   get recvBufferBytes(): number | undefined {
-    if (this.#bound === undefined || this.#closed) return undefined;
-    try {
-      return this.#socket.getRecvBufferSize();
-    } catch {
-      return undefined;
-    }
+    return this.#granted(() => this.#socket.getRecvBufferSize());
   }
 
   /** The send buffer the kernel granted (SO_SNDBUF, doubled like the receive buffer), once bound. */
   get sendBufferBytes(): number | undefined {
+    return this.#granted(() => this.#socket.getSendBufferSize());
+  }
+
+  #granted(read: () => number): number | undefined {
     if (this.#bound === undefined || this.#closed) return undefined;
     try {
-      return this.#socket.getSendBufferSize();
+      return read();
     } catch {
       return undefined;
     }

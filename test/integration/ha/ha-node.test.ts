@@ -9,9 +9,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../../src/config/schema.js';
 import { validateConfig } from '../../../src/config/validate.js';
@@ -21,6 +19,7 @@ import { channels } from '../../../src/observe/channels.js';
 import type { LeaderEvent } from '../../../src/observe/channels.js';
 import { redisSkipReason, startRedisServer } from '../../helpers/redis-server.js';
 import type { RedisServer } from '../../helpers/redis-server.js';
+import { captureLogger } from '../../helpers/capture-logger.js';
 
 const BACKENDS = ['gw1', 'gw2', 'gw3'];
 const RECONCILE_MS = 300;
@@ -46,16 +45,6 @@ function configFor(nodeId: string, redisUrl: string, key: string, roleFile: stri
   });
   if (!v.ok) throw new Error(`bad test config: ${JSON.stringify(v.issues)}`);
   return v.config;
-}
-
-function captureLogger(lines: Record<string, unknown>[]): pino.Logger {
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return pino({ level: 'debug' }, sink);
 }
 
 type Maybe<T> = T | undefined | false | null;

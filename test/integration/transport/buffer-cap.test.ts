@@ -1,19 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { build } from '../../../src/app.js';
 import { validateConfig } from '../../../src/config/validate.js';
-
-function captureLogger(lines: Record<string, unknown>[]): pino.Logger {
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return pino({ level: 'info' }, sink);
-}
+import { captureLogger } from '../../helpers/capture-logger.js';
 
 function sysctl(name: string): number {
   return Number(readFileSync(`/proc/sys/net/core/${name}`, 'utf8').trim());
@@ -29,7 +18,7 @@ describe('SIP socket buffers on a real kernel', () => {
     });
     if (!v.ok) throw new Error(JSON.stringify(v.issues));
     const lines: Record<string, unknown>[] = [];
-    const app = build(v.config, { logger: captureLogger(lines) });
+    const app = build(v.config, { logger: captureLogger(lines, 'info') });
     await app.start();
     await app.stop();
     return lines;
