@@ -138,6 +138,7 @@ export function build(initial: Config, deps: AppDeps): App {
     recvBufferBytes: 262_144,
     sendBufferBytes: 262_144,
   });
+  probeSocket.watchBacklog(false); // only the SIP socket's queue drives overload control
   const probeViaHost = isWildcardHost(probeListen.host) ? self.advertise.host : probeListen.host;
   const prober = new Prober({
     sender: probeSocket,
