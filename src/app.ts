@@ -356,10 +356,10 @@ function traceAdmissionWindow(log: Logger): (r: AdmissionReading, st: AdmissionS
   let lastCpu = process.cpuUsage();
   let lastAt = performance.now();
   return (r, st) => {
-    const cpu = process.cpuUsage(lastCpu);
+    const cpu = process.cpuUsage();
     const at = performance.now();
-    const cpuShare = (cpu.user + cpu.system) / 1000 / Math.max(1, at - lastAt);
-    lastCpu = process.cpuUsage();
+    const cpuShare = (cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000 / Math.max(1, at - lastAt);
+    lastCpu = cpu;
     lastAt = at;
     log.trace({ ...r, admitFraction: st.admitFraction, cpuShare: Math.round(cpuShare * 100) / 100 }, 'admission window');
   };

@@ -124,6 +124,7 @@ export function createControl(deps: ControlDeps): AdminControl {
       reloading = (reloading ?? Promise.resolve()).then(reload, reload);
       return reloading;
     },
+    overload: () => overloadView(app),
     leader(): LeaderView {
       const role = deps.leader.role();
       return {

@@ -93,6 +93,8 @@ export interface AdminControl {
   setAdminState(id: string, state: AdminStateName): BackendView;
   reload(): Promise<ReloadView>;
   leader(): LeaderView;
+  /** Overload control now (also part of status()). */
+  overload(): OverloadView;
 }
 
 /**

@@ -99,7 +99,7 @@ export function createGauges(registry: Registry, control: AdminControl): void {
     () => control.leader().fencingToken ?? 0);
 
   // Overload control (observe/admission): read at scrape time like every gauge here.
-  const overload = (): OverloadView => control.status().overload;
+  const overload = (): OverloadView => control.overload();
   scalar(registry, 'siplb_overload_admit_ratio',
     'Share of new INVITEs admitted by overload control (1 = all; the rest get 503 with Retry-After).',
     () => overload().admitFraction);

@@ -59,6 +59,15 @@ function fastLookup(address: string, family: number | dns.LookupOneOptions, call
   dns.lookup(address, typeof family === 'number' ? { family } : family, callback);
 }
 
+/** A socket option read that may throw (e.g. on a platform without it): undefined then. */
+function readSize(read: () => number): number | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
 function publishDrop(event: DropEvent): void {
   if (channels.drop.hasSubscribers) channels.drop.publish(event);
 }
@@ -69,6 +78,8 @@ export class UdpTransport {
   #handler: DatagramHandler = () => {};
   #bound: HostPort | undefined;
   #closed = false;
+  /** SO_RCVBUF/SO_SNDBUF as the kernel granted them, read once at bind (they do not change after). */
+  #grantedBuffers: { readonly recv: number | undefined; readonly send: number | undefined } | undefined;
   readonly #backlog = new BacklogMeter(() => performance.now());
   /** Whether read batches are measured (off while the node is mostly idle: a queue can only stay non-empty under load). */
   #watchBacklog = true;
@@ -128,21 +139,12 @@ export class UdpTransport {
 
   /** The receive buffer the kernel granted (SO_RCVBUF, doubled for its bookkeeping), once bound. */
   get recvBufferBytes(): number | undefined {
-    return this.#granted(() => this.#socket.getRecvBufferSize());
+    return this.#closed ? undefined : this.#grantedBuffers?.recv;
   }
 
   /** The send buffer the kernel granted (SO_SNDBUF, doubled like the receive buffer), once bound. */
   get sendBufferBytes(): number | undefined {
-    return this.#granted(() => this.#socket.getSendBufferSize());
-  }
-
-  #granted(read: () => number): number | undefined {
-    if (this.#bound === undefined || this.#closed) return undefined;
-    try {
-      return read();
-    } catch {
-      return undefined;
-    }
+    return this.#closed ? undefined : this.#grantedBuffers?.send;
   }
 
   get address(): HostPort | undefined {
@@ -167,6 +169,7 @@ export class UdpTransport {
         this.#socket.off('error', onError);
         const a = this.#socket.address();
         this.#bound = { host: a.address, port: a.port };
+        this.#grantedBuffers = { recv: readSize(() => this.#socket.getRecvBufferSize()), send: readSize(() => this.#socket.getSendBufferSize()) };
         resolve(this.#bound);
       });
     });

@@ -38,7 +38,8 @@ export function backendView(id: string, over: Partial<BackendView> = {}): Backen
 export interface FakeControl extends AdminControl {
   list: BackendView[];
   role: Role;
-  overload: OverloadView;
+  /** What overload() and status().overload report. */
+  overloadView: OverloadView;
   fencingToken: number | null;
   nextReload: ReloadView;
   calls: string[];
@@ -48,7 +49,7 @@ export function fakeControl(list: BackendView[] = [backendView('gw1'), backendVi
   const c: FakeControl = {
     list,
     role: 'standalone',
-    overload: { enabled: true, shedding: false, saturated: false, admitFraction: 1, queueDelayMs: 0, kernelDrops: 0, utilization: 0.12 },
+    overloadView: { enabled: true, shedding: false, saturated: false, admitFraction: 1, queueDelayMs: 0, kernelDrops: 0, utilization: 0.12 },
     fencingToken: null,
     nextReload: { ok: true, changes: ['backends: + gw3'] },
     calls: [],
@@ -71,7 +72,7 @@ export function fakeControl(list: BackendView[] = [backendView('gw1'), backendVi
         },
         calls: { active: c.list.reduce((n, b) => n + b.activeCalls, 0) },
         counters: { dropped: { 'parse-error': 2 }, rejected: {} },
-        overload: c.overload,
+        overload: c.overloadView,
       };
     },
     backends() {
@@ -89,6 +90,9 @@ export function fakeControl(list: BackendView[] = [backendView('gw1'), backendVi
     async reload() {
       c.calls.push('reload');
       return c.nextReload;
+    },
+    overload() {
+      return c.overloadView;
     },
     leader(): LeaderView {
       c.calls.push('leader');

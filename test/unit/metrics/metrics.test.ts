@@ -141,7 +141,7 @@ describe('createMetrics', () => {
     expect(sample(t, 'siplb_event_loop_utilization{node="lb-a"}')).toBe(0.12);
     expect(sample(t, 'siplb_sip_kernel_drops_total{node="lb-a"}')).toBe(0);
 
-    control.overload = { enabled: true, shedding: true, saturated: true, admitFraction: 0.49, queueDelayMs: 1250, kernelDrops: 328, utilization: 1 };
+    control.overloadView = { enabled: true, shedding: true, saturated: true, admitFraction: 0.49, queueDelayMs: 1250, kernelDrops: 328, utilization: 1 };
     t = await m.registry.metrics();
     expect(sample(t, 'siplb_overload_admit_ratio{node="lb-a"}')).toBe(0.49);
     expect(sample(t, 'siplb_overload_shedding{node="lb-a"}')).toBe(1);
@@ -149,7 +149,7 @@ describe('createMetrics', () => {
     expect(sample(t, 'siplb_sip_queue_delay_seconds{node="lb-a"}')).toBe(1.25);
     expect(sample(t, 'siplb_sip_kernel_drops_total{node="lb-a"}')).toBe(328);
     // A counter: it keeps its total when the node recovers.
-    control.overload = { ...control.overload, shedding: false, saturated: false, admitFraction: 1, queueDelayMs: 0, kernelDrops: 330 };
+    control.overloadView = { ...control.overloadView, shedding: false, saturated: false, admitFraction: 1, queueDelayMs: 0, kernelDrops: 330 };
     t = await m.registry.metrics();
     expect(sample(t, 'siplb_sip_kernel_drops_total{node="lb-a"}')).toBe(330);
     expect(sample(t, 'siplb_overload_shedding{node="lb-a"}')).toBe(0);
