@@ -13,7 +13,7 @@ import { HeaderId, type Edit, type NameAddr, type SipRequest, type Via } from '.
 import { channels } from '../observe/channels.js';
 import { computeBranch } from './branch.js';
 import type { ProxyContext } from './context.js';
-import { decideRoute } from './route-decision.js';
+import { decideRoute, hasToTag } from './route-decision.js';
 import { reject, sendStatelessReply } from './stateless-reply.js';
 
 /** Requests that create a dialog and so get our Record-Route (RFC 3261 §12.1, RFC 6665, RFC 3515). */
@@ -125,7 +125,7 @@ function forward(
   const top = vias[0]!;
   const edits: Edit[] = [];
   let pushed = `${ctx.self.viaLinePrefix}${computeBranch(req, top, attempt)}\r\n`;
-  if (ctx.options.recordRoute && DIALOG_CREATING.has(req.method) && !req.to().params.has('tag')) {
+  if (ctx.options.recordRoute && DIALOG_CREATING.has(req.method) && !hasToTag(req)) {
     pushed += ctx.self.recordRouteLine;
   }
   if (mf === undefined) pushed += `Max-Forwards: ${ctx.options.defaultMaxForwards}\r\n`;

@@ -15,7 +15,8 @@
  * Record-Route always carries `;lr`, so RFC 3261 peers route loosely through us.
  */
 import type { Backend, BackendRegistry } from '../backends/registry.js';
-import type { NameAddr, SipRequest, SipUri } from '../sip/message.js';
+import { HeaderId, type NameAddr, type SipRequest, type SipUri } from '../sip/message.js';
+import { SEMI } from '../sip/bytes.js';
 import type { SelfAddress } from './self.js';
 
 export type RouteDecision =
@@ -35,8 +36,17 @@ const BAD_REQUEST = { kind: 'reject', status: 400, reason: 'bad-request' } as co
 const RELAY = { kind: 'reject', status: 403, reason: 'relay' } as const;
 const LOCAL_OPTIONS = { kind: 'local-options' } as const;
 
-function hasToTag(req: SipRequest): boolean {
-  return req.to().params.has('tag');
+/**
+ * Whether To carries a tag (§12.1: the request is inside a dialog). An initial request's To value
+ * usually has no ';' at all, and then cannot have a tag: that is read from the bytes without
+ * decoding the name-addr; anything else is decoded.
+ */
+export function hasToTag(req: SipRequest): boolean {
+  const f = req.first(HeaderId.TO);
+  if (f === undefined) return false;
+  const { buf } = req;
+  for (let i = f.valueStart; i < f.valueEnd; i++) if (buf[i] === SEMI) return req.to().params.has('tag');
+  return false;
 }
 
 function defaultPort(uri: SipUri): number {

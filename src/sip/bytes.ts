@@ -168,9 +168,25 @@ export function writeLatin1(buf: Buffer, s: string, offset: number): number {
 /** Case-sensitive methods of RFC 3261 §7.1 and common extensions, handed out without allocating. */
 const METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE'];
 
+/** Known methods by token length, so a lookup compares against one or a few candidates only. */
+const METHODS_BY_LENGTH: readonly (readonly string[])[] = byLength(METHODS);
+
+function byLength(words: readonly string[]): readonly (readonly string[])[] {
+  const out: string[][] = [];
+  for (let n = 0; n <= Math.max(...words.map((w) => w.length)); n++) out.push(words.filter((w) => w.length === n));
+  return out;
+}
+
 /** The method token buf[start, end) as a string; known methods come from a constant table. */
 export function methodString(buf: Buffer, start: number, end: number): string {
-  for (const m of METHODS) if (eqExact(buf, start, end, m)) return m;
+  const candidates = METHODS_BY_LENGTH[end - start];
+  if (candidates !== undefined) {
+    const c0 = buf[start];
+    for (let i = 0; i < candidates.length; i++) {
+      const m = candidates[i]!;
+      if (m.charCodeAt(0) === c0 && eqExact(buf, start, end, m)) return m;
+    }
+  }
   return latin1(buf, start, end);
 }
 
@@ -187,10 +203,18 @@ export function transportString(buf: Buffer, start: number, end: number): string
 }
 
 const PARAM_NAMES = ['branch', 'received', 'rport', 'maddr', 'ttl', 'tag', 'lr', 'transport', 'user', 'method', 'expires', 'q', 'ob', 'alias'];
+const PARAM_NAMES_BY_LENGTH = byLength(PARAM_NAMES);
 
 /** Lower-cased parameter name; the common ones come from a constant table. */
 export function paramName(buf: Buffer, start: number, end: number): string {
-  for (const p of PARAM_NAMES) if (eqLower(buf, start, end, p)) return p;
+  const candidates = PARAM_NAMES_BY_LENGTH[end - start];
+  if (candidates !== undefined) {
+    const c0 = lowerByte(buf[start] ?? 0);
+    for (let i = 0; i < candidates.length; i++) {
+      const p = candidates[i]!;
+      if (p.charCodeAt(0) === c0 && eqLower(buf, start, end, p)) return p;
+    }
+  }
   return latin1(buf, start, end).toLowerCase();
 }
 

@@ -60,7 +60,7 @@ export function applyEdits(buf: Buffer, edits: readonly Edit[]): Buffer {
     total += insertLength(e) - (e.end - e.start);
     prevEnd = e.end;
   }
-  const out = Buffer.allocUnsafe(total);
+  const out = allocOut(total);
   let o = 0;
   let pos = 0;
   for (const e of list) {
@@ -70,6 +70,30 @@ export function applyEdits(buf: Buffer, edits: readonly Edit[]): Buffer {
     pos = e.end;
   }
   copyRange(buf, out, o, pos, buf.length);
+  return out;
+}
+
+/**
+ * Output buffers are carved from slabs of our own: `Buffer.allocUnsafe` takes them from Node's
+ * 8 KiB pool, which a forwarded INVITE (~1 KiB) exhausts every few messages, and each new pool is
+ * a malloc; a 256 KiB slab costs one allocation per ~200 messages and a view on it ~60 ns instead
+ * of ~250 ns (bench/micro). Nothing is ever reused: a slab is dropped when full and freed by the
+ * GC once the last buffer cut from it is gone, so a send still queued in the kernel path keeps
+ * its bytes. Large messages, rare, get a buffer of their own.
+ */
+const SLAB_BYTES = 256 * 1024;
+const SLAB_MAX_PIECE = SLAB_BYTES / 16;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsed = 0;
+
+function allocOut(n: number): Buffer {
+  if (n > SLAB_MAX_PIECE) return Buffer.allocUnsafe(n);
+  if (slabUsed + n > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = Buffer.from(slab, slabUsed, n);
+  slabUsed += (n + 7) & ~7; // 8-byte aligned starts, as Node's own pool does
   return out;
 }
 

@@ -5,7 +5,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { internLatin1, latin1 } from '../../../src/sip/bytes.js';
+import { internLatin1, latin1, methodString, paramName } from '../../../src/sip/bytes.js';
 import { applyEdits, parseSip } from '../../../src/sip/index.js';
 
 describe('internLatin1', () => {
@@ -83,5 +83,37 @@ describe('vias() after the scanner parsed the top Via', () => {
   });
   it('is undefined when a later value of the top line is malformed', () => {
     expect(msg('Via: SIP/2.0/UDP a;branch=z9hG4bK-a, SIP/9/UDP b').vias()).toBeUndefined();
+  });
+});
+
+describe('methodString and paramName', () => {
+  const b = (s: string): Buffer => Buffer.from(s, 'latin1');
+  it('hands out the table entry for every known method and decodes anything else exactly (case-sensitive, §7.1)', () => {
+    for (const m of ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE']) {
+      expect(methodString(b(` ${m} `), 1, m.length + 1)).toBe(m);
+    }
+    for (const other of ['invite', 'FOO', 'INVITED', 'X', 'BYF', 'ACKS', 'REFERS']) expect(methodString(b(other), 0, other.length)).toBe(other);
+  });
+
+  it('lower-cases parameter names, known or not (§7.3.1, §19.1.4)', () => {
+    for (const [raw, want] of [['Branch', 'branch'], ['RPORT', 'rport'], ['received', 'received'], ['LR', 'lr'], ['Q', 'q'], ['tAg', 'tag'], ['TTL', 'ttl'], ['Transport', 'transport'], ['X-Foo', 'x-foo'], ['tab', 'tab'], ['rports', 'rports']] as const) {
+      expect(paramName(b(`;${raw}=`), 1, raw.length + 1)).toBe(want);
+    }
+  });
+});
+
+describe('applyEdits output buffers', () => {
+  it('never hands out overlapping memory: every earlier output keeps its bytes while thousands more are made', () => {
+    const src = Buffer.from('INVITE sip:a@b SIP/2.0\r\nMax-Forwards: 70\r\n\r\n', 'latin1');
+    const outs: Buffer[] = [];
+    for (let i = 0; i < 5000; i++) outs.push(applyEdits(src, [{ start: 0, end: 0, insert: `X-N: ${i}\r\n`.padEnd(40 + (i % 97), '.') }]));
+    outs.forEach((o, i) => expect(o.toString('latin1')).toBe(`X-N: ${i}\r\n`.padEnd(40 + (i % 97), '.') + src.toString('latin1')));
+  });
+
+  it('builds a message larger than a slab piece in a buffer of its own', () => {
+    const big = Buffer.alloc(40_000, 0x61);
+    const out = applyEdits(big, [{ start: 0, end: 0, insert: 'head' }]);
+    expect(out.length).toBe(40_004);
+    expect(out.subarray(0, 5).toString('latin1')).toBe('heada');
   });
 });
