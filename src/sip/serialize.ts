@@ -77,9 +77,11 @@ export function applyEdits(buf: Buffer, edits: readonly Edit[]): Buffer {
  * Output buffers are carved from slabs of our own: `Buffer.allocUnsafe` takes them from Node's
  * 8 KiB pool, which a forwarded INVITE (~1 KiB) exhausts every few messages, and each new pool is
  * a malloc; a 256 KiB slab costs one allocation per ~200 messages and a view on it ~60 ns instead
- * of ~250 ns (bench/micro). Nothing is ever reused: a slab is dropped when full and freed by the
- * GC once the last buffer cut from it is gone, so a send still queued in the kernel path keeps
- * its bytes. Large messages, rare, get a buffer of their own.
+ * of ~250 ns (measured on the bench machine, 2026-11-22). Nothing is ever reused: a slab is
+ * dropped when full and freed by the GC once the last buffer cut from it is gone, so a send still
+ * queued in the kernel path keeps its bytes. The flip side: an output kept for long keeps its
+ * whole slab alive, so a caller that stores one (none does: both proxy paths send and drop it)
+ * must keep a copy instead. Large messages, rare, get a buffer of their own.
  */
 const SLAB_BYTES = 256 * 1024;
 const SLAB_MAX_PIECE = SLAB_BYTES / 16;
