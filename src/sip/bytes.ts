@@ -168,26 +168,34 @@ export function writeLatin1(buf: Buffer, s: string, offset: number): number {
 /** Case-sensitive methods of RFC 3261 §7.1 and common extensions, handed out without allocating. */
 const METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE'];
 
-/** Known methods by token length, so a lookup compares against one or a few candidates only. */
-const METHODS_BY_LENGTH: readonly (readonly string[])[] = byLength(METHODS);
+/** Known methods by token length. */
+const METHODS_BY_LENGTH = byLength(METHODS);
 
+/** Tokens grouped by length, so a lookup compares against the few of the right length only. */
 function byLength(words: readonly string[]): readonly (readonly string[])[] {
   const out: string[][] = [];
   for (let n = 0; n <= Math.max(...words.map((w) => w.length)); n++) out.push(words.filter((w) => w.length === n));
   return out;
 }
 
+/**
+ * The entry of `table` (from {@link byLength}) that buf[start, end) spells, or undefined.
+ * `caseless`: entries are lower case and the bytes match in any case.
+ */
+function findToken(table: readonly (readonly string[])[], buf: Buffer, start: number, end: number, caseless: boolean): string | undefined {
+  const candidates = table[end - start];
+  if (candidates === undefined) return undefined;
+  const c0 = caseless ? lowerByte(buf[start] ?? 0) : buf[start];
+  for (let i = 0; i < candidates.length; i++) {
+    const w = candidates[i]!;
+    if (w.charCodeAt(0) === c0 && (caseless ? eqLower(buf, start, end, w) : eqExact(buf, start, end, w))) return w;
+  }
+  return undefined;
+}
+
 /** The method token buf[start, end) as a string; known methods come from a constant table. */
 export function methodString(buf: Buffer, start: number, end: number): string {
-  const candidates = METHODS_BY_LENGTH[end - start];
-  if (candidates !== undefined) {
-    const c0 = buf[start];
-    for (let i = 0; i < candidates.length; i++) {
-      const m = candidates[i]!;
-      if (m.charCodeAt(0) === c0 && eqExact(buf, start, end, m)) return m;
-    }
-  }
-  return latin1(buf, start, end);
+  return findToken(METHODS_BY_LENGTH, buf, start, end, false) ?? latin1(buf, start, end);
 }
 
 /** Transport tokens of §20.42 (plus RFC 7118 WS/WSS, RFC 4168 SCTP), matched case-insensitively. */
@@ -207,15 +215,7 @@ const PARAM_NAMES_BY_LENGTH = byLength(PARAM_NAMES);
 
 /** Lower-cased parameter name; the common ones come from a constant table. */
 export function paramName(buf: Buffer, start: number, end: number): string {
-  const candidates = PARAM_NAMES_BY_LENGTH[end - start];
-  if (candidates !== undefined) {
-    const c0 = lowerByte(buf[start] ?? 0);
-    for (let i = 0; i < candidates.length; i++) {
-      const p = candidates[i]!;
-      if (p.charCodeAt(0) === c0 && eqLower(buf, start, end, p)) return p;
-    }
-  }
-  return latin1(buf, start, end).toLowerCase();
+  return findToken(PARAM_NAMES_BY_LENGTH, buf, start, end, true) ?? latin1(buf, start, end).toLowerCase();
 }
 
 /**
