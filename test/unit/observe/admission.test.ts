@@ -74,6 +74,19 @@ describe('Admission', () => {
     expect(a.state().admitFraction).toBeCloseTo(0.49);
   });
 
+  it('sheds nothing for a backlog the node is already working off (a cold start\'s first second), but cuts once it stops shrinking', () => {
+    // Readings of a freshly started node at 1000 calls/s (bench trace): the queue grows while the
+    // JIT compiles, then drains; it stayed non-empty past maxQueueDelay only while draining.
+    const a = admission();
+    a.update(reading({ utilization: 1, backlogMs: 30, queueBytes: 1_000_000 }));
+    for (const queueBytes of [900_000, 600_000, 500_000, 400_000, 200_000]) {
+      a.update(reading({ utilization: 1, backlogMs: 60, queueBytes }));
+      expect(a.shedding).toBe(false);
+    }
+    a.update(reading({ utilization: 1, backlogMs: 60, queueBytes: 200_000 })); // stands still: behind
+    expect(a.state().admitFraction).toBeCloseTo(0.7);
+  });
+
   it('sheds before the kernel drops: a queue filled to half its buffer is behind, however young', () => {
     const a = admission({ queueLimitBytes: () => 1_000_000 });
     a.update(reading({ backlogMs: 10, queueBytes: 400_000 }));
