@@ -13,8 +13,8 @@
  *   drops at full),
  *   or the kernel dropped datagrams: ×0.7, down to 5 % — unless the queue is already shrinking
  *   (then hold: the node is working it off, after an earlier cut or after a burst such as the
- *   first second of traffic on a freshly started node, whose code the JIT has not compiled yet;
- *   cutting then would shed calls the node can serve);
+ *   first second of traffic on a freshly started node, whose code is not compiled yet and whose
+ *   tables and heap are still growing; cutting then would shed calls the node can serve);
  * - keeping up: +4 % per window (+40 %/s) back to 100 %.
  * Shorter backlogs are what the queue is for: a node on a shared CPU falls behind for a fraction of
  * a second and catches up, and shedding then would turn away calls it can serve.
@@ -209,10 +209,10 @@ export class Admission {
     const last = this.#lastQueueBytes;
     if (r.queueBytes !== undefined) this.#lastQueueBytes = r.queueBytes;
     // A queue that shrinks is one the node is working off: the datagrams in it were sent before a
-    // cut, or in a burst the node has caught up with (a cold start: the first second of traffic
-    // runs on code the JIT has not compiled yet, and the queue grows, peaks and drains). Cutting
-    // then would shed calls the node can serve. A queue that stands still or grows gets the next
-    // cut, and so does every kernel drop.
+    // cut, or in a burst the node is catching up with (a cold start: in the first second of
+    // traffic the queue grows, peaks and drains; bench/README "A fresh node's first second").
+    // Cutting then would shed calls the node can serve. A queue that stands still or grows gets
+    // the next cut, and so does every kernel drop.
     const draining = r.newDrops === 0 && r.queueBytes !== undefined && last !== undefined && r.queueBytes < last * DRAINING;
     if (behind) {
       if (!draining) this.#admit = Math.max(MIN_ADMIT, this.#admit * CUT);

@@ -75,8 +75,8 @@ describe('Admission', () => {
   });
 
   it('sheds nothing for a backlog the node is already working off (a cold start\'s first second), but cuts once it stops shrinking', () => {
-    // Readings of a freshly started node at 1000 calls/s (bench trace): the queue grows while the
-    // JIT compiles, then drains; it stayed non-empty past maxQueueDelay only while draining.
+    // Readings like a freshly started node's at 1000 calls/s (bench trace): the queue grows in the
+    // first second, then drains; it stays non-empty past maxQueueDelay only while draining.
     const a = admission();
     a.update(reading({ utilization: 1, backlogMs: 30, queueBytes: 1_000_000 }));
     for (const queueBytes of [900_000, 600_000, 500_000, 400_000, 200_000]) {
