@@ -79,11 +79,19 @@ describe('Admission', () => {
     // first second, then drains; it stays non-empty past maxQueueDelay only while draining.
     const a = admission();
     a.update(reading({ utilization: 1, backlogMs: 30, queueBytes: 1_000_000 }));
-    for (const queueBytes of [900_000, 600_000, 500_000, 400_000, 200_000]) {
+    a.update(reading({ utilization: 1, backlogMs: 40, queueBytes: 900_000 }));
+    for (const queueBytes of [600_000, 500_000, 400_000, 200_000]) {
       a.update(reading({ utilization: 1, backlogMs: 60, queueBytes }));
       expect(a.shedding).toBe(false);
     }
     a.update(reading({ utilization: 1, backlogMs: 60, queueBytes: 200_000 })); // stands still: behind
+    expect(a.state().admitFraction).toBeCloseTo(0.7);
+  });
+
+  it('does not wait through one dip of a growing queue before the first cut (onset of real overload)', () => {
+    const a = admission();
+    a.update(reading({ utilization: 1, backlogMs: 40, queueBytes: 500_000 }));
+    a.update(reading({ utilization: 1, backlogMs: 60, queueBytes: 450_000 })); // one dip, already behind
     expect(a.state().admitFraction).toBeCloseTo(0.7);
   });
 
