@@ -12,11 +12,8 @@
  *   are then past their senders' retransmission timer T1), or it holds half its buffer (the kernel
  *   drops at full),
  *   or the kernel dropped datagrams: ×0.7, down to 5 % — unless the queue is already shrinking
- *   (then hold: the node is working it off), after an earlier cut, or for a second window in a
- *   row before any cut — a burst such as the first second of traffic on a freshly started node
- *   (code not compiled yet, tables and heap still growing); cutting then would shed calls the
- *   node can serve. One shrinking window alone does not hold the first cut: at the onset of real
- *   overload the queue grows with dips, and waiting through them costs more calls than it saves;
+ *   after an earlier cut (then hold: what is queued was sent before the cut, and cutting again
+ *   would shed calls the node can serve);
  * - keeping up: +4 % per window (+40 %/s) back to 100 %.
  * Shorter backlogs are what the queue is for: a node on a shared CPU falls behind for a fraction of
  * a second and catches up, and shedding then would turn away calls it can serve.
@@ -139,8 +136,6 @@ export class Admission {
   #busyMs = 0;
   #graceUntil = 0;
   #idleWindows = 0;
-  /** Consecutive windows in which the queue shrank. */
-  #drainStreak = 0;
 
   constructor(opts: AdmissionOptions) {
     this.#opts = opts;
@@ -212,17 +207,12 @@ export class Admission {
     const behind = r.newDrops > 0 || nearlyFull || (!inGrace && r.backlogMs >= this.#opts.maxQueueDelayMs);
     const last = this.#lastQueueBytes;
     if (r.queueBytes !== undefined) this.#lastQueueBytes = r.queueBytes;
-    // A queue that shrinks is one the node is working off: the datagrams in it were sent before a
-    // cut, or in a burst the node is catching up with (a cold start: in the first second of
-    // traffic the queue grows, peaks and drains; bench/README "A fresh node's first second").
-    // Cutting then would shed calls the node can serve. Before any cut it takes two shrinking
-    // windows in a row: overload grows the queue with dips. A queue that stands still or grows
-    // gets the next cut, and so does every kernel drop.
-    const draining = r.newDrops === 0 && r.queueBytes !== undefined && last !== undefined && r.queueBytes < last * DRAINING;
-    this.#drainStreak = draining ? this.#drainStreak + 1 : 0;
-    const hold = draining && (this.#admit < 1 || this.#drainStreak >= 2);
+    // After a cut, a queue that shrinks is one the node is working off: the datagrams in it were
+    // sent before the cut, and cutting again would shed calls the node can serve. A queue that
+    // stands still or grows gets the next cut, and so does every kernel drop.
+    const draining = r.newDrops === 0 && this.#admit < 1 && r.queueBytes !== undefined && last !== undefined && r.queueBytes < last * DRAINING;
     if (behind) {
-      if (!hold) this.#admit = Math.max(MIN_ADMIT, this.#admit * CUT);
+      if (!draining) this.#admit = Math.max(MIN_ADMIT, this.#admit * CUT);
     } else {
       this.#admit = Math.min(1, this.#admit + (RECOVERY_PER_S * this.#windowMs) / 1000);
     }

@@ -74,27 +74,6 @@ describe('Admission', () => {
     expect(a.state().admitFraction).toBeCloseTo(0.49);
   });
 
-  it('sheds nothing for a backlog the node is already working off (a cold start\'s first second), but cuts once it stops shrinking', () => {
-    // Readings like a freshly started node's at 1000 calls/s (bench trace): the queue grows in the
-    // first second, then drains; it stays non-empty past maxQueueDelay only while draining.
-    const a = admission();
-    a.update(reading({ utilization: 1, backlogMs: 30, queueBytes: 1_000_000 }));
-    a.update(reading({ utilization: 1, backlogMs: 40, queueBytes: 900_000 }));
-    for (const queueBytes of [600_000, 500_000, 400_000, 200_000]) {
-      a.update(reading({ utilization: 1, backlogMs: 60, queueBytes }));
-      expect(a.shedding).toBe(false);
-    }
-    a.update(reading({ utilization: 1, backlogMs: 60, queueBytes: 200_000 })); // stands still: behind
-    expect(a.state().admitFraction).toBeCloseTo(0.7);
-  });
-
-  it('does not wait through one dip of a growing queue before the first cut (onset of real overload)', () => {
-    const a = admission();
-    a.update(reading({ utilization: 1, backlogMs: 40, queueBytes: 500_000 }));
-    a.update(reading({ utilization: 1, backlogMs: 60, queueBytes: 450_000 })); // one dip, already behind
-    expect(a.state().admitFraction).toBeCloseTo(0.7);
-  });
-
   it('sheds before the kernel drops: a queue filled to half its buffer is behind, however young', () => {
     const a = admission({ queueLimitBytes: () => 1_000_000 });
     a.update(reading({ backlogMs: 10, queueBytes: 400_000 }));
