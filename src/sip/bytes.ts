@@ -173,8 +173,9 @@ const METHODS_BY_LENGTH = byLength(METHODS);
 
 /** Tokens grouped by length, so a lookup compares against the few of the right length only. */
 function byLength(words: readonly string[]): readonly (readonly string[])[] {
+  const longest = Math.max(...words.map((w) => w.length));
   const out: string[][] = [];
-  for (let n = 0; n <= Math.max(...words.map((w) => w.length)); n++) out.push(words.filter((w) => w.length === n));
+  for (let n = 0; n <= longest; n++) out.push(words.filter((w) => w.length === n));
   return out;
 }
 
