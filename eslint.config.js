@@ -16,7 +16,7 @@ export default tseslint.config(
   },
   // Layering: pure layers import nothing with I/O.
   {
-    files: ['src/sip/**', 'src/balance/**', 'src/health/state-machine.ts', 'src/config/schema.ts'],
+    files: ['src/sip/**', 'src/balance/**', 'src/health/state-machine.ts', 'src/config/schema.ts', 'src/runtime/node-version.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['node:dgram', 'node:net', 'node:http', 'ioredis', 'pino', 'prom-client', '**/transport/**', '**/proxy/**', '**/ha/**', '**/metrics/**', '**/log.js'] }],
     },

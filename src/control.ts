@@ -10,6 +10,7 @@ import type { Config } from './config/schema.js';
 import type { ConfigIssue } from './config/errors.js';
 import { SiplbError } from './errors.js';
 import { channels } from './observe/channels.js';
+import { runtimeFacts } from './runtime/facts.js';
 import { hostportText } from './transport/address.js';
 
 export const VERSION = '0.1.0';
@@ -90,6 +91,7 @@ export function createControl(deps: ControlDeps): AdminControl {
     return { ok: true, changes };
   };
 
+  const runtime = runtimeFacts();
   return {
     status(): StatusView {
       const c = app.config();
@@ -97,6 +99,7 @@ export function createControl(deps: ControlDeps): AdminControl {
       return {
         nodeId: c.node.id,
         version: VERSION,
+        runtime,
         role: deps.leader.role(),
         uptimeSeconds: Math.round((Date.now() - app.startedAt) / 1000),
         listen: hostportText(c.sip.listen),

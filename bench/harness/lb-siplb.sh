@@ -3,7 +3,7 @@
 # lb-kamailio.sh is: started in the background from the repo's build, PID (the node process
 # itself, so its whole tree is sampled) in run/lb.pid, ready when an OPTIONS through it returns
 # and its admin API reports every backend eligible.
-# Env: SIPLB_CONFIG (default ../siplb-bench.yaml), NODE_OPTS (node flags; default --max-semi-space-size=4 as npm start and the systemd unit use),
+# Env: SIPLB_CONFIG (default ../siplb-bench.yaml), NODE_BIN (default the repo's node_modules/.bin/node), NODE_OPTS (node flags; default --max-semi-space-size=4 as npm start and the systemd unit use),
 #      SIPLB_LOG_LEVEL (read by siplb itself; overrides log.level of the config),
 #      SIPLB_ADMIN (127.0.0.1:8061: where readiness asks GET /backends; "none" to skip),
 #      LB_PORT (5060).
@@ -16,6 +16,9 @@ PIDF="$RUN_DIR/lb.pid"
 REPO="$(cd "$BENCH/../.." && pwd)"
 CONFIG="${SIPLB_CONFIG:-$REPO/bench/siplb-bench.yaml}"
 MARK="dist/cli/index.js"
+# siplb runs on the Node.js 24 that `npm ci` put in node_modules/.bin, as npm start and the tests
+# do; NODE_BIN overrides it (e.g. to compare runtimes).
+NODE_BIN="${NODE_BIN:-$REPO/node_modules/.bin/node}"
 LB_PORT="${LB_PORT:-5060}"
 SIPLB_ADMIN="${SIPLB_ADMIN:-127.0.0.1:8061}"
 
@@ -56,10 +59,11 @@ start() {
   # the previous LB (e.g. Kamailio) may still be releasing the port; an OPTIONS ping would
   # otherwise be answered by it and look like siplb being ready
   wait_port_free || { echo "udp 127.0.0.1:$LB_PORT still bound by another process" >&2; return 1; }
+  [ -x "$NODE_BIN" ] || { echo "no Node.js at $NODE_BIN: run npm ci in $REPO (or set NODE_BIN)" >&2; return 1; }
   [ -f "$REPO/dist/cli/index.js" ] || (cd "$REPO" && npm run --silent build) || return 1
   # shellcheck disable=SC2086
   # --max-semi-space-size=4: the node flag the shipped launchers use (npm start, systemd unit).
-  setsid node ${NODE_OPTS:---max-semi-space-size=4} "$REPO/dist/cli/index.js" start --config "$CONFIG" \
+  setsid "$NODE_BIN" ${NODE_OPTS:---max-semi-space-size=4} "$REPO/dist/cli/index.js" start --config "$CONFIG" \
       </dev/null >"$OUT_DIR/siplb.log" 2>&1 &
   local pid=$!
   echo "$pid" > "$PIDF"

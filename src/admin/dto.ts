@@ -4,6 +4,7 @@
  * in-process control interface the app implements and the admin server calls.
  */
 import type { ConfigIssue } from '../config/errors.js';
+import type { RuntimeFacts } from '../runtime/node-version.js';
 
 export type Role = 'standalone' | 'leader' | 'follower';
 export type HealthName = 'up' | 'failing' | 'down' | 'recovering';
@@ -56,6 +57,8 @@ export interface OverloadView {
 export interface StatusView {
   readonly nodeId: string;
   readonly version: string;
+  /** The Node.js runtime this node runs on (Node version, V8, platform, arch, pid). */
+  readonly runtime: RuntimeFacts;
   readonly role: Role;
   readonly uptimeSeconds: number;
   readonly listen: string;

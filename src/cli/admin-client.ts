@@ -71,7 +71,7 @@ export function createAdminClient(opts: AdminClientOptions): AdminClient {
       throw new SiplbError('SIPLB_ERR_ADMIN_UNREACHABLE', `cannot reach the admin API at ${base}: ${why} (is siplb running? check --admin or SIPLB_ADMIN)`, { cause: err });
     }
     const raw = await res.body.text();
-    let parsed: unknown = null;
+    let parsed: unknown;
     try {
       parsed = raw === '' ? null : JSON.parse(raw);
     } catch {

@@ -357,7 +357,7 @@ describe.skipIf(skipReason !== undefined)('HA in network namespaces: keepalived 
       startPinger(rig, 50);
       await waitFor('the VIP to answer OPTIONS', () => rig.pinger!.replied.size > 0, 5000, 50);
     } catch (err) {
-      throw new Error(`${(err as Error).message}\n${diagnostics(rig)}`);
+      throw new Error(`${(err as Error).message}\n${diagnostics(rig)}`, { cause: err });
     }
   }, 60_000);
 
@@ -390,7 +390,7 @@ describe.skipIf(skipReason !== undefined)('HA in network namespaces: keepalived 
     try {
       movedAt = await waitFor('the VIP on B', () => (vipHolder(rig) === 'b' ? Date.now() : undefined), 5000, 20);
     } catch (err) {
-      throw new Error(`${(err as Error).message}\n${diagnostics(rig)}`);
+      throw new Error(`${(err as Error).message}\n${diagnostics(rig)}`, { cause: err });
     }
     const restoredAt = await waitFor('an OPTIONS sent after the kill to be answered', () => firstReplyAfter(rig.pinger!, killedAt), 5000, 20);
     const res = await uac.done;
