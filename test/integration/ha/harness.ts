@@ -133,8 +133,8 @@ export async function removeFixtureBuild(): Promise<void> {
 }
 
 /**
- * The child runs plain JavaScript: Node 20 cannot run TypeScript and siplb's dist/ may be stale
- * or mid-build. So the fixture and every module it reaches through relative imports (src/ha,
+ * The child runs plain JavaScript: siplb's sources import siblings as `./x.js`, which Node's own
+ * type stripping does not map to `./x.ts`, and siplb's dist/ may be stale or mid-build. So the fixture and every module it reaches through relative imports (src/ha,
  * src/errors) are transpiled once per test process with the project's own `typescript`
  * (`transpileModule`: types stripped, no check; tsc checks these files) into a temp dir that
  * mirrors the repo layout, with a `node_modules` symlink for ioredis. Returns the entry path.
