@@ -61,11 +61,26 @@ export interface StatusView {
   readonly listen: string;
   readonly advertise: string;
   readonly mode: string;
+  /** The balancing settings in force: what a new request is hashed on, when failover and health blame apply. */
+  readonly balance: BalanceView;
   readonly configFile: string | null;
   readonly backends: { readonly total: number; readonly eligible: number; readonly up: number; readonly down: number };
   readonly calls: { readonly active: number };
   readonly counters: { readonly dropped: Readonly<Record<string, number>>; readonly rejected: Readonly<Record<string, number>> };
   readonly overload: OverloadView;
+}
+
+export interface BalanceView {
+  readonly mode: string;
+  /** Hash key per request kind (used in mode "hash" only). */
+  readonly hashKeys: { readonly register: string; readonly registered: string; readonly other: string };
+  /** What sends an INVITE to the next backend: 'timeout' and final response codes; empty when off. */
+  readonly failoverOn: readonly (number | 'timeout')[];
+  readonly failoverMaxAttempts: number;
+  /** What counts against a backend's health from live traffic; empty when passive checks are off. */
+  readonly blameOn: readonly (number | 'timeout')[];
+  /** Whether blamed codes count when the backend only relayed them. */
+  readonly blameRelayed: boolean;
 }
 
 export interface LeaderView {

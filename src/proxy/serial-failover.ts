@@ -8,6 +8,14 @@
  * Late responses from an abandoned branch are absorbed: a provisional one gets that branch
  * CANCELled (§9.1), a non-2xx final one is ACKed (§17.1.1.3) so the backend stops retransmitting.
  *
+ * Once a provisional response other than 100 has been relayed to the caller, the call belongs to
+ * that branch: the caller has seen an early dialog (a ring, maybe early media) from it, so a
+ * later failure is the call's outcome and goes to the caller (RFC 3261 §16.7: a proxy forwards
+ * 101-199 at once, and the eventual final response of the branch decides the call). Trying another
+ * backend then would ring the callee a second time and keep the caller waiting twice as long.
+ * A 100 is hop-by-hop (§16.7 step 5: never forwarded) and proves nothing beyond the backend, so it
+ * only stops the no-response timer.
+ *
  * This is the one piece of per-call state on the request path; it lives only until the INVITE's
  * final response (and, for a call that did fail over, until the transaction lifetime ends so its
  * CANCEL and ACK still get the right branch).
@@ -23,7 +31,11 @@ import { buildAck, buildCancel } from './hop-requests.js';
 export interface FailoverOptions {
   /** ms without any response before the next backend is tried. @default 400 */
   readonly timeoutMs: number;
-  /** Final responses that move the INVITE to the next backend. @default 503, 408, 500 */
+  /**
+   * Final responses that move the INVITE to the next backend, as long as no provisional response
+   * other than 100 came first. A timeout (no response at all within `timeoutMs`) always does.
+   * @default 503
+   */
   readonly codes: ReadonlySet<number>;
   /** Further backends tried at most. @default 2 */
   readonly maxAttempts: number;
@@ -53,6 +65,8 @@ interface Call {
   branch: string;
   readonly abandoned: Map<string, Abandoned>;
   answered: boolean;
+  /** A 101-199 of the current branch was relayed to the caller: no more failover (§16.7). */
+  early: boolean;
   cancelled: boolean;
   done: boolean;
   timer: NodeJS.Timeout | undefined;
@@ -60,7 +74,10 @@ interface Call {
 }
 
 export interface FailoverHooks {
-  /** A backend failed an attempt: count it as a passive failure, publish, forget its pending INVITE. */
+  /**
+   * A backend failed an attempt: publish, forget its pending INVITE, and blame it when `reason` is
+   * 'timeout' (a response code is judged by the passive checker's blame rules, not here).
+   */
   onFailover(failed: Backend, callId: string, reason: string): void;
 }
 
@@ -104,6 +121,7 @@ export class SerialFailover {
       branch: computeBranch(req, vias[0]!, 0),
       abandoned: new Map(),
       answered: false,
+      early: false,
       cancelled: false,
       done: false,
       timer: undefined,
@@ -141,8 +159,9 @@ export class SerialFailover {
     }
     c.answered = true;
     clearTimeout(c.timer);
+    if (res.status > 100 && res.status < 200) c.early = true;
     if (res.status < 200 || c.done) return true;
-    if (res.status >= 300 && !c.cancelled && this.#opts.codes.has(res.status)) {
+    if (res.status >= 300 && !c.cancelled && !c.early && this.#opts.codes.has(res.status)) {
       const failed = c.backend;
       const viaLine = this.#viaLine(c);
       if (this.#next(c, `status-${res.status}`)) {
@@ -207,6 +226,7 @@ export class SerialFailover {
     c.backend = next;
     c.branch = computeBranch(c.req, c.vias![0]!, c.attempt);
     c.answered = false;
+    c.early = false;
     this.#ctx.affinity.pin(c.callId, next.id, this.#ctx.now(), true);
     this.#resend(c.req, c.from!, c.vias!, next, c.removeRoute, c.mf, c.attempt);
     this.#arm(c);
