@@ -13,8 +13,8 @@
  * later failure is the call's outcome and goes to the caller (RFC 3261 §16.7: a proxy forwards
  * 101-199 at once, and the eventual final response of the branch decides the call). Trying another
  * backend then would ring the callee a second time and keep the caller waiting twice as long.
- * A 100 is hop-by-hop (§16.7 step 5: never forwarded) and proves nothing beyond the backend, so it
- * only stops the no-response timer.
+ * A 100 only says the backend itself got the INVITE (§16.7 step 5 treats it as hop-by-hop; no
+ * early dialog exists), so it only stops the no-response timer.
  *
  * This is the one piece of per-call state on the request path; it lives only until the INVITE's
  * final response (and, for a call that did fail over, until the transaction lifetime ends so its
