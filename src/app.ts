@@ -20,6 +20,7 @@ import { isWildcardHost } from './config/address.js';
 import type { Config } from './config/schema.js';
 import { HealthMonitor } from './health/monitor.js';
 import { PassiveChecker, type PassiveOptions } from './health/passive.js';
+import { responseOrigin } from './health/response-origin.js';
 import { Prober } from './health/prober.js';
 import { probeTargets, thresholdsCache } from './health/thresholds.js';
 import { channels } from './observe/channels.js';
@@ -77,6 +78,7 @@ function failoverOptions(c: Config): FailoverOptions {
   return {
     timeoutMs: c.failover.timeout,
     codes: new Set(c.failover.codes),
+    relayed: c.failover.relayed,
     maxAttempts: c.failover.maxAttempts,
     rememberMs: c.balance.affinityTtl,
   };
@@ -237,6 +239,7 @@ export function build(initial: Config, deps: AppDeps): App {
             if (reason === 'timeout') health.passive(failed.id, 'failover');
             if (channels.failover.hasSubscribers) channels.failover.publish({ kind: 'serial', backend: failed.id, reason });
           },
+          isOwnResponse: (b, res) => responseOrigin(res, passive.signatureOf(b.id)) === 'backend',
         })
       : undefined;
   ctx.failover = makeFailover(config);

@@ -54,6 +54,7 @@ export function balanceView(c: Config): BalanceView {
     hashKeys: { ...c.balance.hashKey },
     failoverOn: f.enabled && f.maxAttempts > 1 ? ['timeout', ...f.codes] : [],
     failoverMaxAttempts: f.enabled ? f.maxAttempts : 1,
+    failoverRelayed: f.relayed,
     blameOn: c.passive.enabled ? ['timeout', ...c.passive.blameCodes] : [],
     blameRelayed: c.passive.blameRelayed,
   };

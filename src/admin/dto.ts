@@ -77,6 +77,8 @@ export interface BalanceView {
   /** What sends an INVITE to the next backend: 'timeout' and final response codes; empty when off. */
   readonly failoverOn: readonly (number | 'timeout')[];
   readonly failoverMaxAttempts: number;
+  /** Whether failover codes count when the backend only relayed them. */
+  readonly failoverRelayed: boolean;
   /** What counts against a backend's health from live traffic; empty when passive checks are off. */
   readonly blameOn: readonly (number | 'timeout')[];
   /** Whether blamed codes count when the backend only relayed them. */

@@ -304,8 +304,13 @@ const FailoverSchema = z.strictObject({
   }),
   codes: doc(z.array(int(400, 699)).prefault([503]), {
     description:
-      "Final responses that send the INVITE to the next backend instead of the caller — only while no provisional response other than 100 has been relayed: after a 180/183 the call belongs to that branch (RFC 3261 §16.7). Whether the backend's health suffers is passive.blameCodes' business. A 408 or 500 from a proxy usually means no answer or a failure downstream, which another proxy would repeat. Default: [503].",
+      "Final responses that send the INVITE to the next backend instead of the caller — when the backend generated them itself (see relayed), and only while no provisional response other than 100 has been relayed: after a 180/183 the call belongs to that branch (RFC 3261 §16.7). Whether the backend's health suffers is passive.blameCodes' business. A 408 or 500 from a proxy usually means no answer or a failure downstream, which another proxy would repeat. Default: [503].",
     example: [503, 500],
+  }),
+  relayed: doc(z.boolean().default(false), {
+    description:
+      "Also fail over on one of codes that the backend only relayed from downstream (its Server/User-Agent differs from the backend's own probe replies). Off by default: another proxy would reach the same downstream, which has already seen this very request and may refuse the copy as a merged request (RFC 3261 §8.2.2.2). Turn it on for backends that hide their downstream. Default: false.",
+    example: true,
   }),
   maxAttempts: doc(int(1, 10).default(2), {
     description: 'Backends tried for one INVITE, the first included; 1 disables failover. Default: 2.',

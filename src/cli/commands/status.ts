@@ -50,7 +50,7 @@ export function formatStatus(s: StatusView): string {
     ['listen', s.advertise === s.listen ? s.listen : `${s.listen} (advertise ${s.advertise})`],
     ['mode', s.mode],
     ['hash key', formatHashKeys(s.balance)],
-    ['failover', s.balance.failoverOn.length === 0 ? 'off' : `on ${list(s.balance.failoverOn)} (up to ${s.balance.failoverMaxAttempts} backends)`],
+    ['failover', s.balance.failoverOn.length === 0 ? 'off' : `on ${list(s.balance.failoverOn)}${s.balance.failoverRelayed ? ', relayed responses too' : ', only responses the backend generated'} (up to ${s.balance.failoverMaxAttempts} backends)`],
     ['blame', `${list(s.balance.blameOn)}${s.balance.blameRelayed ? ', relayed responses too' : ', only responses the backend generated'}`],
     ['config', s.configFile ?? '-'],
     ['backends', `${s.backends.total} total, ${s.backends.eligible} eligible, ${s.backends.up} up, ${s.backends.down} down`],

@@ -68,6 +68,7 @@ export function fakeControl(list: BackendView[] = [backendView('gw1'), backendVi
           hashKeys: { register: 'to-user', registered: 'request-uri-user', other: 'call-id' },
           failoverOn: ['timeout', 503],
           failoverMaxAttempts: 2,
+          failoverRelayed: false,
           blameOn: ['timeout', 503],
           blameRelayed: false,
         },

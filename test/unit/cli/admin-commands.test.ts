@@ -35,7 +35,7 @@ describe('siplb status', () => {
     expect(r.out).toContain('overload  admitting all (loop 12 %), kernel drops 0');
     expect(r.out).toContain('mode      hash');
     expect(r.out).toContain('hash key  register=to-user registered=request-uri-user other=call-id');
-    expect(r.out).toContain('failover  on timeout, 503 (up to 2 backends)');
+    expect(r.out).toContain('failover  on timeout, 503, only responses the backend generated (up to 2 backends)');
     expect(r.out).toContain('blame     timeout, 503, only responses the backend generated');
   });
 

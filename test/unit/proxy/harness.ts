@@ -15,7 +15,7 @@ import { perKindRoutingKey, type HashKeys } from '../../../src/proxy/routing-key
 import { SelfAddress } from '../../../src/proxy/self.js';
 import { SerialFailover } from '../../../src/proxy/serial-failover.js';
 import { parseSip } from '../../../src/sip/index.js';
-import type { SipMessage } from '../../../src/sip/message.js';
+import type { SipMessage, SipResponse } from '../../../src/sip/message.js';
 
 export const LB = { host: '127.0.0.1', port: 5060 };
 export const CALLER: RemoteInfo = { address: '10.9.9.9', port: 5099, family: 'IPv4', size: 0 };
@@ -48,7 +48,7 @@ export interface ProxyRig {
 
 export function proxyRig(opts: {
   backends: Array<{ id: string; port: number }>;
-  failover?: { codes?: number[]; maxAttempts?: number };
+  failover?: { codes?: number[]; maxAttempts?: number; relayed?: boolean; isOwn?: (res: SipResponse) => boolean };
   hashKeys?: HashKeys;
   observer?: ProxyObserver;
   optionsReflectBackends?: boolean;
@@ -90,10 +90,10 @@ export function proxyRig(opts: {
   };
   if (opts.failover !== undefined) {
     ctx.failover = new SerialFailover(
-      { timeoutMs: 400, codes: new Set(opts.failover.codes ?? [503]), maxAttempts: opts.failover.maxAttempts ?? 2, rememberMs: 32_000 },
+      { timeoutMs: 400, codes: new Set(opts.failover.codes ?? [503]), relayed: opts.failover.relayed ?? false, maxAttempts: opts.failover.maxAttempts ?? 2, rememberMs: 32_000 },
       ctx,
       (...args) => resendInvite(ctx, ...args),
-      { onFailover: (b, _cid, reason) => void failovers.push({ backend: b.id, reason }) },
+      { onFailover: (b, _cid, reason) => void failovers.push({ backend: b.id, reason }), isOwnResponse: (_b, res) => opts.failover?.isOwn?.(res) ?? true },
     );
   }
   (rig as { ctx: ProxyContext }).ctx = ctx;

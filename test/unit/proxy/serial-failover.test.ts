@@ -78,3 +78,42 @@ describe('serial failover', () => {
     void first;
   });
 });
+
+describe('serial failover and relayed responses', () => {
+  const relayedOnly = (res: SipResponse): boolean => !res.buf.toString('latin1').includes('Server: Acme-GW');
+
+  it('does not fail over on a 503 the backend only relayed from downstream (the default)', () => {
+    const r = proxyRig({ backends: B, failover: { isOwn: relayedOnly } });
+    r.recv(invite('call-r'), CALLER);
+    const first = invitesOut(r)[0]!;
+    r.recv(answer(first, 503, { extra: 'Server: Acme-GW/2.1' }), fromBackend(first));
+    expect(invitesOut(r)).toHaveLength(1);
+    expect(toCaller(r)).toEqual([503]);
+  });
+
+  it('fails over on a relayed 503 with failover.relayed, and on the backend\'s own 503 always', () => {
+    const r = proxyRig({ backends: B, failover: { isOwn: relayedOnly, relayed: true } });
+    r.recv(invite('call-s'), CALLER);
+    const first = invitesOut(r)[0]!;
+    r.recv(answer(first, 503, { extra: 'Server: Acme-GW/2.1' }), fromBackend(first));
+    expect(invitesOut(r)).toHaveLength(2);
+    const own = proxyRig({ backends: B, failover: { isOwn: relayedOnly } });
+    own.recv(invite('call-t'), CALLER);
+    const f = invitesOut(own)[0]!;
+    own.recv(answer(f, 503, { extra: 'Server: kamailio' }), fromBackend(f));
+    expect(invitesOut(own)).toHaveLength(2);
+  });
+
+  it('never counts a 2xx of an abandoned branch as a call (it is not relayed)', () => {
+    const relayedStatuses: number[] = [];
+    const r = proxyRig({ backends: B, failover: {}, observer: { relayed: (res) => void relayedStatuses.push(res.status) } });
+    r.recv(invite('call-u'), CALLER);
+    const first = invitesOut(r)[0]!;
+    vi.advanceTimersByTime(401); // silence: moved on to the other backend
+    r.recv(answer(first, 200), fromBackend(first)); // the first backend answers after all
+    expect(relayedStatuses).toEqual([]);
+    const second = invitesOut(r)[1]!;
+    r.recv(answer(second, 200), fromBackend(second));
+    expect(relayedStatuses).toEqual([200]);
+  });
+});
