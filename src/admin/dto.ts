@@ -30,7 +30,7 @@ export interface BackendView {
   readonly drained: boolean;
   /** When health last changed (ISO 8601). */
   readonly since: string;
-  /** Why health last changed: 'start', 'probe-ok', 'probe-timeout', 'status-503', 'admin', ... */
+  /** Why health last changed: 'start', 'probe-ok', 'probe-timeout', 'status-503', 'blamed-status', 'failover', 'admin', ... */
   readonly reason: string;
   /** Retry-After hold end (ISO 8601), or null. */
   readonly holdUntil: string | null;

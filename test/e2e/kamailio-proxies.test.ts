@@ -104,6 +104,16 @@ describe.skipIf(!sippAvailable() || !kamailioAvailable())('siplb in front of rea
     diagnosticsChannel.subscribe(channels.responseForwarded.name, onRelayed);
     // Both proxies answered a probe: siplb knows their own Server signature.
     await waitFor('probes of both proxies', () => lb.app.backends.all.every((b) => lb.app.passive.signatureOf(b.id)?.startsWith('kamailio')), 10_000);
+    // Status shows the effective balancing: per-kind hash keys, failover and blame sets.
+    expect(lb.control.status().balance).toEqual({
+      mode: 'hash',
+      hashKeys: { register: 'to-user', registered: 'request-uri-user', other: 'call-id' },
+      failoverOn: ['timeout', 503],
+      failoverMaxAttempts: 2,
+      failoverRelayed: false,
+      blameOn: ['timeout', 503],
+      blameRelayed: false,
+    });
   }, 60_000);
 
   afterAll(async () => {
