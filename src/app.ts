@@ -8,6 +8,7 @@
  * local-response hook; passive checks and dialog tracking watch what the proxy relays; a coarse
  * one-second tick expires affinity entries, unanswered INVITEs, stale dialogs and Retry-After holds.
  */
+import diagnosticsChannel from 'node:diagnostics_channel';
 import process from 'node:process';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
@@ -36,7 +37,6 @@ import { perKindRoutingKey } from './proxy/routing-key.js';
 import { RegisteredUsers } from './proxy/registered-users.js';
 import { changedKeys, describeChanges } from './config/reload-policy.js';
 import { RateLimitedLog } from './ha/rate-limited-log.js';
-import diagnosticsChannel from 'node:diagnostics_channel';
 import type { DropEvent } from './observe/channels.js';
 import { SelfAddress } from './proxy/self.js';
 import type { HostPort } from './transport/address.js';
@@ -265,7 +265,6 @@ export function build(initial: Config, deps: AppDeps): App {
     const d = m as DropEvent;
     if (d.reason === 'no-via') noViaLog.failure('no-via', { from: d.detail }, 'dropped a SIP message without any Via header (nowhere to send it)');
   };
-  diagnosticsChannel.subscribe(channels.drop.name, onDrop);
 
   const counters = new RareEventCounters();
   const drained = new Set<string>();
@@ -306,6 +305,7 @@ export function build(initial: Config, deps: AppDeps): App {
       const src = await probeSocket.start();
       prober.setVia({ host: probeViaHost, port: src.port });
       started = true;
+      diagnosticsChannel.subscribe(channels.drop.name, onDrop);
       admission.start();
       tickTimer = setInterval(tick, TICK_MS);
       tickTimer.unref();
