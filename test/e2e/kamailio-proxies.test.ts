@@ -13,6 +13,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { validateConfig } from '../../src/config/validate.js';
 import { channels, type FailoverEvent, type ResponseForwardedEvent } from '../../src/observe/channels.js';
 import { startInProcess, newInvitesTo, type InProcessSiplb } from '../helpers/inproc.js';
 import { kamailioAvailable, startKamailio, type Kamailio } from '../helpers/kamailio.js';
@@ -37,6 +38,7 @@ let uacPort: number;
 let ue: Uas;
 const gws = {} as Record<Gw, Uas>;
 let proxies: Kamailio[] = [];
+let baseConfig: Record<string, unknown> = {};
 const failovers: FailoverEvent[] = [];
 const relayed: ResponseForwardedEvent[] = [];
 const onFailover = (m: unknown): void => void failovers.push(m as FailoverEvent);
@@ -94,12 +96,13 @@ describe.skipIf(!sippAvailable() || !kamailioAvailable())('siplb in front of rea
     ue = await startUas({ port: ports[7]!, scenario: 'uas.xml' });
     for (const g of gwNames) gws[g] = await startUas({ port: gwPorts[g], scenario: GW_SCENARIOS[g] });
     proxies = await Promise.all([ports[8]!, ports[9]!].map((port) => startKamailio({ port, gateways: gwPorts, noAnswerMs: NO_ANSWER_MS })));
-    lb = await startInProcess({
+    baseConfig = {
       sip: { listen: `127.0.0.1:${lbPort}` },
       backends: proxies.map((k, i) => ({ id: `p${i + 1}`, address: `127.0.0.1:${k.port}` })),
       health: { interval: '500ms', timeout: '300ms', fall: 2, rise: 1 },
       failover: { timeout: '400ms' },
-    });
+    };
+    lb = await startInProcess(baseConfig);
     diagnosticsChannel.subscribe(channels.failover.name, onFailover);
     diagnosticsChannel.subscribe(channels.responseForwarded.name, onRelayed);
     // Both proxies answered a probe: siplb knows their own Server signature.
@@ -177,10 +180,18 @@ describe.skipIf(!sippAvailable() || !kamailioAvailable())('siplb in front of rea
     console.log(`100 registered users: 100/100 calls met their registrar (p1=${p1} p2=${p2})`);
   }, 60_000);
 
-  it('no answer: one ring, one 408 from the proxy to the caller, no failover', async () => {
+  it('no answer: one ring, one 408 from the proxy to the caller, no failover (even with 408 in failover.codes)', async () => {
+    // The old defaults, under which the callee rang twice: 408 fails over. The relayed 180 must
+    // still bind each call to its proxy (RFC 3261 §16.7).
+    const withOldCodes = validateConfig({ ...baseConfig, failover: { timeout: '400ms', codes: [503, 408, 500] } });
+    if (!withOldCodes.ok) throw new Error(JSON.stringify(withOldCodes.issues));
+    expect(lb.app.applyConfig(withOldCodes.config)).toEqual(['failover.codes: [503] → [503,408,500] (applied)']);
     const invitesBefore = gws.ring.invites();
     const t0 = Date.now();
-    const r = await uac('uac-final-failure.xml', 'ring', 5, 5);
+    const r = await uac('uac-final-failure.xml', 'ring', 5, 5).finally(() => {
+      const back = validateConfig(baseConfig);
+      if (back.ok) lb.app.applyConfig(back.config);
+    });
     const tookMs = Date.now() - t0;
     expect(r.failed, r.errors).toBe(0);
     expect(failovers).toEqual([]);
@@ -221,9 +232,15 @@ describe.skipIf(!sippAvailable() || !kamailioAvailable())('siplb in front of rea
   }, 40_000);
 
   it('keeps counting a call whose BYE is refused with 404, and ends it with the BYE that works', async () => {
+    // One call first: between its 404 and its second BYE (600 ms) the call still counts.
+    const one = uac('uac-bye-404.xml', 'service', 1, 1);
+    await waitFor('the 404 to the first BYE', () => relayed.some((e) => e.method === 'BYE' && e.status === 404), 5000, 10);
+    expect(lb.app.dialogs.total).toBe(1);
+    expect((await one).failed).toBe(0);
+    await countsSettle();
     const r = await uac('uac-bye-404.xml', 'service', 10, 10);
     expect(r.failed, r.errors).toBe(0);
-    expect(relayed.filter((e) => e.method === 'BYE' && e.status === 404).length).toBe(10);
+    expect(relayed.filter((e) => e.method === 'BYE' && e.status === 404).length).toBe(11);
     await countsSettle();
   }, 40_000);
 
