@@ -37,7 +37,7 @@ let lbPort: number;
 let uacPort: number;
 let ue: Uas;
 const gws = {} as Record<Gw, Uas>;
-let proxies: Kamailio[] = [];
+const proxies: Kamailio[] = [];
 let baseConfig: Record<string, unknown> = {};
 const failovers: FailoverEvent[] = [];
 const relayed: ResponseForwardedEvent[] = [];
@@ -93,9 +93,10 @@ describe.skipIf(!sippAvailable() || !kamailioAvailable())('siplb in front of rea
     [lbPort, uacPort] = [ports[0]!, ports[1]!];
     const gwNames = Object.keys(GW_SCENARIOS) as Gw[];
     const gwPorts = Object.fromEntries(gwNames.map((g, i) => [g, ports[2 + i]!])) as Record<Gw, number>;
-    ue = await startUas({ port: ports[7]!, scenario: 'uas.xml' });
+    ue = await startUas({ port: ports[7]!, scenario: 'uas.xml' }); // the registered users' phone
     for (const g of gwNames) gws[g] = await startUas({ port: gwPorts[g], scenario: GW_SCENARIOS[g] });
-    proxies = await Promise.all([ports[8]!, ports[9]!].map((port) => startKamailio({ port, gateways: gwPorts, noAnswerMs: NO_ANSWER_MS })));
+    // One after the other, so afterAll ends every instance that did start if a later one fails.
+    for (const port of [ports[8]!, ports[9]!]) proxies.push(await startKamailio({ port, gateways: gwPorts, noAnswerMs: NO_ANSWER_MS }));
     baseConfig = {
       sip: { listen: `127.0.0.1:${lbPort}` },
       backends: proxies.map((k, i) => ({ id: `p${i + 1}`, address: `127.0.0.1:${k.port}` })),
@@ -124,7 +125,7 @@ describe.skipIf(!sippAvailable() || !kamailioAvailable())('siplb in front of rea
     diagnosticsChannel.unsubscribe(channels.responseForwarded.name, onRelayed);
     await lb?.stop();
     await Promise.all(proxies.map((k) => k.stop()));
-    await Promise.all([ue, ...Object.values(gws)].filter(Boolean).map((u) => u.stop()));
+    await Promise.all([ue as Uas | undefined, ...Object.values(gws)].filter((u) => u !== undefined).map((u) => u.stop()));
   }, 30_000);
 
   beforeEach(() => {
