@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite runs for real: sipp (sip-tester) as SIP peers,
 # redis-server for the leader lease, keepalived + iproute2 for the HA namespace test,
-# prometheus (+ promtool) for the dashboard and alert-rule tests, tcpdump for latency captures.
+# prometheus (+ promtool) for the dashboard and alert-rule tests, tcpdump for latency captures,
+# kamailio (Debian package, with tm/rr/registrar/usrloc) as real proxies behind siplb in e2e.
 # Idempotent: installs only what is missing; runs `apt-get update` once when it must install.
 set -euo pipefail
 declare -A want=(
@@ -12,6 +13,7 @@ declare -A want=(
   [promtool]=prometheus
   [ip]=iproute2
   [tcpdump]=tcpdump
+  [kamailio]=kamailio
 )
 missing=()
 for cmd in "${!want[@]}"; do

@@ -8,6 +8,7 @@
  * local-response hook; passive checks and dialog tracking watch what the proxy relays; a coarse
  * one-second tick expires affinity entries, unanswered INVITEs, stale dialogs and Retry-After holds.
  */
+import diagnosticsChannel from 'node:diagnostics_channel';
 import process from 'node:process';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
@@ -20,6 +21,7 @@ import { isWildcardHost } from './config/address.js';
 import type { Config } from './config/schema.js';
 import { HealthMonitor } from './health/monitor.js';
 import { PassiveChecker, type PassiveOptions } from './health/passive.js';
+import { responseOrigin } from './health/response-origin.js';
 import { Prober } from './health/prober.js';
 import { probeTargets, thresholdsCache } from './health/thresholds.js';
 import { channels } from './observe/channels.js';
@@ -31,7 +33,11 @@ import { handleDatagram } from './proxy/dispatcher.js';
 import { resendInvite } from './proxy/request-path.js';
 import { SerialFailover, type FailoverOptions } from './proxy/serial-failover.js';
 import { parseSip } from './sip/index.js';
-import { routingKeyFor } from './proxy/routing-key.js';
+import { perKindRoutingKey } from './proxy/routing-key.js';
+import { RegisteredUsers } from './proxy/registered-users.js';
+import { changedKeys, describeChanges } from './config/reload-policy.js';
+import { RateLimitedLog } from './ha/rate-limited-log.js';
+import type { DropEvent } from './observe/channels.js';
 import { SelfAddress } from './proxy/self.js';
 import type { HostPort } from './transport/address.js';
 import { UdpTransport } from './transport/udp.js';
@@ -72,6 +78,7 @@ function failoverOptions(c: Config): FailoverOptions {
   return {
     timeoutMs: c.failover.timeout,
     codes: new Set(c.failover.codes),
+    relayed: c.failover.relayed,
     maxAttempts: c.failover.maxAttempts,
     rememberMs: c.balance.affinityTtl,
   };
@@ -85,6 +92,8 @@ function passiveOptions(c: Config): PassiveOptions {
     enabled: c.passive.enabled,
     inviteTimeoutMs: c.passive.inviteTimeout,
     consecutive503: c.passive.consecutive503,
+    blameCodes: new Set(c.passive.blameCodes),
+    blameRelayed: c.passive.blameRelayed,
     honorRetryAfter: c.passive.honorRetryAfter,
     maxRetryAfterMs: c.passive.maxRetryAfter,
   };
@@ -97,12 +106,13 @@ export function build(initial: Config, deps: AppDeps): App {
 
   const backends = new BackendRegistry(config.backends);
   const callLoad = new CallLoad({ maxEntries: config.dialogs.maxEntries, maxCallDurationMs: config.dialogs.maxCallDuration });
-  const dialogs = new DialogTracker(callLoad, now);
+  const dialogs = new DialogTracker(callLoad, now, { maxRemembered: config.dialogs.maxEntries });
   // Least-connections counts a call from its INVITE (pending) to its BYE, as Kamailio does, so a
   // burst of ringing calls is not placed by the tie-break alone.
   const load = { active: (id: string): number => callLoad.active(id) + passive.pendingInvites(id) };
   const makeBalancer = (c: Config): Balancer => createBalancer(c.balance.mode, { vnodes: c.balance.vnodes, load });
   const affinity = new CallAffinity({ ttlMs: config.balance.affinityTtl, maxEntries: config.balance.affinityMaxEntries });
+  const registeredUsers = new RegisteredUsers(config.balance.affinityMaxEntries);
   const self = new SelfAddress(config.sip.advertise ?? config.sip.listen, config.sip.listen);
 
   const health = new HealthMonitor({
@@ -147,6 +157,7 @@ export function build(initial: Config, deps: AppDeps): App {
     userAgent: config.health.userAgent,
     now,
     onResult: (id, result) => health.probe(id, result),
+    onReply: (id, res) => passive.probeReply(id, res),
   });
   prober.setTargets(probeTargets(config));
   probeSocket.onMessage((buf) => {
@@ -161,12 +172,10 @@ export function build(initial: Config, deps: AppDeps): App {
       else if (req.method === 'CANCEL') passive.forget(req.callId());
     },
     response(res, from) {
-      if (from !== undefined) {
-        passive.response(from, res);
-        dialogs.response(from, res);
-      }
+      if (from !== undefined) passive.response(from, res);
       return true;
     },
+    relayed: (res, from) => dialogs.response(from, res),
     // Probe replies come back to the probe socket; on the SIP socket a response with only our Via
     // is the 200 to a CANCEL serial failover sent.
     localResponse: (res) => ctx.failover?.absorbLocal(res) ?? false,
@@ -179,12 +188,13 @@ export function build(initial: Config, deps: AppDeps): App {
     affinity,
     self,
     now,
-    routingKey: routingKeyFor(config.balance.hashKey),
+    routingKey: perKindRoutingKey(config.balance.hashKey, registeredUsers, now),
     options: {
       defaultMaxForwards: config.sip.defaultMaxForwards,
       recordRoute: config.sip.recordRoute,
       answerOptions: config.sip.answerOptions,
-      noBackendRetryAfter: 5,
+      optionsReflectBackends: config.sip.optionsReflectBackends,
+      noBackendRetryAfter: config.sip.noBackendRetryAfter,
     },
     observer,
     admission: undefined,
@@ -224,9 +234,12 @@ export function build(initial: Config, deps: AppDeps): App {
       ? new SerialFailover(failoverOptions(c), ctx, (...args) => resendInvite(ctx, ...args), {
           onFailover(failed, callId, reason) {
             passive.forget(callId);
-            health.passive(failed.id, 'failover');
+            // Silence is the backend's own failure; a failure code is judged by the passive
+            // checker's blame rules (a proxy relaying a gateway's 503 is not at fault).
+            if (reason === 'timeout') health.passive(failed.id, 'failover');
             if (channels.failover.hasSubscribers) channels.failover.publish({ kind: 'serial', backend: failed.id, reason });
           },
+          isOwnResponse: (b, res) => responseOrigin(res, passive.signatureOf(b.id)) === 'backend',
         })
       : undefined;
   ctx.failover = makeFailover(config);
@@ -245,11 +258,20 @@ export function build(initial: Config, deps: AppDeps): App {
     }
   });
 
+  // A response without Via cannot be relayed anywhere: a peer's bug, logged (rate-limited) so an
+  // operator can find the sender, besides its own drop reason in the metrics.
+  const noViaLog = new RateLimitedLog(proxyLog, 10_000, now);
+  const onDrop = (m: unknown): void => {
+    const d = m as DropEvent;
+    if (d.reason === 'no-via') noViaLog.failure('no-via', { from: d.detail }, 'dropped a SIP message without any Via header (nowhere to send it)');
+  };
+
   const counters = new RareEventCounters();
   const drained = new Set<string>();
   const tick = (): void => {
     const t = now();
     affinity.sweep(t);
+    registeredUsers.sweep(t);
     passive.sweep(admission.saturated);
     ctx.failover?.sweep();
     dialogs.expire();
@@ -283,6 +305,7 @@ export function build(initial: Config, deps: AppDeps): App {
       const src = await probeSocket.start();
       prober.setVia({ host: probeViaHost, port: src.port });
       started = true;
+      diagnosticsChannel.subscribe(channels.drop.name, onDrop);
       admission.start();
       tickTimer = setInterval(tick, TICK_MS);
       tickTimer.unref();
@@ -308,6 +331,7 @@ export function build(initial: Config, deps: AppDeps): App {
       admission.stop();
       ctx.failover?.clear();
       counters.close();
+      diagnosticsChannel.unsubscribe(channels.drop.name, onDrop);
       await transport.close();
       await probeSocket.close();
       if (started) log.info('siplb stopped');
@@ -315,24 +339,13 @@ export function build(initial: Config, deps: AppDeps): App {
     applyConfig(next) {
       const changes: string[] = [];
       const prev = config;
-      const ids = (c: Config): string => JSON.stringify(c.backends);
-      if (ids(prev) !== ids(next)) {
-        const before = new Set(prev.backends.map((b) => b.id));
-        const after = new Set(next.backends.map((b) => b.id));
-        for (const id of after) if (!before.has(id)) changes.push(`backend ${id} added`);
-        for (const id of before) if (!after.has(id)) changes.push(`backend ${id} removed (its calls in progress go on by Record-Route)`);
-        if (changes.length === 0) changes.push('backend addresses or weights changed');
-      }
-      if (JSON.stringify(prev.health) !== JSON.stringify(next.health)) changes.push('health thresholds changed');
-      if (JSON.stringify(prev.passive) !== JSON.stringify(next.passive)) changes.push('passive checks changed');
-      if (JSON.stringify(prev.failover) !== JSON.stringify(next.failover)) changes.push('serial failover changed');
-      if (prev.balance.mode !== next.balance.mode || prev.balance.vnodes !== next.balance.vnodes) {
-        changes.push(`balancing mode ${prev.balance.mode} → ${next.balance.mode}`);
-      }
-      if (JSON.stringify(prev.sip) !== JSON.stringify(next.sip)) changes.push('sip.* changed: needs a restart to take effect');
-      if (JSON.stringify(prev.admin) !== JSON.stringify(next.admin)) changes.push('admin.* changed: needs a restart to take effect');
-      if (JSON.stringify(prev.ha) !== JSON.stringify(next.ha)) changes.push('ha.* changed: needs a restart to take effect');
-      if (JSON.stringify(prev.overload) !== JSON.stringify(next.overload)) changes.push('overload.* changed: needs a restart to take effect');
+      const before = new Set(prev.backends.map((b) => b.id));
+      const after = new Set(next.backends.map((b) => b.id));
+      for (const id of after) if (!before.has(id)) changes.push(`backend ${id} added`);
+      for (const id of before) if (!after.has(id)) changes.push(`backend ${id} removed (its calls in progress go on by Record-Route)`);
+      const keys = changedKeys(prev, next);
+      if (changes.length > 0) changes.push(...describeChanges(keys.filter((k) => k.path !== 'backends')));
+      else changes.push(...describeChanges(keys).map((c) => (c.startsWith('backends') ? 'backend addresses or weights changed (applied)' : c)));
 
       config = next;
       backends.replace(next.backends);
@@ -344,7 +357,7 @@ export function build(initial: Config, deps: AppDeps): App {
         ctx.failover = makeFailover(next);
       } else ctx.failover?.setOptions(failoverOptions(next));
       if (prev.balance.mode !== next.balance.mode || prev.balance.vnodes !== next.balance.vnodes) balancer = makeBalancer(next);
-      ctx.routingKey = routingKeyFor(next.balance.hashKey);
+      ctx.routingKey = perKindRoutingKey(next.balance.hashKey, registeredUsers, now);
       return changes;
     },
     counters: () => counters.snapshot(),

@@ -4,7 +4,7 @@
  * and admin state, admin changes, reload, leader view. The admin HTTP API and the metrics
  * collectors read the node only through this.
  */
-import type { AdminControl, AdminStateName, BackendView, LeaderView, OverloadView, ReloadView, Role, StatusView } from './admin/dto.js';
+import type { AdminControl, AdminStateName, BackendView, BalanceView, LeaderView, OverloadView, ReloadView, Role, StatusView } from './admin/dto.js';
 import type { App } from './app.js';
 import type { Config } from './config/schema.js';
 import type { ConfigIssue } from './config/errors.js';
@@ -44,6 +44,20 @@ function overloadView(app: App): OverloadView {
     queueDelayMs: Math.round(st.queueDelayMs),
     kernelDrops: st.kernelDrops,
     utilization: Math.round(st.utilization * 1000) / 1000,
+  };
+}
+
+/** The effective balancing, failover and blame settings of a config. */
+export function balanceView(c: Config): BalanceView {
+  const f = c.failover;
+  return {
+    mode: c.balance.mode,
+    hashKeys: { ...c.balance.hashKey },
+    failoverOn: f.enabled && f.maxAttempts > 1 ? ['timeout', ...f.codes] : [],
+    failoverMaxAttempts: f.enabled ? f.maxAttempts : 1,
+    failoverRelayed: f.relayed,
+    blameOn: c.passive.enabled ? ['timeout', ...c.passive.blameCodes] : [],
+    blameRelayed: c.passive.blameRelayed,
   };
 }
 
@@ -105,6 +119,7 @@ export function createControl(deps: ControlDeps): AdminControl {
         listen: hostportText(c.sip.listen),
         advertise: hostportText(c.sip.advertise ?? c.sip.listen),
         mode: c.balance.mode,
+        balance: balanceView(c),
         configFile: deps.configFile,
         backends: {
           total: views.length,

@@ -31,7 +31,7 @@ export interface BackendView {
   readonly drained: boolean;
   /** When health last changed (ISO 8601). */
   readonly since: string;
-  /** Why health last changed: 'start', 'probe-ok', 'probe-timeout', 'status-503', 'admin', ... */
+  /** Why health last changed: 'start', 'probe-ok', 'probe-timeout', 'status-503', 'blamed-status', 'failover', 'admin', ... */
   readonly reason: string;
   /** Retry-After hold end (ISO 8601), or null. */
   readonly holdUntil: string | null;
@@ -64,11 +64,28 @@ export interface StatusView {
   readonly listen: string;
   readonly advertise: string;
   readonly mode: string;
+  /** The balancing settings in force: what a new request is hashed on, when failover and health blame apply. */
+  readonly balance: BalanceView;
   readonly configFile: string | null;
   readonly backends: { readonly total: number; readonly eligible: number; readonly up: number; readonly down: number };
   readonly calls: { readonly active: number };
   readonly counters: { readonly dropped: Readonly<Record<string, number>>; readonly rejected: Readonly<Record<string, number>> };
   readonly overload: OverloadView;
+}
+
+export interface BalanceView {
+  readonly mode: string;
+  /** Hash key per request kind (used in mode "hash" only). */
+  readonly hashKeys: { readonly register: string; readonly registered: string; readonly other: string };
+  /** What sends an INVITE to the next backend: 'timeout' and final response codes; empty when off. */
+  readonly failoverOn: readonly (number | 'timeout')[];
+  readonly failoverMaxAttempts: number;
+  /** Whether failover codes count when the backend only relayed them. */
+  readonly failoverRelayed: boolean;
+  /** What counts against a backend's health from live traffic; empty when passive checks are off. */
+  readonly blameOn: readonly (number | 'timeout')[];
+  /** Whether blamed codes count when the backend only relayed them. */
+  readonly blameRelayed: boolean;
 }
 
 export interface LeaderView {

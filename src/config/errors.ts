@@ -230,6 +230,18 @@ function draftsFor(issue: Issue, raw: unknown): Draft[] {
     case 'invalid_type':
       return [typeIssue(path, [issue.expected], value, meta, at?.leaf)];
     case 'invalid_union': {
+      // A value of the right kind for one option (a name for the name option, a mapping for the
+      // map option) is reported by that option's own issues, e.g. an unknown name with the
+      // allowed ones; otherwise the kinds the options expect.
+      const isMap = typeof value === 'object' && value !== null && !Array.isArray(value);
+      const fitting = issue.errors.find(
+        (errs) =>
+          errs.length > 0 &&
+          (isMap
+            ? errs.every((e) => e.path.length > 0 || e.code === 'unrecognized_keys')
+            : typeof value === 'string' && errs.every((e) => e.path.length === 0 && e.code === 'invalid_value')),
+      );
+      if (fitting !== undefined) return fitting.flatMap((e) => draftsFor({ ...e, path: [...path, ...e.path] } as Issue, raw));
       const expected = issue.errors.flat().flatMap((e) => (e.code === 'invalid_type' ? [e.expected] : []));
       return [typeIssue(path, expected, value, meta)];
     }

@@ -34,8 +34,20 @@ function unwrap(schema: z.ZodType): { leaf: z.ZodType; meta: Partial<FieldMeta> 
   }
 }
 
+/** The object among a union's options (e.g. balance.hashKey: one name, or a map of names). */
+function objectOption(leaf: z.ZodType): z.ZodObject | undefined {
+  if (leaf instanceof z.ZodObject) return leaf;
+  if (!(leaf instanceof z.ZodUnion)) return undefined;
+  for (const o of leaf.options as readonly z.ZodType[]) {
+    const u = unwrap(o).leaf;
+    if (u instanceof z.ZodObject) return u;
+  }
+  return undefined;
+}
+
 function child(leaf: z.ZodType, key: PropertyKey): z.ZodType | undefined {
-  if (leaf instanceof z.ZodObject && typeof key === 'string') return leaf.shape[key] as z.ZodType | undefined;
+  const obj = typeof key === 'string' ? objectOption(leaf) : undefined;
+  if (obj !== undefined && typeof key === 'string') return obj.shape[key] as z.ZodType | undefined;
   if (leaf instanceof z.ZodArray && typeof key === 'number') return leaf.element as z.ZodType;
   return undefined;
 }
@@ -54,7 +66,8 @@ export function schemaAt(root: z.ZodType, path: ConfigPath): { leaf: z.ZodType; 
 /** Keys the object at `path` allows, in schema order; empty when `path` is not an object. */
 export function allowedKeys(root: z.ZodType, path: ConfigPath): string[] {
   const at = schemaAt(root, path);
-  return at !== undefined && at.leaf instanceof z.ZodObject ? Object.keys(at.leaf.shape) : [];
+  const obj = at === undefined ? undefined : objectOption(at.leaf);
+  return obj === undefined ? [] : Object.keys(obj.shape);
 }
 
 /** Every key of the schema, depth first, lists entered as `[]`. */

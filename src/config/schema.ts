@@ -126,8 +126,17 @@ const SipSchema = z.strictObject({
     example: false,
   }),
   answerOptions: doc(z.boolean().default(true), {
-    description: 'Answer OPTIONS addressed to siplb itself with 200 (upstream keepalives) instead of forwarding them. Default: true.',
+    description: 'Answer OPTIONS addressed to siplb itself (upstream keepalives of the VIP) instead of forwarding them. Default: true.',
     example: false,
+  }),
+  optionsReflectBackends: doc(z.boolean().default(true), {
+    description:
+      'Answer those OPTIONS with 503 and Retry-After (sip.noBackendRetryAfter) while no backend can take a new call, and 200 otherwise, so a carrier that watches the VIP moves traffic away. false: always 200. Default: true.',
+    example: false,
+  }),
+  noBackendRetryAfter: doc(int(1, 3600).default(5), {
+    description: 'Retry-After seconds in the 503 sent to a new call, or to an OPTIONS for siplb, while no backend can take a call (RFC 3261 §21.5.4). Default: 5.',
+    example: 30,
   }),
 });
 
@@ -150,6 +159,32 @@ const BackendSchema = z.strictObject({
 
 const BALANCE_MODES = ['hash', 'round-robin', 'least-connections'] as const;
 const HASH_KEYS = ['call-id', 'from-user', 'to-user', 'request-uri-user'] as const;
+const HASH_KINDS = ['register', 'registered', 'other'] as const;
+type HashKeyName = (typeof HASH_KEYS)[number];
+type HashKinds = Readonly<Record<(typeof HASH_KINDS)[number], HashKeyName>>;
+
+/**
+ * Per-kind default: a REGISTER by its address-of-record user (RFC 3261 §10.2), a call to a user
+ * that registered through siplb by the Request-URI user (so it meets that registrar), everything
+ * else by Call-ID (so calls to one number spread). See README "Registrars and hash keys".
+ */
+export const DEFAULT_HASH_KEYS: HashKinds = Object.freeze({ register: 'to-user', registered: 'request-uri-user', other: 'call-id' });
+
+const hashKeyName = z.enum(HASH_KEYS);
+const HashKeyMapSchema = z.strictObject({
+  register: doc(hashKeyName.optional(), {
+    description: `Key of a REGISTER. Its Request-URI has no user (RFC 3261 §10.2), so to-user (the address-of-record) or from-user. Default: "${DEFAULT_HASH_KEYS.register}".`,
+    example: 'to-user',
+  }),
+  registered: doc(hashKeyName.optional(), {
+    description: `Key of a request whose Request-URI user registered through siplb within the last hour: request-uri-user or to-user lands it on the registrar holding the binding. Default: "${DEFAULT_HASH_KEYS.registered}".`,
+    example: 'request-uri-user',
+  }),
+  other: doc(hashKeyName.optional(), {
+    description: `Key of every other request. call-id spreads calls to one number over all backends. Default: "${DEFAULT_HASH_KEYS.other}".`,
+    example: 'call-id',
+  }),
+});
 
 const BalanceSchema = z
   .strictObject({
@@ -157,34 +192,48 @@ const BalanceSchema = z
       description: 'How a new call picks its backend: consistent hash of hashKey, weighted round-robin, or fewest active calls. Default: "hash".',
       example: 'round-robin',
     }),
-    hashKey: doc(z.enum(HASH_KEYS).optional(), {
-      description: 'What mode "hash" hashes. Only valid with mode "hash". Default: "call-id".',
-      example: 'from-user',
+    hashKey: doc(z.union([hashKeyName, HashKeyMapSchema]).optional(), {
+      description:
+        'What mode "hash" hashes: one key for every request (call-id, from-user, to-user, request-uri-user), or a key per request kind { register, registered, other }. Only valid with mode "hash". Default: { register: to-user, registered: request-uri-user, other: call-id }.',
+      example: { register: 'to-user', registered: 'request-uri-user', other: 'call-id' },
+      hint: 'use one of call-id, from-user, to-user, request-uri-user, or a map such as { register: to-user, registered: request-uri-user, other: call-id }',
     }),
     vnodes: doc(int(1, 10_000).default(DEFAULT_VNODES), {
       description: `Virtual nodes per unit of weight on the hash ring; more spreads calls more evenly. The default keeps the busiest backend within 10 % of the mean for 3-10 backends (fewer, e.g. 160, lets it reach ~20 %). Default: ${DEFAULT_VNODES}.`,
       example: 3000,
     }),
     affinityTtl: doc(duration().prefault('32s'), {
-      description: 'How long a Call-ID stays pinned to its backend after its last request (64×T1, RFC 3261 Timer B). Default: "32s". In Config: integer milliseconds.',
+      description: 'How long a Call-ID stays pinned to its backend after its last request (64×T1, RFC 3261 Timer B). Needs a restart to change. Default: "32s". In Config: integer milliseconds.',
       example: '1m',
     }),
     affinityMaxEntries: doc(int(1, 10_000_000).default(200000), {
-      description: 'Cap on pinned Call-IDs; the oldest go first when it is reached. Default: 200000.',
+      description: 'Cap on pinned Call-IDs (and on remembered registered users); the oldest go first when it is reached. Needs a restart to change. Default: 200000.',
       example: 500000,
     }),
   })
   .superRefine((b, ctx) => {
     if (b.hashKey !== undefined && b.mode !== 'hash') {
+      const shown = typeof b.hashKey === 'string' ? b.hashKey : JSON.stringify(b.hashKey);
       ctx.addIssue({
         code: 'custom',
         path: ['hashKey'],
-        message: `hashKey '${b.hashKey}' has no effect with mode '${b.mode}'`,
-        params: { rule: 'hash-key-without-hash-mode', mode: b.mode, hashKey: b.hashKey },
+        message: `hashKey ${typeof b.hashKey === 'string' ? `'${shown}'` : shown} has no effect with mode '${b.mode}'`,
+        params: { rule: 'hash-key-without-hash-mode', mode: b.mode, hashKey: shown },
       });
     }
   })
-  .transform((b) => ({ ...b, hashKey: b.hashKey ?? ('call-id' as const) }));
+  .transform((b) => ({ ...b, hashKey: normalizeHashKey(b.hashKey) }));
+
+/** One key → the same key for every kind; a partial map → filled from the defaults. */
+function normalizeHashKey(k: HashKeyName | Partial<Record<(typeof HASH_KINDS)[number], HashKeyName | undefined>> | undefined): HashKinds {
+  if (k === undefined) return DEFAULT_HASH_KEYS;
+  if (typeof k === 'string') return { register: k, registered: k, other: k };
+  return {
+    register: k.register ?? DEFAULT_HASH_KEYS.register,
+    registered: k.registered ?? DEFAULT_HASH_KEYS.registered,
+    other: k.other ?? DEFAULT_HASH_KEYS.other,
+  };
+}
 
 const HealthSchema = z.strictObject({
   enabled: doc(z.boolean().default(true), {
@@ -222,8 +271,17 @@ const PassiveSchema = z.strictObject({
     example: '3s',
   }),
   consecutive503: doc(int(1, 100).default(3), {
-    description: 'Consecutive 503 responses that take a backend down. Default: 3.',
+    description: 'Consecutive blamed final responses (see blameCodes; 503 by default, hence the name) that count as one failure of the backend. Default: 3.',
     example: 5,
+  }),
+  blameCodes: doc(z.array(int(300, 699)).prefault([503]), {
+    description:
+      "Final responses that count against the health of the backend that generated them. A response the backend only relayed from further downstream (its Server/User-Agent differs from the backend's own probe replies, see README \"Failover and health blame\") is never blamed unless blameRelayed is true. A backend that sends no response at all is always blamed (inviteTimeout, failover.timeout). Default: [503].",
+    example: [503, 500],
+  }),
+  blameRelayed: doc(z.boolean().default(false), {
+    description: 'Also blame the backend for blameCodes it merely relayed (right for gateways and B2BUAs behind siplb that hide their downstream, wrong for proxies). Default: false.',
+    example: true,
   }),
   honorRetryAfter: doc(z.boolean().default(true), {
     description: 'On a 503 with Retry-After, keep the backend down for that long (RFC 3261 §21.5.4). Default: true.',
@@ -241,12 +299,18 @@ const FailoverSchema = z.strictObject({
     example: false,
   }),
   timeout: doc(duration().prefault('400ms'), {
-    description: "Time without a provisional response after which the INVITE goes to the next backend; below the UAC's first retransmission at T1=500ms (RFC 3261 §17.1.1.2). Default: \"400ms\". In Config: integer milliseconds.",
+    description: "Time without any response after which the INVITE goes to the next backend (and the silent backend is blamed); below the UAC's first retransmission at T1=500ms (RFC 3261 §17.1.1.2). Default: \"400ms\". In Config: integer milliseconds.",
     example: '300ms',
   }),
-  codes: doc(z.array(int(400, 699)).prefault([503, 408, 500]), {
-    description: 'Final responses that send the INVITE to the next backend instead of the caller. Default: [503, 408, 500].',
-    example: [503, 408, 500, 480],
+  codes: doc(z.array(int(400, 699)).prefault([503]), {
+    description:
+      "Final responses that send the INVITE to the next backend instead of the caller — when the backend generated them itself (see relayed), and only while no provisional response other than 100 has been relayed: after a 180/183 the call belongs to that branch (RFC 3261 §16.7). Whether the backend's health suffers is passive.blameCodes' business. A 408 or 500 from a proxy usually means no answer or a failure downstream, which another proxy would repeat. Default: [503].",
+    example: [503, 500],
+  }),
+  relayed: doc(z.boolean().default(false), {
+    description:
+      "Also fail over on one of codes that the backend only relayed from downstream (its Server/User-Agent differs from the backend's own probe replies). Off by default: another proxy would reach the same downstream, which has already seen this very request and may refuse the copy as a merged request (RFC 3261 §8.2.2.2). Turn it on for backends that hide their downstream. Default: false.",
+    example: true,
   }),
   maxAttempts: doc(int(1, 10).default(2), {
     description: 'Backends tried for one INVITE, the first included; 1 disables failover. Default: 2.',
@@ -256,7 +320,7 @@ const FailoverSchema = z.strictObject({
 
 const DialogsSchema = z.strictObject({
   maxCallDuration: doc(duration().prefault('3h'), {
-    description: 'A dialog with no BYE is forgotten after this long. Default: "3h". In Config: integer milliseconds.',
+    description: 'A dialog with no BYE is forgotten after this long. Needs a restart to change. Default: "3h". In Config: integer milliseconds.',
     example: '12h',
   }),
   maxEntries: doc(int(1, 10_000_000).default(500000), {
@@ -371,6 +435,7 @@ export type BackendConfig = Config['backends'][number];
 export type HealthConfig = Config['health'];
 export type HealthThresholds = Pick<HealthConfig, ThresholdKey>;
 export type BalanceMode = Config['balance']['mode'];
-export type HashKey = Config['balance']['hashKey'];
+export type HashKey = HashKeyName;
 export type LogLevel = Config['log']['level'];
-export { BALANCE_MODES, HASH_KEYS, LOG_LEVELS, formatAddress };
+export type HashKeys = Config['balance']['hashKey'];
+export { BALANCE_MODES, HASH_KEYS, HASH_KINDS, LOG_LEVELS, formatAddress };

@@ -1,20 +1,28 @@
 /**
  * @module health/passive
  * Passive health checks: live traffic counts too. An INVITE forwarded to a backend that sends no
- * response at all within `inviteTimeout`, or `consecutive503` 503 responses in a row from it,
- * count as failures toward `fall`. A 503 with Retry-After takes the backend out for that long
+ * response at all within `inviteTimeout`, or `consecutive503` blamed final responses in a row
+ * from it, count as failures toward `fall`. A response is blamed when its code is one of
+ * `blameCodes` and the backend generated it itself (./response-origin.ts): a proxy that relays a
+ * gateway's 503 is not at fault. A blamed 503 with Retry-After takes the backend out for that long
  * (RFC 3261 §21.5.4). Also counts INVITEs still waiting for a final answer per backend, which a
  * drain waits for.
  */
 import type { Backend } from '../backends/registry.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import type { HealthMonitor } from './monitor.js';
+import { responseOrigin, responseSignature } from './response-origin.js';
 
 export interface PassiveOptions {
   readonly enabled: boolean;
   /** ms without any response to an INVITE before it counts as a failure. */
   readonly inviteTimeoutMs: number;
+  /** Consecutive blamed final responses that count as one failure. @default 3 */
   readonly consecutive503: number;
+  /** Final response codes that count against the backend that generated them. @default 503 */
+  readonly blameCodes: ReadonlySet<number>;
+  /** Blame those codes even when the backend only relayed them from downstream. @default false */
+  readonly blameRelayed: boolean;
   readonly honorRetryAfter: boolean;
   /** Retry-After values are capped at this (ms). */
   readonly maxRetryAfterMs: number;
@@ -34,6 +42,8 @@ export class PassiveChecker {
   readonly #pending = new Map<string, Pending>();
   readonly #pendingPerBackend = new Map<string, number>();
   readonly #consecutive503 = new Map<string, number>();
+  /** Backend id → the Server/User-Agent of its own probe replies (response-origin.ts). */
+  readonly #signatures = new Map<string, string>();
 
   constructor(opts: PassiveOptions, monitor: HealthMonitor, now: () => number) {
     this.#opts = opts;
@@ -53,6 +63,16 @@ export class PassiveChecker {
     this.#pendingPerBackend.set(backend.id, (this.#pendingPerBackend.get(backend.id) ?? 0) + 1);
   }
 
+  /** A reply to one of our probes: the backend's own signature, for telling relayed responses apart. */
+  probeReply(backendId: string, res: SipResponse): void {
+    this.#signatures.set(backendId, responseSignature(res));
+  }
+
+  /** The signature learnt from the backend's probe replies ('' = none sent; undefined = not known yet). */
+  signatureOf(backendId: string): string | undefined {
+    return this.#signatures.get(backendId);
+  }
+
   /** Any response from a backend. */
   response(backend: Backend, res: SipResponse): void {
     const cseq = res.cseq();
@@ -64,11 +84,12 @@ export class PassiveChecker {
       }
     }
     if (!this.#opts.enabled || res.status < 200) return;
-    if (res.status !== 503) {
+    if (!this.#blamed(backend, res)) {
+      // Any other final response proves the backend alive and working: the streak restarts.
       this.#consecutive503.delete(backend.id);
       return;
     }
-    const retryAfterS = res.retryAfter();
+    const retryAfterS = res.status === 503 ? res.retryAfter() : undefined;
     if (this.#opts.honorRetryAfter && retryAfterS !== undefined && retryAfterS > 0) {
       this.#consecutive503.delete(backend.id);
       this.#monitor.retryAfter(backend.id, Math.min(retryAfterS, this.#opts.maxRetryAfterMs / 1000));
@@ -77,10 +98,15 @@ export class PassiveChecker {
     const n = (this.#consecutive503.get(backend.id) ?? 0) + 1;
     if (n >= this.#opts.consecutive503) {
       this.#consecutive503.delete(backend.id);
-      this.#monitor.passive(backend.id, 'status-503');
+      this.#monitor.passive(backend.id, res.status === 503 ? 'status-503' : 'blamed-status');
     } else {
       this.#consecutive503.set(backend.id, n);
     }
+  }
+
+  #blamed(backend: Backend, res: SipResponse): boolean {
+    if (!this.#opts.blameCodes.has(res.status)) return false;
+    return this.#opts.blameRelayed || responseOrigin(res, this.#signatures.get(backend.id)) === 'backend';
   }
 
   /** Forget an INVITE the caller abandoned (CANCEL answered, serial failover moved it). */

@@ -34,6 +34,8 @@ export interface ProberOptions {
   /** Monotonic ms. */
   readonly now: () => number;
   readonly onResult: (id: string, result: ProbeResult) => void;
+  /** Every final reply matched to a probe of `id` (passive checks learn the backend's own Server from it). */
+  readonly onReply?: (id: string, res: SipResponse) => void;
 }
 
 interface InFlight {
@@ -121,6 +123,7 @@ export class Prober {
     const f = this.#inflight.get(branch);
     if (f === undefined || res.callId() !== f.callId) return true; // late or foreign: absorbed
     if (res.status < 200) return true;
+    this.#opts.onReply?.(f.targetId, res);
     this.#finish(f, { kind: 'reply', code: res.status, rttMs: this.#opts.now() - f.sentAt });
     return true;
   }

@@ -47,7 +47,7 @@ export type ProbeResult =
   | { readonly kind: 'reply'; readonly code: number; readonly rttMs: number }
   | { readonly kind: 'timeout' };
 
-export type PassiveFailure = 'invite-timeout' | 'status-503' | 'failover';
+export type PassiveFailure = 'invite-timeout' | 'status-503' | 'blamed-status' | 'failover';
 
 export type TransitionReason =
   | 'probe-ok'

@@ -135,4 +135,16 @@ export function createGauges(registry: Registry, control: AdminControl): void {
       info.set({ version: control.status().version }, 1);
     },
   });
+
+  const balance: Gauge<'mode' | 'hash_register' | 'hash_registered' | 'hash_other'> = new Gauge({
+    name: 'siplb_balance_info',
+    help: 'Always 1; the labels carry the balancing mode and the hash key per request kind in force (they change on reload).',
+    labelNames: ['mode', 'hash_register', 'hash_registered', 'hash_other'] as const,
+    registers: [registry],
+    collect: () => {
+      const b = control.status().balance;
+      balance.reset();
+      balance.set({ mode: b.mode, hash_register: b.hashKeys.register, hash_registered: b.hashKeys.registered, hash_other: b.hashKeys.other }, 1);
+    },
+  });
 }

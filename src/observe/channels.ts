@@ -13,6 +13,8 @@ export type DropReason =
   | 'keepalive'
   | 'not-our-via'
   | 'bad-via'
+  /** A message without any Via header: nowhere to send it back (RFC 3261 §8.1.1.7, §18.2.2). */
+  | 'no-via'
   | 'no-route'
   | 'send-error'
   | 'overload';

@@ -38,6 +38,11 @@ export interface ProxyObserver {
    * to absorb it (serial failover hides a failed attempt from the caller this way).
    */
   response?(res: SipResponse, from: Backend | undefined): boolean;
+  /**
+   * A response is being relayed to the previous hop, after serial failover had its say (a 2xx of
+   * an abandoned branch is never relayed, so it must never count as a call).
+   */
+  relayed?(res: SipResponse, from: Backend | undefined): void;
   /** A response whose only Via is ours: addressed to siplb itself (the 200 to a CANCEL it sent). True if consumed. */
   localResponse?(res: SipResponse): boolean;
 }
@@ -47,8 +52,13 @@ export interface ProxyOptions {
   readonly defaultMaxForwards: number;
   /** Insert Record-Route on dialog-creating requests (RFC 3261 §16.6 step 4). @default true */
   readonly recordRoute: boolean;
-  /** Answer OPTIONS addressed to siplb itself with 200 (VIP probing by carriers). @default true */
+  /** Answer OPTIONS addressed to siplb itself (VIP probing by carriers). @default true */
   readonly answerOptions: boolean;
+  /**
+   * Answer those OPTIONS with 503 and Retry-After while no backend can take a new call, so a
+   * carrier watching the VIP moves traffic away; else always 200. @default true
+   */
+  readonly optionsReflectBackends: boolean;
   /** Retry-After seconds in the 503 sent when no backend can take a new call. @default 5 */
   readonly noBackendRetryAfter: number;
 }

@@ -19,7 +19,9 @@ export function handleDatagram(ctx: ProxyContext, buf: Buffer, from: RemoteInfo)
     if (error.canReply && error.partial !== undefined) {
       reject(ctx.sender, error.partial, from, 400, 'parse-error', [`Warning: 399 siplb "${error.reason}"`]);
     } else if (channels.drop.hasSubscribers) {
-      channels.drop.publish({ reason: 'parse-error', detail: error.reason });
+      // A response without Via is a peer's bug worth its own count and a log line (app.ts logs
+      // the 'no-via' drops); it is not line noise like a malformed datagram.
+      channels.drop.publish(error.reason === 'missing-via' ? { reason: 'no-via', detail: from.address } : { reason: 'parse-error', detail: error.reason });
     }
     return;
   }

@@ -40,9 +40,14 @@ export function handleRequest(ctx: ProxyContext, req: SipRequest, from: RemoteIn
   if (isLoop(ctx, req, vias)) return reject(ctx.sender, req, from, 482, 'loop');
 
   switch (decision.kind) {
-    case 'local-options':
-      if (channels.localReply.hasSubscribers) channels.localReply.publish({ method: req.method, status: 200 });
-      return sendStatelessReply(ctx.sender, req, from, 200, OPTIONS_EXTRA);
+    case 'local-options': {
+      // A carrier probing the VIP with OPTIONS must learn when siplb cannot place a call: 503 with
+      // Retry-After (RFC 3261 §21.5.4, §11.2: the answer is what an INVITE would have got).
+      const unavailable = ctx.options.optionsReflectBackends && ctx.backends.candidates().length === 0;
+      const status = unavailable ? 503 : 200;
+      if (channels.localReply.hasSubscribers) channels.localReply.publish({ method: req.method, status });
+      return sendStatelessReply(ctx.sender, req, from, status, unavailable ? [...OPTIONS_EXTRA, `Retry-After: ${ctx.options.noBackendRetryAfter}`] : OPTIONS_EXTRA);
+    }
     case 'reject':
       return reject(ctx.sender, req, from, decision.status, decision.reason);
     case 'forward':

@@ -35,6 +35,7 @@ export function handleResponse(ctx: ProxyContext, res: SipResponse, from: Remote
     if (res.status >= 200) ctx.affinity.settle(res.callId(), ctx.now());
   }
 
+  ctx.observer.relayed?.(res, backend);
   const to = responseAddress(next);
   ctx.sender.send(applyEdits(res.buf, [removeListValue(res, top)]), to.port, to.host);
   if (channels.responseForwarded.hasSubscribers) {

@@ -22,7 +22,9 @@ export function sendStatelessReply(
   const port = top.rport !== undefined ? from.port : (top.port ?? 5060);
   // buildResponse derives the To tag from Call-ID, From tag, CSeq and branch: a retransmission of
   // the request gets the same tag (§8.2.6.2), with no state kept.
-  const buf = buildResponse(req, status, { extraHeaders });
+  // The top Via of every response we generate carries the request's source: `received` always,
+  // the `rport` value when asked (§18.2.1, RFC 3581 §4), so a client behind NAT learns its mapping.
+  const buf = buildResponse(req, status, { extraHeaders, source: from });
   sender.send(buf, port, from.address);
 }
 

@@ -79,6 +79,8 @@ export function headerIdOf(buf: Buffer, start: number, end: number): HeaderId {
       return HeaderId.OTHER;
     case 5:
       return c === 0x72 && eqLower(buf, start, end, 'route') ? HeaderId.ROUTE : HeaderId.OTHER;
+    case 6:
+      return c === 0x73 && eqLower(buf, start, end, 'server') ? HeaderId.SERVER : HeaderId.OTHER;
     case 7:
       if (c !== 0x63) return HeaderId.OTHER;
       if (eqLower(buf, start, end, 'call-id')) return HeaderId.CALL_ID;
@@ -115,4 +117,5 @@ export const HEADER_NAMES: Readonly<Record<HeaderId, string>> = Object.freeze({
   [HeaderId.RETRY_AFTER]: 'Retry-After',
   [HeaderId.CONTENT_TYPE]: 'Content-Type',
   [HeaderId.USER_AGENT]: 'User-Agent',
+  [HeaderId.SERVER]: 'Server',
 });

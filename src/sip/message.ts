@@ -22,6 +22,7 @@ export const HeaderId = {
   RETRY_AFTER: 11,
   CONTENT_TYPE: 12,
   USER_AGENT: 13,
+  SERVER: 14,
 } as const;
 export type HeaderId = (typeof HeaderId)[keyof typeof HeaderId];
 
@@ -173,6 +174,7 @@ export type SipParseErrorReason =
   | 'bad-header-line'
   | 'headers-unterminated'
   | 'missing-header'
+  | 'missing-via'
   | 'bad-via'
   | 'bad-cseq'
   | 'bad-call-id'

@@ -193,7 +193,9 @@ export function parseSip(buf: Buffer): ParseResult {
   if (headersEnd < 0) return noReply('headers-unterminated', 'no empty line after headers');
 
   // ---- mandatory headers (§8.1.1; responses carry the same set, §8.2.6.2) --------------------
-  if ((first[HeaderId.VIA] ?? -1) < 0) return noReply('missing-header', 'missing Via');
+  // A message without Via cannot be routed back (§8.1.1.7, §18.2.2): its own reason, so it can be
+  // counted and logged apart from garbage.
+  if ((first[HeaderId.VIA] ?? -1) < 0) return noReply('missing-via', 'missing Via');
   if ((first[HeaderId.CALL_ID] ?? -1) < 0) return noReply('missing-header', 'missing Call-ID');
   if ((first[HeaderId.CSEQ] ?? -1) < 0) return noReply('missing-header', 'missing CSeq');
   if ((first[HeaderId.FROM] ?? -1) < 0) return noReply('missing-header', 'missing From');

@@ -72,14 +72,15 @@ describe.skipIf(!sippAvailable())('config reload under load (real siplb process)
       const [list, status] = await Promise.all([api<BackendView[]>('/backends'), api<StatusView>('/status')]);
       return list.length === 4 && status.mode === 'round-robin';
     }, 5000, 50);
-    expect(lb.logs()).toMatch(/"changes":\[[^\]]*backend gw4 added[^\]]*health thresholds changed[^\]]*balancing mode hash → round-robin/);
+    expect(lb.logs()).toMatch(/"changes":\[[^\]]*backend gw4 added[^\]]*balance\.mode: hash → round-robin \(applied\)[^\]]*health\.interval: \d+ → 500 \(applied\)/);
 
     // One more good change, applied by the CLI against the node's admin API.
-    writeFileSync(lb.configFile, stringify({ ...good, health: { ...good.health, fall: 3 } }));
+    // A key read only at start is reported, not silently ignored.
+    writeFileSync(lb.configFile, stringify({ ...good, health: { ...good.health, fall: 3 }, dialogs: { maxCallDuration: '12h' } }));
     const ok = await cli(['reload', '--admin', admin]);
     expect(ok.err).toBe('');
     expect(ok.code).toBe(0);
-    expect(ok.out).toBe('reload ok: 1 change(s)\n  health thresholds changed\n');
+    expect(ok.out).toBe('reload ok: 2 change(s)\n  health.fall: 2 → 3 (applied)\n  dialogs.maxCallDuration: 10800000 → 43200000: needs a restart to take effect\n');
 
     // (b) A bad file: an unknown key and a bad address. Refused with key paths; the node runs on.
     const bad = stringify({ ...good, health: { ...good.health, intervall: '1s' }, backends: [...good.backends.slice(0, 3), { id: 'gw4', address: '127.0.0.1:99999' }] });

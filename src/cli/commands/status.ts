@@ -3,7 +3,7 @@
  * `siplb status`: one screen on the node: role, uptime, addresses, backend and call counts, and
  * the drop/reject tallies an operator checks first when calls fail, and whether it sheds load.
  */
-import type { OverloadView, StatusView } from '../../admin/dto.js';
+import type { BalanceView, OverloadView, StatusView } from '../../admin/dto.js';
 import { EXIT } from '../exit-codes.js';
 import type { AdminCommandContext } from './context.js';
 import { formatPairs } from '../table.js';
@@ -33,6 +33,15 @@ export function formatOverload(o: OverloadView): string {
   return `admitting all${o.saturated ? ', saturated' : ''} (${loop}), ${drops}`;
 }
 
+const list = (xs: readonly (number | string)[]): string => (xs.length === 0 ? 'off' : xs.join(', '));
+
+/** The hash keys on one line: the single key, or `register=to-user registered=… other=…`. */
+export function formatHashKeys(b: BalanceView): string {
+  const k = b.hashKeys;
+  const keys = k.register === k.other && k.registered === k.other ? k.other : `register=${k.register} registered=${k.registered} other=${k.other}`;
+  return b.mode === 'hash' ? keys : `${keys} (unused in mode ${b.mode})`;
+}
+
 export function formatStatus(s: StatusView): string {
   return formatPairs([
     ['node', `${s.nodeId} (${s.role})`],
@@ -41,6 +50,9 @@ export function formatStatus(s: StatusView): string {
     ['uptime', formatDuration(s.uptimeSeconds)],
     ['listen', s.advertise === s.listen ? s.listen : `${s.listen} (advertise ${s.advertise})`],
     ['mode', s.mode],
+    ['hash key', formatHashKeys(s.balance)],
+    ['failover', s.balance.failoverOn.length === 0 ? 'off' : `on ${list(s.balance.failoverOn)}${s.balance.failoverRelayed ? ', relayed responses too' : ', only responses the backend generated'} (up to ${s.balance.failoverMaxAttempts} backends)`],
+    ['blame', `${list(s.balance.blameOn)}${s.balance.blameRelayed ? ', relayed responses too' : ', only responses the backend generated'}`],
     ['config', s.configFile ?? '-'],
     ['backends', `${s.backends.total} total, ${s.backends.eligible} eligible, ${s.backends.up} up, ${s.backends.down} down`],
     ['calls', `${s.calls.active} active`],

@@ -64,6 +64,15 @@ export function fakeControl(list: BackendView[] = [backendView('gw1'), backendVi
         listen: '0.0.0.0:5060',
         advertise: '192.0.2.10:5060',
         mode: 'hash',
+        balance: {
+          mode: 'hash',
+          hashKeys: { register: 'to-user', registered: 'request-uri-user', other: 'call-id' },
+          failoverOn: ['timeout', 503],
+          failoverMaxAttempts: 2,
+          failoverRelayed: false,
+          blameOn: ['timeout', 503],
+          blameRelayed: false,
+        },
         configFile: '/etc/siplb/siplb.yaml',
         backends: {
           total: c.list.length,

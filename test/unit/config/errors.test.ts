@@ -227,6 +227,22 @@ describe('cross-field rules', () => {
     expect(i.fix).toBe('lower health.timeout below 500ms (e.g. 250ms) or raise backends[0].health.interval');
   });
 
+  it('explains a bad balance.hashKey, in the single-key form and per kind', () => {
+    expect(issueAt({ backends: BACKENDS, balance: { hashKey: 'callid' } }, 'balance.hashKey')).toEqual({
+      path: 'balance.hashKey',
+      reason: 'invalid value "callid"',
+      fix: "did you mean 'call-id'? allowed: 'call-id', 'from-user', 'to-user', 'request-uri-user'",
+    });
+    expect(issueAt({ backends: BACKENDS, balance: { hashKey: { register: 'foo' } } }, 'balance.hashKey.register').fix).toBe(
+      "use one of 'call-id', 'from-user', 'to-user', 'request-uri-user'",
+    );
+    expect(issueAt({ backends: BACKENDS, balance: { hashKey: { invite: 'call-id' } } }, 'balance.hashKey.invite')).toEqual({
+      path: 'balance.hashKey.invite',
+      reason: "unknown key 'invite'",
+      fix: 'remove it; allowed keys: register, registered, other',
+    });
+  });
+
   it('rejects hashKey with a mode other than hash', () => {
     expect(issueAt({ backends: BACKENDS, balance: { mode: 'round-robin', hashKey: 'from-user' } }, 'balance.hashKey')).toEqual({
       path: 'balance.hashKey',

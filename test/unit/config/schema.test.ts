@@ -32,9 +32,11 @@ describe('defaults', () => {
         defaultMaxForwards: 70,
         recordRoute: true,
         answerOptions: true,
+        optionsReflectBackends: true,
+        noBackendRetryAfter: 5,
       },
       backends: [{ id: 'gw1', address: { host: '127.0.0.1', port: 5071 }, weight: 1, health: {} }],
-      balance: { mode: 'hash', hashKey: 'call-id', vnodes: 3000, affinityTtl: 32_000, affinityMaxEntries: 200_000 },
+      balance: { mode: 'hash', hashKey: { register: 'to-user', registered: 'request-uri-user', other: 'call-id' }, vnodes: 3000, affinityTtl: 32_000, affinityMaxEntries: 200_000 },
       health: {
         enabled: true,
         startState: 'up',
@@ -46,8 +48,8 @@ describe('defaults', () => {
         rise: 2,
         okCodes: ['2xx'],
       },
-      passive: { enabled: true, inviteTimeout: 5000, consecutive503: 3, honorRetryAfter: true, maxRetryAfter: 300_000 },
-      failover: { enabled: true, timeout: 400, codes: [503, 408, 500], maxAttempts: 2 },
+      passive: { enabled: true, inviteTimeout: 5000, consecutive503: 3, blameCodes: [503], blameRelayed: false, honorRetryAfter: true, maxRetryAfter: 300_000 },
+      failover: { enabled: true, timeout: 400, codes: [503], relayed: false, maxAttempts: 2 },
       dialogs: { maxCallDuration: 3 * 3_600_000, maxEntries: 500_000 },
       overload: { enabled: true, maxQueueDelay: 1000, maxUtilization: 0.9, retryAfter: 2 },
       admin: { listen: { host: '127.0.0.1', port: 8060 } },
@@ -168,8 +170,15 @@ describe('other value rules', () => {
   });
 
   it('fills hashKey only as the default of mode hash', () => {
-    expect(valid({ ...MIN, balance: { hashKey: 'from-user' } }).balance).toMatchObject({ mode: 'hash', hashKey: 'from-user' });
+    const one = { register: 'from-user', registered: 'from-user', other: 'from-user' };
+    expect(valid({ ...MIN, balance: { hashKey: 'from-user' } }).balance).toMatchObject({ mode: 'hash', hashKey: one });
     expect(valid({ ...MIN, balance: { mode: 'round-robin' } }).balance.mode).toBe('round-robin');
+  });
+
+  it('takes balance.hashKey per request kind, filling missing kinds from the defaults', () => {
+    expect(valid(MIN).balance.hashKey).toEqual({ register: 'to-user', registered: 'request-uri-user', other: 'call-id' });
+    expect(valid({ ...MIN, balance: { hashKey: { other: 'from-user' } } }).balance.hashKey).toEqual({ register: 'to-user', registered: 'request-uri-user', other: 'from-user' });
+    expect(validateConfig({ ...MIN, balance: { hashKey: { invite: 'call-id' } } }).ok).toBe(false);
   });
 
   it('merges per-backend overrides over the global thresholds', () => {
@@ -213,7 +222,7 @@ describe('types', () => {
     expectTypeOf<Config['health']['interval']>().toEqualTypeOf<number>();
     expectTypeOf<Config['sip']['listen']>().toEqualTypeOf<Address>();
     expectTypeOf<Config['sip']['advertise']>().toEqualTypeOf<Address | undefined>();
-    expectTypeOf<Config['balance']['hashKey']>().toEqualTypeOf<'call-id' | 'from-user' | 'to-user' | 'request-uri-user'>();
+    expectTypeOf<Config['balance']['hashKey']>().toEqualTypeOf<Readonly<Record<'register' | 'registered' | 'other', 'call-id' | 'from-user' | 'to-user' | 'request-uri-user'>>>();
     expectTypeOf<Config['health']['okCodes']>().toEqualTypeOf<Array<number | string>>();
     expectTypeOf<NonNullable<ConfigInput['health']>['interval']>().toEqualTypeOf<string | number | undefined>();
     expectTypeOf<ConfigInput['backends'][number]['address']>().toEqualTypeOf<string>();

@@ -6,7 +6,7 @@ import { parseSip } from '../../../src/sip/index.js';
 import type { SipRequest, SipResponse } from '../../../src/sip/message.js';
 
 const gw1: Backend = { id: 'gw1', host: '127.0.0.1', port: 5071, weight: 1, key: '127.0.0.1:5071' };
-const OPTS: PassiveOptions = { enabled: true, inviteTimeoutMs: 5000, consecutive503: 3, honorRetryAfter: true, maxRetryAfterMs: 300_000 };
+const OPTS: PassiveOptions = { enabled: true, inviteTimeoutMs: 5000, consecutive503: 3, blameCodes: new Set([503]), blameRelayed: false, honorRetryAfter: true, maxRetryAfterMs: 300_000 };
 
 function msg(text: string): SipRequest & SipResponse {
   const r = parseSip(Buffer.from(text.replace(/\n/g, '\r\n'), 'latin1'));
@@ -63,5 +63,52 @@ describe('PassiveChecker', () => {
     expect(calls).toEqual(['gw1:status-503']);
     p.response(gw1, response('g', 503, 'Retry-After: 30\n'));
     expect(calls).toEqual(['gw1:status-503', 'gw1:retry-after:30']);
+  });
+});
+
+describe('PassiveChecker blame rules', () => {
+  const withSig = (cid: string, status: number, server?: string) => response(cid, status, server === undefined ? '' : `Server: ${server}\n`);
+  const probeReply = (server?: string) => withSig('probe', 200, server);
+
+  it('blames a 503 the backend generated itself (same Server as its probe replies)', () => {
+    const { p, calls } = rig();
+    p.probeReply('gw1', probeReply('kamailio (5.6.3 (x86_64/linux))'));
+    for (const c of ['a', 'b', 'c']) p.response(gw1, withSig(c, 503, 'kamailio (5.6.3 (x86_64/linux))'));
+    expect(calls).toEqual(['gw1:status-503']);
+  });
+
+  it('never blames a 503 the backend only relayed (another Server, or none where the backend sends one)', () => {
+    const { p, calls } = rig();
+    p.probeReply('gw1', probeReply('kamailio (5.6.3 (x86_64/linux))'));
+    for (let i = 0; i < 10; i++) p.response(gw1, withSig(`r${i}`, 503, i % 2 === 0 ? 'Acme-GW/2.1' : undefined));
+    // Not even its Retry-After takes the proxy out.
+    p.response(gw1, response('ra', 503, 'Retry-After: 30\nServer: Acme-GW/2.1\n'));
+    expect(calls).toEqual([]);
+  });
+
+  it('blames relayed responses too with blameRelayed, and counts blameCodes other than 503', () => {
+    const calls: string[] = [];
+    const monitor = { passive: (id: string, r: string) => calls.push(`${id}:${r}`), retryAfter: () => undefined } as unknown as HealthMonitor;
+    const p = new PassiveChecker({ ...OPTS, blameCodes: new Set([500, 503]), blameRelayed: true }, monitor, () => 0);
+    p.probeReply('gw1', probeReply('kamailio'));
+    for (const c of ['a', 'b', 'c']) p.response(gw1, withSig(c, 500, 'Acme-GW/2.1'));
+    expect(calls).toEqual(['gw1:blamed-status']);
+  });
+
+  it('counts a response as the backend\'s own while its signature is unknown (no probe answered yet)', () => {
+    const { p, calls } = rig();
+    for (const c of ['a', 'b', 'c']) p.response(gw1, withSig(c, 503, 'Acme-GW/2.1'));
+    expect(calls).toEqual(['gw1:status-503']);
+    // A backend whose probe replies carry no Server: a response without one is its own.
+    const r2 = rig();
+    r2.p.probeReply('gw1', probeReply());
+    for (const c of ['a', 'b', 'c']) r2.p.response(gw1, withSig(c, 503));
+    expect(r2.calls).toEqual(['gw1:status-503']);
+  });
+
+  it('does not blame codes outside blameCodes (408, 500 by default)', () => {
+    const { p, calls } = rig();
+    for (let i = 0; i < 6; i++) p.response(gw1, withSig(`x${i}`, i % 2 === 0 ? 408 : 500));
+    expect(calls).toEqual([]);
   });
 });

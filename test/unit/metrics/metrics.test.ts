@@ -118,6 +118,7 @@ describe('createMetrics', () => {
     expect(sample(t, 'siplb_role{role="leader",node="lb-a"}')).toBe(0);
     expect(sample(t, 'siplb_fencing_token{node="lb-a"}')).toBe(0);
     expect(sample(t, 'siplb_build_info{version="0.1.0",node="lb-a"}')).toBe(1);
+    expect(sample(t, 'siplb_balance_info{mode="hash",hash_register="to-user",hash_registered="request-uri-user",hash_other="call-id",node="lb-a"}')).toBe(1);
 
     // A reload that removes gw2 and a leadership change show at the next scrape.
     control.list = [backendView('gw1')];
