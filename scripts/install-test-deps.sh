@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite runs for real: sipp (sip-tester) as SIP peers,
 # redis-server for the leader lease, keepalived + iproute2 for the HA namespace test,
-# prometheus (+ promtool) for the dashboard and alert-rule tests, tcpdump for latency captures.
+# prometheus (+ promtool) for the dashboard and alert-rule tests, tcpdump for latency captures,
+# chromium for the status-page test (driven by the playwright-core dev dependency, which never
+# downloads a browser of its own).
 # Idempotent: installs only what is missing; runs `apt-get update` once when it must install.
 set -euo pipefail
 declare -A want=(
@@ -12,6 +14,7 @@ declare -A want=(
   [promtool]=prometheus
   [ip]=iproute2
   [tcpdump]=tcpdump
+  [chromium]=chromium
 )
 missing=()
 for cmd in "${!want[@]}"; do

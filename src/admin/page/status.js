@@ -75,7 +75,10 @@
     const recent = samples.filter(([at]) => at >= nowMs - RTT_WINDOW_MS);
     const answered = recent.filter(([, ms]) => ms !== null);
     const max = Math.max(0.001, ...answered.map(([, ms]) => ms));
-    const x = (at) => ((at - (nowMs - RTT_WINDOW_MS)) / RTT_WINDOW_MS) * w;
+    // The axis spans the samples there are (at least 30 s, at most 5 min), so a young node's
+    // first probes fill the chart instead of a sliver at its right edge.
+    const span = Math.min(RTT_WINDOW_MS, Math.max(30_000, nowMs - (recent[0]?.[0] ?? nowMs)));
+    const x = (at) => ((at - (nowMs - span)) / span) * w;
     const line = document.createElementNS(SVG_NS, 'polyline');
     line.setAttribute('points', answered.map(([at, ms]) => `${x(at).toFixed(1)},${(h - 2 - (ms / max) * (h - 4)).toFixed(1)}`).join(' '));
     svg.append(line);
@@ -89,7 +92,7 @@
       svg.append(tick);
     }
     const title = document.createElementNS(SVG_NS, 'title');
-    title.textContent = `last 5 min: ${answered.length} answered (max ${max.toFixed(2)} ms), ${recent.length - answered.length} timed out`;
+    title.textContent = `last ${Math.round(span / 1000)} s: ${answered.length} answered (max ${max.toFixed(2)} ms), ${recent.length - answered.length} timed out`;
     svg.append(title);
     return svg;
   }
@@ -155,7 +158,7 @@
         el('td', {}, clock(t.at)),
         el('td', {}, t.backend),
         el('td', {}, t.kind),
-        el('td', {}, badge(t.from), ' → ', badge(t.to)),
+        el('td', { class: 'change' }, badge(t.from), ' → ', badge(t.to)),
         el('td', { class: 'reason' }, t.reason)));
     if (rows.length === 0) rows.push(el('tr', {}, el('td', { colspan: '5', class: 'muted' }, 'No transitions since the node started.')));
     byId('transitions').querySelector('tbody')?.replaceChildren(...rows);
