@@ -19,7 +19,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { ActivityView, BackendView } from '../../src/admin/dto.js';
@@ -95,6 +95,19 @@ const someTextIs = ([selector, text]: readonly [string, string]): boolean =>
   Array.from((globalThis as unknown as { document: Dom }).document.querySelectorAll(selector)).some((e) => e.textContent === text);
 const rowCount = (n: number): boolean => (globalThis as unknown as { document: Dom }).document.querySelectorAll('#backends tbody tr[data-backend]').length === n;
 
+/** Debian's Chromium with a fresh profile directory; nothing is downloaded. */
+async function launch(): Promise<Page> {
+  profile = mkdtempSync(path.join(tmpdir(), 'siplb-chromium-'));
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1500, height: 900 },
+    timeout: 20_000,
+  });
+  return browser.pages()[0] ?? (await browser.newPage());
+}
+
 async function api<T>(base: string, p: string): Promise<T> {
   return (await (await fetch(`${base}${p}`)).json()) as T;
 }
@@ -114,15 +127,7 @@ describe.skipIf(!sippAvailable() || !existsSync(CHROMIUM))('status page in headl
     });
     const base = `http://127.0.0.1:${adminPort}`;
 
-    profile = mkdtempSync(path.join(tmpdir(), 'siplb-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1500, height: 900 },
-      timeout: 20_000,
-    });
-    const page = browser.pages()[0] ?? (await browser.newPage());
+    const page = await launch();
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('console', (m) => {
@@ -163,7 +168,7 @@ describe.skipIf(!sippAvailable() || !existsSync(CHROMIUM))('status page in headl
 
     // Another origin tries: an HTML form (navigates to the API's answer) and fetch.
     const evil = await startAttacker(base);
-    const evilPage = await browser.newPage();
+    const evilPage = await page.context().newPage();
     const answers: { url: string; method: string; status: number }[] = [];
     evilPage.on('response', (r) => {
       if (r.url().startsWith(base)) answers.push({ url: r.url(), method: r.request().method(), status: r.status() });
@@ -190,4 +195,43 @@ describe.skipIf(!sippAvailable() || !existsSync(CHROMIUM))('status page in headl
     expect(res.created).toBe(200);
     expect(pageErrors).toEqual([]);
   }, 90_000);
+
+  it('with admin.token: asks for the token, keeps it in sessionStorage only, never in a URL or the log, and its buttons use it', async () => {
+    const token = 'f3b9c2d8e1a7465b9c0d2e4f6a8b1c3d';
+    const [sipPort, adminPort, ...deadPorts] = await freePorts(5);
+    lb = await startSiplb({
+      sip: { listen: `127.0.0.1:${sipPort}` },
+      backends: deadPorts.map((p, i) => ({ id: `gw${i + 1}`, address: `127.0.0.1:${p}` })),
+      admin: { listen: `127.0.0.1:${adminPort}`, token },
+    });
+    const base = `http://127.0.0.1:${adminPort}`;
+    const page = await launch();
+    const urls: string[] = [];
+    page.on('request', (r) => urls.push(r.url()));
+    await page.goto(`${base}/`);
+    await page.locator('#auth').waitFor({ state: 'visible', timeout: 5000 });
+    expect(await page.locator('#error').textContent()).toContain('needs its admin token');
+
+    await page.locator('#token').fill(token);
+    await page.locator('#token-use').click();
+    await page.waitForFunction(rowCount, 3, { timeout: 5000 });
+    expect(await page.locator('#auth').isHidden()).toBe(true);
+    const stored = await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('siplb-admin-token'));
+    expect(stored).toBe(token);
+    expect(await page.locator('#token').inputValue()).toBe('');
+
+    await page.locator('#backends tr[data-backend="gw1"] button[data-action="draining"]').click();
+    await page.waitForFunction(textIs, ['#backends tr[data-backend="gw1"] .admin .badge', 'draining'] as const, { timeout: 3000 });
+    const gw1 = (await (await fetch(`${base}/backends`, { headers: { authorization: `Bearer ${token}` } })).json()) as BackendView[];
+    expect(gw1[0]!.admin).toBe('draining');
+
+    expect(page.url()).toBe(`${base}/`);
+    expect(urls.length).toBeGreaterThan(4);
+    for (const u of urls) expect(u).not.toContain(token);
+    expect(lb.logs()).not.toContain(token);
+
+    // Forget: back to asking.
+    await page.locator('#token-forget').click();
+    await page.locator('#auth').waitFor({ state: 'visible', timeout: 5000 });
+  }, 60_000);
 });
