@@ -65,6 +65,7 @@ export function createControl(deps: ControlDeps): AdminControl {
       id,
       address: b.key,
       weight: b.weight,
+      priority: b.priority ?? 0,
       health: s.health,
       admin: s.admin,
       eligible: h.eligible,

@@ -15,6 +15,8 @@ export interface BackendView {
   /** `host:port`. */
   readonly address: string;
   readonly weight: number;
+  /** Priority tier (`backends[].priority`): new calls go to the lowest tier that has an eligible backend. */
+  readonly priority: number;
   readonly health: HealthName;
   readonly admin: AdminStateName;
   /** May take new calls now (health serving, admin enabled, no Retry-After hold). */

@@ -138,6 +138,7 @@
       return el('tr', { 'data-backend': b.id },
         el('td', { class: 'id' }, b.id),
         el('td', {}, b.address),
+        el('td', { class: 'num tier' }, String(b.priority)),
         el('td', { class: 'health' }, badge(b.health)),
         el('td', { class: 'admin' }, badge(b.admin), b.drained ? ' drained' : ''),
         el('td', { class: 'eligible' }, b.eligible ? badge('yes') : badge('no')),

@@ -20,6 +20,7 @@ export function backendView(id: string, over: Partial<BackendView> = {}): Backen
     id,
     address: `10.0.0.${id.replace(/\D/g, '') || '1'}:5060`,
     weight: 1,
+    priority: 0,
     health: 'up',
     admin: 'enabled',
     eligible: true,
