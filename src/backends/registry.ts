@@ -31,6 +31,7 @@ export class BackendRegistry {
   #byAddress = new Map<number, Map<string, Backend>>();
   #eligible = new Set<string>();
   #candidates: readonly Backend[] = [];
+  #eligibleList: readonly Backend[] = [];
   #all: readonly Backend[] = [];
 
   constructor(defs: readonly BackendDef[]) {
@@ -84,6 +85,11 @@ export class BackendRegistry {
     return this.#candidates;
   }
 
+  /** Every backend that may take a new call, of any tier, in configuration order (serial failover steps tiers with it). */
+  eligible(): readonly Backend[] {
+    return this.#eligibleList;
+  }
+
   isEligible(id: string): boolean {
     return this.#eligible.has(id);
   }
@@ -96,6 +102,7 @@ export class BackendRegistry {
   }
 
   #rebuild(): void {
-    this.#candidates = Object.freeze(bestTier(this.#all.filter((b) => this.#eligible.has(b.id))));
+    this.#eligibleList = Object.freeze(this.#all.filter((b) => this.#eligible.has(b.id)));
+    this.#candidates = Object.freeze(bestTier(this.#eligibleList));
   }
 }

@@ -56,7 +56,16 @@ describe('BackendRegistry candidates by tier', () => {
     expect(ids()).toEqual(['gw2']);
   });
 
-  it('a reload that changes priorities changes the tiers; a backend without priority is tier 0', () => {
+  it('eligible() lists every eligible backend of any tier (serial failover picks bestTier of the untried ones)', () => {
+    const r = new BackendRegistry(defs(1, 1, 2));
+    expect(r.eligible().map((b) => b.id)).toEqual(['gw1', 'gw2', 'gw3']);
+    r.setEligible('gw2', false);
+    expect(r.eligible().map((b) => b.id)).toEqual(['gw1', 'gw3']);
+    // gw1 tried and refused: the untried rest of tier 1 is empty, so the call steps to tier 2.
+    expect(bestTier(r.eligible().filter((b) => b.id !== 'gw1')).map((b) => b.id)).toEqual(['gw3']);
+  });
+
+    it('a reload that changes priorities changes the tiers; a backend without priority is tier 0', () => {
     const r = new BackendRegistry(defs(0, 5));
     expect(r.candidates().map((b) => b.id)).toEqual(['gw1']);
     r.replace(defs(5, 0));
