@@ -178,7 +178,7 @@
       fact('Mode', status.mode),
       fact('SIP', status.listen),
       fact('Uptime', duration(status.uptimeSeconds)),
-      fact('Version', `${status.version} on Node ${status.runtime.node}`));
+      fact('Version', status.runtime ? `${status.version} on Node ${status.runtime.node}` : status.version));
     const o = status.overload;
     byId('overload').replaceChildren(
       fact('State', !o.enabled ? 'off' : o.shedding ? badge('shedding', 'down') : o.saturated ? badge('saturated', 'failing') : badge('normal', 'up')),
