@@ -7,6 +7,14 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   // Plain .mjs scripts (bench, CI summary) run on Node: its globals are defined.
   { files: ['**/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', performance: 'readonly' } } },
+  // The status page's script runs in the browser (plain JavaScript, no build step).
+  {
+    files: ['src/admin/page/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', sessionStorage: 'readonly', Node: 'readonly', HTMLElement: 'readonly', HTMLInputElement: 'readonly' },
+    },
+  },
   {
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',

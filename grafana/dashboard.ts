@@ -144,13 +144,16 @@ const panels: (Panel | RowPanel)[] = [
   stateTimeline(
     'Backend admin state and eligibility',
     'Operator state per backend (enabled, draining, disabled) and whether it may take new calls.',
-    grid(12, 7, 12, 7),
+    grid(12, 7, 8, 7),
     [
       { expr: encode('siplb_backend_admin_state', { draining: 1, disabled: 2 }, 'node, backend'), legend: 'admin {{backend}} @ {{node}}' },
       { expr: `siplb_backend_eligible{${N}} + 10`, legend: 'eligible {{backend}} @ {{node}}' },
     ],
     states({ '0': ['enabled', 'green'], '1': ['draining', 'yellow'], '2': ['disabled', 'red'], '10': ['not eligible', 'red'], '11': ['eligible', 'green'] }),
   ),
+  stat('Backend tier', 'Priority tier per backend (backends[].priority, lower preferred): new calls go only to the best tier with an eligible backend.', grid(20, 7, 4, 7), [
+    { expr: `max by (backend) (siplb_backend_priority{${N}})`, legend: '{{backend}}' },
+  ]),
   timeseries('New calls/s per backend', 'Initial INVITEs dispatched by the balancer, stacked: where new calls go during a failover.', grid(0, 14, 12, 8), [
     { expr: rate('siplb_new_calls_total', 'backend'), legend: '{{backend}}' },
   ], { unit: 'reqps', stacked: true }),

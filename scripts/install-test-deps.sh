@@ -2,7 +2,9 @@
 # Installs the Debian packages the test suite runs for real: sipp (sip-tester) as SIP peers,
 # redis-server for the leader lease, keepalived + iproute2 for the HA namespace test,
 # prometheus (+ promtool) for the dashboard and alert-rule tests, tcpdump for latency captures,
-# kamailio (Debian package, with tm/rr/registrar/usrloc) as real proxies behind siplb in e2e.
+# kamailio (Debian package, with tm/rr/registrar/usrloc) as real proxies behind siplb in e2e,
+# chromium for the status-page test (driven by the playwright-core dev dependency, which never
+# downloads a browser of its own).
 # Idempotent: installs only what is missing; runs `apt-get update` once when it must install.
 set -euo pipefail
 declare -A want=(
@@ -14,6 +16,7 @@ declare -A want=(
   [ip]=iproute2
   [tcpdump]=tcpdump
   [kamailio]=kamailio
+  [chromium]=chromium
 )
 missing=()
 for cmd in "${!want[@]}"; do

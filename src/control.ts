@@ -4,12 +4,13 @@
  * and admin state, admin changes, reload, leader view. The admin HTTP API and the metrics
  * collectors read the node only through this.
  */
-import type { AdminControl, AdminStateName, BackendView, BalanceView, LeaderView, OverloadView, ReloadView, Role, StatusView } from './admin/dto.js';
+import type { ActivityView, AdminControl, AdminStateName, BackendView, BalanceView, LeaderView, OverloadView, ReloadView, Role, StatusView } from './admin/dto.js';
 import type { App } from './app.js';
 import type { Config } from './config/schema.js';
 import type { ConfigIssue } from './config/errors.js';
 import { SiplbError } from './errors.js';
 import { channels } from './observe/channels.js';
+import type { RecentActivity } from './observe/recent.js';
 import { runtimeFacts } from './runtime/facts.js';
 import { hostportText } from './transport/address.js';
 
@@ -31,6 +32,8 @@ export interface ControlDeps {
   leader: LeaderSource;
   /** Monotonic ms → wall clock conversion for `since` fields. */
   readonly now: () => number;
+  /** Recent transitions, RTTs and calls/s for GET /activity; without it the activity is empty. */
+  readonly recent?: RecentActivity;
 }
 
 function overloadView(app: App): OverloadView {
@@ -76,6 +79,7 @@ export function createControl(deps: ControlDeps): AdminControl {
       id,
       address: b.key,
       weight: b.weight,
+      priority: b.priority ?? 0,
       health: s.health,
       admin: s.admin,
       eligible: h.eligible,
@@ -143,6 +147,21 @@ export function createControl(deps: ControlDeps): AdminControl {
       return reloading;
     },
     overload: () => overloadView(app),
+    activity(): ActivityView {
+      const recent = deps.recent;
+      const ids = app.backends.all.map((b) => b.id);
+      if (recent === undefined) return { transitions: [], backends: ids.map((id) => ({ id, callsPerSecond: 0, rtt: [] })) };
+      const configured = new Set(ids);
+      recent.retain(configured);
+      return {
+        transitions: recent.transitions().map((t) => ({ ...t, at: new Date(t.at).toISOString() })),
+        backends: ids.map((id) => ({
+          id,
+          callsPerSecond: Math.round(recent.callsPerSecond(id) * 10) / 10,
+          rtt: recent.rtt(id).map((r) => [r.at, r.ms === null ? null : Math.round(r.ms * 1000) / 1000] as const),
+        })),
+      };
+    },
     leader(): LeaderView {
       const role = deps.leader.role();
       return {

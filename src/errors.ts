@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   SIPLB_ERR_ADMIN_BAD_REQUEST: 'The admin API request was malformed',
   SIPLB_ERR_ADMIN_NOT_FOUND: 'The admin API route or object does not exist',
   SIPLB_ERR_ADMIN_UNREACHABLE: 'The CLI could not reach the admin API',
+  SIPLB_ERR_ADMIN_FORBIDDEN: 'The admin API refused a request that may come from another web page (cross-origin, not JSON, or a non-loopback Host without a token)',
   SIPLB_ERR_UNKNOWN_BACKEND: 'No backend with that id is configured',
   SIPLB_ERR_HA_LEASE: 'The Redis leader lease could not be acquired or renewed',
   SIPLB_ERR_PROBE_TIMEOUT: 'A SIP OPTIONS probe got no reply in time',

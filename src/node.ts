@@ -14,6 +14,7 @@ import type { Config } from './config/schema.js';
 import { createControl, STANDALONE, type ControlDeps } from './control.js';
 import type { HaNode } from './ha/ha-node.js';
 import { createMetrics, type Metrics } from './metrics/registry.js';
+import { RecentActivity } from './observe/recent.js';
 import type { HostPort } from './transport/address.js';
 
 export interface NodeDeps {
@@ -63,12 +64,15 @@ export async function startNode(config: Config, deps: NodeDeps): Promise<Running
     });
   }
   // ── end HA ──
+  // Recent transitions and probe RTTs for the status page (GET /activity).
+  const recent = new RecentActivity();
   const control = createControl({
     app,
     configFile: deps.configFile,
     loadConfig: deps.loadConfig,
     leader: ha?.leader ?? STANDALONE,
     now,
+    recent,
   });
   // Metrics subscribe to the core's channels from here on; the admin API serves them.
   const metrics = createMetrics({ control, nodeId: config.node.id });
@@ -81,6 +85,7 @@ export async function startNode(config: Config, deps: NodeDeps): Promise<Running
     await ha?.stop(); // HA
     await app.stop();
     metrics.close();
+    recent.close();
     throw err;
   }
 
@@ -95,7 +100,10 @@ export async function startNode(config: Config, deps: NodeDeps): Promise<Running
       stopping ??= (ha?.stop() ?? Promise.resolve())
         .then(() => app.stop())
         .then(() => admin.close())
-        .then(() => metrics.close());
+        .then(() => {
+          metrics.close();
+          recent.close();
+        });
       return stopping;
     },
   };

@@ -15,6 +15,8 @@ export interface BackendView {
   /** `host:port`. */
   readonly address: string;
   readonly weight: number;
+  /** Priority tier (`backends[].priority`): new calls go to the lowest tier that has an eligible backend. */
+  readonly priority: number;
   readonly health: HealthName;
   readonly admin: AdminStateName;
   /** May take new calls now (health serving, admin enabled, no Retry-After hold). */
@@ -100,6 +102,35 @@ export type ReloadView =
   | { readonly ok: true; readonly changes: readonly string[] }
   | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
 
+/** One recent health or admin state change (GET /activity). */
+export interface TransitionView {
+  /** ISO 8601. */
+  readonly at: string;
+  readonly backend: string;
+  /** 'health': probes or traffic; 'admin': an operator (API, CLI, status page, another HA node). */
+  readonly kind: 'health' | 'admin';
+  readonly from: string;
+  readonly to: string;
+  /** 'probe-timeout', 'probe-ok', 'status-503', ... for health; 'operator' for admin. */
+  readonly reason: string;
+}
+
+/** The recent past of one backend (GET /activity). */
+export interface BackendActivityView {
+  readonly id: string;
+  /** New calls per second sent to it, averaged over the last 5 complete seconds. */
+  readonly callsPerSecond: number;
+  /** Probe results of the last minutes, oldest first: [wall-clock ms, RTT ms or null for a timeout]. */
+  readonly rtt: readonly (readonly [number, number | null])[];
+}
+
+/** Body of `GET /activity`: what the status page draws beyond GET /backends. */
+export interface ActivityView {
+  /** Newest last; at most 50. */
+  readonly transitions: readonly TransitionView[];
+  readonly backends: readonly BackendActivityView[];
+}
+
 /** Body of every error answer of the admin API. */
 export interface AdminErrorBody {
   readonly error: { readonly code: string; readonly message: string };
@@ -115,6 +146,8 @@ export interface AdminControl {
   leader(): LeaderView;
   /** Overload control now (also part of status()). */
   overload(): OverloadView;
+  /** Recent transitions, probe RTTs and calls/s (the status page). */
+  activity(): ActivityView;
 }
 
 /**

@@ -2,14 +2,17 @@
  * @module admin/handler
  * The admin API as a function of the request: `(method, url, headers, body) → response`, with no
  * socket involved. ./server.ts feeds it from node:http; tests call it directly (fastify's
- * inject(), hono's app.request()). Order of checks: size, route, method, token, handler; so
- * an unauthenticated caller learns which paths exist (they are documented anyway) but nothing else.
+ * inject(), hono's app.request()). Order of checks: size, Host, route, method, cross-site
+ * (./csrf.ts: state changes only), token, handler; so an unauthenticated caller learns which
+ * paths exist (they are documented anyway) but nothing else, and a request another web page
+ * made the browser send is refused whether or not it carries credentials.
  */
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { isSiplbError } from '../errors.js';
 import type { AdminControl } from './dto.js';
 import { bearerMatches } from './auth.js';
+import { checkHost, checkStateChange } from './csrf.js';
 import { errorReply, type AdminResponse } from './reply.js';
 import { ROUTES, type Route } from './routes.js';
 
@@ -82,6 +85,8 @@ export function createAdminHandler(opts: AdminHandlerOptions): AdminHandler {
     if (Buffer.byteLength(body) > MAX_BODY_BYTES) {
       return errorReply(413, 'SIPLB_ERR_ADMIN_BAD_REQUEST', `request body larger than ${MAX_BODY_BYTES} bytes`);
     }
+    const host = checkHost(req.headers, opts.token !== undefined);
+    if (!host.ok) return errorReply(403, 'SIPLB_ERR_ADMIN_FORBIDDEN', host.reason);
     const q = req.url.indexOf('?');
     const path = q === -1 ? req.url : req.url.slice(0, q);
     const matches = matchPath(routes, path);
@@ -91,6 +96,10 @@ export function createAdminHandler(opts: AdminHandlerOptions): AdminHandler {
     if (match === undefined) {
       const allow = [...new Set(matches.map((m) => m.route.method))].join(', ');
       return errorReply(405, 'SIPLB_ERR_ADMIN_BAD_REQUEST', `${req.method} not allowed on ${path}; use ${allow}`, { allow });
+    }
+    if (match.route.method !== 'GET') {
+      const site = checkStateChange(req.headers);
+      if (!site.ok) return errorReply(403, 'SIPLB_ERR_ADMIN_FORBIDDEN', site.reason);
     }
     if (opts.token !== undefined && match.route.public !== true && !bearerMatches(headerValue(req.headers.authorization), opts.token)) {
       return errorReply(401, 'SIPLB_ERR_ADMIN_AUTH', 'missing or wrong bearer token (admin.token; CLI: --token or SIPLB_TOKEN)', {

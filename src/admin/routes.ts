@@ -1,13 +1,15 @@
 /**
  * @module admin/routes
  * The admin API as a table: method, path, one-line description, handler (Kamailio's
- * rpc_export_t with its doc string). The README and `GET /` are not generated from it yet, but
- * the descriptions are written for operators. Auth, routing, 404/405 and error mapping live in
+ * rpc_export_t with its doc string). The README is not generated from it yet, but
+ * the descriptions are written for operators. `GET /` and its two assets are the status page
+ * (./page.ts). Auth, routing, 404/405 and error mapping live in
  * ./handler.ts; handlers only translate between HTTP and the AdminControl.
  */
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { AdminControl, HealthzView, ReloadFailedBody } from './dto.js';
+import { PAGE_ROUTES } from './page.js';
 import { errorReply, json, text, type AdminResponse } from './reply.js';
 
 export interface RouteContext {
@@ -41,7 +43,7 @@ function parseJson(body: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
-export const ROUTES: readonly Route[] = [
+const API_ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: '/healthz',
@@ -100,8 +102,17 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'GET',
+    path: '/activity',
+    description: 'Recent past for the status page: the last 50 health/admin transitions with reasons, per-backend probe RTTs of the last minutes and new calls/s.',
+    handler: ({ control }) => json(200, control.activity()),
+  },
+  {
+    method: 'GET',
     path: '/metrics',
     description: 'Prometheus metrics (text exposition format). Needs the token when one is configured (scrape config: authorization.credentials).',
     handler: async ({ metrics }) => text(200, await metrics.metrics(), metrics.contentType),
   },
 ];
+
+/** The API and the status page (./page.ts). */
+export const ROUTES: readonly Route[] = [...PAGE_ROUTES, ...API_ROUTES];

@@ -5,16 +5,18 @@
  * balancer picks from. Eligibility is decided elsewhere (health + admin state) and pushed in;
  * every change swaps in a new candidate array, never mutating one a caller may hold.
  */
-import type { Member } from '../balance/balancer.js';
+import { bestTier, type TieredMember } from '../balance/tiers.js';
 import { addressKey } from '../transport/address.js';
 
 export interface BackendDef {
   readonly id: string;
   readonly address: { readonly host: string; readonly port: number };
   readonly weight: number;
+  /** Tier, lower preferred. @default 0 */
+  readonly priority?: number;
 }
 
-export interface Backend extends Member {
+export interface Backend extends TieredMember {
   readonly id: string;
   readonly host: string;
   readonly port: number;
@@ -29,6 +31,7 @@ export class BackendRegistry {
   #byAddress = new Map<number, Map<string, Backend>>();
   #eligible = new Set<string>();
   #candidates: readonly Backend[] = [];
+  #eligibleList: readonly Backend[] = [];
   #all: readonly Backend[] = [];
 
   constructor(defs: readonly BackendDef[]) {
@@ -45,6 +48,7 @@ export class BackendRegistry {
         host: d.address.host,
         port: d.address.port,
         weight: d.weight,
+        priority: d.priority ?? 0,
         key: addressKey(d.address.host, d.address.port),
       });
       byId.set(b.id, b);
@@ -73,9 +77,17 @@ export class BackendRegistry {
     return this.#byAddress.get(port)?.get(host.toLowerCase());
   }
 
-  /** Backends that may take a new call, in configuration order. Same array until something changes. */
+  /**
+   * Backends that may take a new call: the eligible ones of the best priority tier that has any
+   * (balance/tiers.ts), in configuration order. Same array until something changes.
+   */
   candidates(): readonly Backend[] {
     return this.#candidates;
+  }
+
+  /** Every backend that may take a new call, of any tier, in configuration order (serial failover steps tiers with it). */
+  eligible(): readonly Backend[] {
+    return this.#eligibleList;
   }
 
   isEligible(id: string): boolean {
@@ -90,6 +102,7 @@ export class BackendRegistry {
   }
 
   #rebuild(): void {
-    this.#candidates = Object.freeze(this.#all.filter((b) => this.#eligible.has(b.id)));
+    this.#eligibleList = Object.freeze(this.#all.filter((b) => this.#eligible.has(b.id)));
+    this.#candidates = Object.freeze(bestTier(this.#eligibleList));
   }
 }

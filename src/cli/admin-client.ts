@@ -87,7 +87,8 @@ export function createAdminClient(opts: AdminClientOptions): AdminClient {
     backends: async () => (await call('GET', '/backends', undefined, [])) as BackendView[],
     setAdminState: async (id, state) =>
       (await call('POST', `/backends/${encodeURIComponent(id)}/state`, { state }, [])) as BackendView,
-    reload: async () => (await call('POST', '/reload', undefined, [422])) as ReloadView,
+    // An empty JSON object: the admin API takes state changes only as JSON (admin/csrf.ts).
+    reload: async () => (await call('POST', '/reload', {}, [422])) as ReloadView,
     leader: async () => (await call('GET', '/ha/leader', undefined, [503])) as LeaderView,
   };
 }

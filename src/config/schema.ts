@@ -151,6 +151,10 @@ const BackendSchema = z.strictObject({
     description: 'Relative share of new calls (1..100); a backend of weight 2 gets twice the calls of weight 1. Default: 1.',
     example: 2,
   }),
+  priority: doc(int(0, 65535).default(0), {
+    description: 'Tier of the backend (0..65535, lower is preferred, like DNS SRV priority): new calls go only to the best tier that has an eligible backend, so a higher number is a standby site. Default: 0.',
+    example: 10,
+  }),
   health: doc(BackendHealthSchema.prefault({}), {
     description: 'Per-backend overrides of the health thresholds (interval, timeout, fall, rise, okCodes, maxRtt). Default: {} (use health.*).',
     example: { timeout: '800ms' },

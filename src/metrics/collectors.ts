@@ -8,9 +8,11 @@
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { AdminControl } from '../admin/dto.js';
+import type { AdminControl, AdminStateName } from '../admin/dto.js';
+import { HEALTH_TRANSITIONS } from '../health/transitions.js';
 import {
   channels,
+  REJECT_STATUS,
   type AdminChangeEvent,
   type DropEvent,
   type DropReason,
@@ -23,8 +25,9 @@ import {
   type RequestForwardedEvent,
   type ResponseForwardedEvent,
 } from '../observe/channels.js';
+import { BackendSeries, type LabelSet } from './backend-series.js';
 import { createGauges } from './gauges.js';
-import { methodLabel, statusClass, statusLabel } from './labels.js';
+import { KNOWN_METHOD_LABELS, methodLabel, STATUS_CLASSES, statusClass, statusLabel } from './labels.js';
 import { Tally2 } from './tally.js';
 
 /**
@@ -40,6 +43,9 @@ const DROP_REASONS: Record<DropReason, true> = {
 };
 const PROBE_FAILURES: readonly ProbeEvent['result'][] = ['timeout', 'bad-code', 'slow'];
 const FAILOVER_KINDS: readonly FailoverEvent['kind'][] = ['serial', 'ring'];
+const ADMIN_STATES: Record<AdminStateName, true> = { enabled: true, disabled: true, draining: true };
+/** The `backend` label of a next hop that is not a configured backend. */
+const EXTERNAL = 'external';
 
 export interface Collectors {
   close(): void;
@@ -48,38 +54,63 @@ export interface Collectors {
 export function createCollectors(registry: Registry, control: AdminControl): Collectors {
   const registers = [registry];
   const backendIds = (): string[] => control.backends().map((b) => b.id);
+  const withExternal = (): string[] => [...backendIds(), EXTERNAL];
+
+  // Every per-backend metric exports its known label sets at zero for each configured backend
+  // from the first scrape, and drops a backend's series once a reload removed it (Prometheus
+  // practice: initialise known label values; ./backend-series.ts).
+  const perBackend = (
+    metric: { remove(labels: LabelSet): void },
+    create: (labels: LabelSet) => void,
+    zeros: (backend: string) => readonly LabelSet[],
+  ): BackendSeries => new BackendSeries({ zeros, create, remove: (l) => metric.remove(l) });
 
   // Per-message counters are tallied in plain Maps on the hot path and flushed at scrape time.
   const requestTally = new Tally2();
   const responseTally = new Tally2();
   const newCallTally = new Tally2();
-  const requests = new Counter({
+  const requests: Counter<'method' | 'backend'> = new Counter({
     name: 'siplb_requests_forwarded_total',
     help: 'SIP requests forwarded, by method and next-hop backend (external: not a configured backend).',
     labelNames: ['method', 'backend'] as const,
     registers,
-    collect: () => requestTally.flush((method, backend, n) => requests.inc({ method, backend }, n)),
+    collect: () => {
+      requestTally.flush((method, backend, n) => {
+        requests.inc({ method, backend }, n);
+        requestSeries.note(backend, { method, backend });
+      });
+      requestSeries.sync(withExternal());
+    },
   });
-  const responses = new Counter({
+  const requestSeries = perBackend(requests, (l) => requests.inc(l, 0), (backend) => KNOWN_METHOD_LABELS.map((method) => ({ method, backend })));
+  const responses: Counter<'class' | 'backend'> = new Counter({
     name: 'siplb_responses_forwarded_total',
     help: 'SIP responses forwarded upstream, by status class and the backend they came from.',
     labelNames: ['class', 'backend'] as const,
     registers,
-    collect: () => responseTally.flush((cls, backend, n) => responses.inc({ class: cls, backend }, n)),
+    collect: () => {
+      responseTally.flush((cls, backend, n) => {
+        responses.inc({ class: cls, backend }, n);
+        responseSeries.note(backend, { class: cls, backend });
+      });
+      responseSeries.sync(withExternal());
+    },
   });
-  // The zero series below are created at every scrape for the backends configured then, so a
-  // rate() over a fresh or reloaded backend reads 0 instead of "no data" (Prometheus practice:
-  // initialise known label values).
-  const newCalls = new Counter({
+  const responseSeries = perBackend(responses, (l) => responses.inc(l, 0), (backend) => STATUS_CLASSES.map((cls) => ({ class: cls, backend })));
+  const newCalls: Counter<'backend'> = new Counter({
     name: 'siplb_new_calls_total',
     help: 'New calls (initial INVITEs) dispatched by the balancer, per backend.',
     labelNames: ['backend'] as const,
     registers,
     collect: () => {
-      for (const id of backendIds()) newCalls.inc({ backend: id }, 0);
-      newCallTally.flush((backend, _unused, n) => newCalls.inc({ backend }, n));
+      newCallTally.flush((backend, _unused, n) => {
+        newCalls.inc({ backend }, n);
+        newCallSeries.note(backend, { backend });
+      });
+      newCallSeries.sync(backendIds());
     },
   });
+  const newCallSeries = perBackend(newCalls, (l) => newCalls.inc(l, 0), (backend) => [{ backend }]);
   const drops = new Counter({
     name: 'siplb_datagrams_dropped_total',
     help: 'Datagrams dropped without an answer, by reason.',
@@ -93,58 +124,59 @@ export function createCollectors(registry: Registry, control: AdminControl): Col
     labelNames: ['reason', 'status'] as const,
     registers,
   });
+  for (const [reason, status] of Object.entries(REJECT_STATUS)) rejects.inc({ reason, status: statusLabel(status) }, 0);
   const localReplies = new Counter({
     name: 'siplb_local_replies_total',
     help: 'Requests siplb answered itself (e.g. OPTIONS keepalives addressed to it), by method and status.',
     labelNames: ['method', 'status'] as const,
     registers,
   });
-  const probeRtt = new Histogram({
+  localReplies.inc({ method: 'OPTIONS', status: '200' }, 0);
+  const probeRtt: Histogram<'backend'> = new Histogram({
     name: 'siplb_probe_rtt_seconds',
     help: 'Round-trip time of answered OPTIONS health probes, per backend.',
     labelNames: ['backend'] as const,
     buckets: PROBE_RTT_BUCKETS,
     registers,
-    collect: () => {
-      // zero() would wipe observed buckets, so only backends without a series yet get one.
-      for (const id of backendIds()) {
-        if (rttSeries.has(id)) continue;
-        rttSeries.add(id);
-        probeRtt.zero({ backend: id });
-      }
-    },
+    collect: () => rttSeries.sync(backendIds()),
   });
-  const rttSeries = new Set<string>();
-  const probeFailures = new Counter({
+  const rttSeries = perBackend(probeRtt, (l) => probeRtt.zero(l), (backend) => [{ backend }]);
+  const probeFailures: Counter<'backend' | 'result'> = new Counter({
     name: 'siplb_probe_failures_total',
     help: 'OPTIONS probes that counted as failed, per backend and result (timeout, bad-code, slow).',
     labelNames: ['backend', 'result'] as const,
     registers,
-    collect: () => {
-      for (const id of backendIds()) for (const result of PROBE_FAILURES) probeFailures.inc({ backend: id, result }, 0);
-    },
+    collect: () => probeFailureSeries.sync(backendIds()),
   });
-  const transitions = new Counter({
+  const probeFailureSeries = perBackend(probeFailures, (l) => probeFailures.inc(l, 0), (backend) => PROBE_FAILURES.map((result) => ({ backend, result })));
+  const transitions: Counter<'backend' | 'from' | 'to' | 'reason'> = new Counter({
     name: 'siplb_health_transitions_total',
     help: 'Backend health state changes, per backend, from state, to state and reason.',
     labelNames: ['backend', 'from', 'to', 'reason'] as const,
     registers,
+    collect: () => transitionSeries.sync(backendIds()),
   });
-  const adminChanges = new Counter({
+  const transitionSeries = perBackend(transitions, (l) => transitions.inc(l, 0), (backend) =>
+    HEALTH_TRANSITIONS.map((t) => ({ backend, from: t.from, to: t.to, reason: t.reason })));
+  const adminChanges: Counter<'backend' | 'from' | 'to'> = new Counter({
     name: 'siplb_admin_state_changes_total',
     help: 'Operator changes of a backend admin state (enabled, disabled, draining), per backend, from and to.',
     labelNames: ['backend', 'from', 'to'] as const,
     registers,
+    collect: () => adminSeries.sync(backendIds()),
   });
-  const failovers = new Counter({
+  const adminSeries = perBackend(adminChanges, (l) => adminChanges.inc(l, 0), (backend) => {
+    const states = Object.keys(ADMIN_STATES);
+    return states.flatMap((from) => states.filter((to) => to !== from).map((to) => ({ backend, from, to })));
+  });
+  const failovers: Counter<'kind' | 'backend'> = new Counter({
     name: 'siplb_failovers_total',
     help: 'New calls moved off a backend: serial (INVITE retried elsewhere) or ring (backend left the ring), per backend moved off.',
     labelNames: ['kind', 'backend'] as const,
     registers,
-    collect: () => {
-      for (const id of backendIds()) for (const kind of FAILOVER_KINDS) failovers.inc({ kind, backend: id }, 0);
-    },
+    collect: () => failoverSeries.sync(backendIds()),
   });
+  const failoverSeries = perBackend(failovers, (l) => failovers.inc(l, 0), (backend) => FAILOVER_KINDS.map((kind) => ({ kind, backend })));
   const leaderChanges = new Counter({
     name: 'siplb_leader_changes_total',
     help: 'Changes of this node\'s HA role (standalone, leader, follower).',
@@ -183,22 +215,32 @@ export function createCollectors(registry: Registry, control: AdminControl): Col
     [channels.probe, (m) => {
       const e = m as ProbeEvent;
       if (e.rttMs !== undefined) {
-        rttSeries.add(e.backend);
         probeRtt.observe({ backend: e.backend }, e.rttMs / 1000);
+        rttSeries.note(e.backend, { backend: e.backend });
       }
-      if (e.result !== 'ok') probeFailures.inc({ backend: e.backend, result: e.result });
+      if (e.result !== 'ok') {
+        const labels = { backend: e.backend, result: e.result };
+        probeFailures.inc(labels);
+        probeFailureSeries.note(e.backend, labels);
+      }
     }],
     [channels.healthTransition, (m) => {
       const e = m as HealthTransitionEvent;
-      transitions.inc({ backend: e.backend, from: e.from, to: e.to, reason: e.reason });
+      const labels = { backend: e.backend, from: e.from, to: e.to, reason: e.reason };
+      transitions.inc(labels);
+      transitionSeries.note(e.backend, labels);
     }],
     [channels.adminChange, (m) => {
       const e = m as AdminChangeEvent;
-      adminChanges.inc({ backend: e.backend, from: e.from, to: e.to });
+      const labels = { backend: e.backend, from: e.from, to: e.to };
+      adminChanges.inc(labels);
+      adminSeries.note(e.backend, labels);
     }],
     [channels.failover, (m) => {
       const e = m as FailoverEvent;
-      failovers.inc({ kind: e.kind, backend: e.backend });
+      const labels = { kind: e.kind, backend: e.backend };
+      failovers.inc(labels);
+      failoverSeries.note(e.backend, labels);
     }],
     [channels.leader, () => leaderChanges.inc()],
     [channels.reload, (m) => reloads.inc({ result: (m as ReloadEvent).ok ? 'ok' : 'failed' })],

@@ -73,6 +73,9 @@ export function createGauges(registry: Registry, control: AdminControl): void {
   perBackend(registry, control, 'siplb_backend_drained',
     '1 when the backend is draining and has no active calls or pending INVITEs left (safe to stop).',
     (b) => (b.drained ? 1 : 0));
+  perBackend(registry, control, 'siplb_backend_priority',
+    'Priority tier of the backend (backends[].priority; lower is preferred, new calls go to the best tier with an eligible backend).',
+    (b) => b.priority);
   perBackend(registry, control, 'siplb_backend_active_calls',
     'Established dialogs on the backend (INVITE 2xx seen, BYE not yet).', (b) => b.activeCalls);
   perBackend(registry, control, 'siplb_backend_pending_invites',

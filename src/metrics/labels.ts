@@ -11,6 +11,12 @@ const KNOWN_METHODS: ReadonlySet<string> = new Set([
   'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE',
 ]);
 
+/** Every value methodLabel returns, for exporting the method series at zero from the start. */
+export const KNOWN_METHOD_LABELS: readonly string[] = Object.freeze([...KNOWN_METHODS, 'other']);
+
+/** The classes of SIP responses siplb relays (it parses only codes 100..699, RFC 3261 §7.2). */
+export const STATUS_CLASSES: readonly string[] = Object.freeze(['1xx', '2xx', '3xx', '4xx', '5xx', '6xx']);
+
 /** The method as a label value: known methods as they are, anything else 'other'. */
 export function methodLabel(method: string): string {
   return KNOWN_METHODS.has(method) ? method : 'other';

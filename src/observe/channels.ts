@@ -22,6 +22,20 @@ export type DropReason =
 /** Why a request was rejected with a stateless error response. */
 export type RejectReason = 'parse-error' | 'max-forwards' | 'loop' | 'relay' | 'no-backend' | 'bad-request' | 'overload';
 
+/**
+ * The status code the proxy answers each reject reason with (proxy/request-path.ts,
+ * proxy/dispatcher.ts), so metrics can export every (reason, status) pair at zero from the start.
+ */
+export const REJECT_STATUS: Readonly<Record<RejectReason, number>> = Object.freeze({
+  'parse-error': 400,
+  'bad-request': 400,
+  relay: 403,
+  loop: 482,
+  'max-forwards': 483,
+  'no-backend': 503,
+  overload: 503,
+});
+
 export interface DropEvent { readonly reason: DropReason; readonly detail?: string }
 export interface RejectEvent { readonly reason: RejectReason; readonly status: number; readonly method: string }
 export interface RequestForwardedEvent {

@@ -22,6 +22,7 @@
  */
 import type { RemoteInfo } from 'node:dgram';
 import { hashString } from '../balance/hash.js';
+import { bestTier } from '../balance/tiers.js';
 import type { Backend } from '../backends/registry.js';
 import type { NameAddr, SipRequest, SipResponse, Via } from '../sip/message.js';
 import { computeBranch } from './branch.js';
@@ -223,7 +224,9 @@ export class SerialFailover {
   /** Move the call to the next candidate. False when none is left or attempts are used up. */
   #next(c: Call, reason: string): boolean {
     if (c.req === undefined || c.attempt >= this.#opts.maxAttempts) return false;
-    const candidates = this.#ctx.backends.candidates().filter((b) => !c.tried.includes(b.id) && b.id !== c.backend.id);
+    // The best priority tier with an untried eligible backend: the tier in use while it has one
+    // left, then the next (a standby site takes the call rather than the caller getting the error).
+    const candidates = bestTier(this.#ctx.backends.eligible().filter((b) => !c.tried.includes(b.id) && b.id !== c.backend.id));
     if (candidates.length === 0) return false;
     // Deterministic per call, spread over the survivors (ds_next_dst walks the set in order).
     const next = candidates[(hashString(c.callId, 0x0f41) + c.attempt) % candidates.length]!;

@@ -13,6 +13,7 @@ const COLUMNS: readonly Column<BackendView>[] = [
   { header: 'ID', value: (b) => b.id },
   { header: 'ADDRESS', value: (b) => b.address },
   { header: 'WEIGHT', value: (b) => String(b.weight), align: 'right' },
+  { header: 'TIER', value: (b) => String(b.priority), align: 'right' },
   { header: 'HEALTH', value: (b) => b.health },
   { header: 'ADMIN', value: (b) => (b.admin === 'draining' && b.drained ? 'drained' : b.admin) },
   { header: 'ELIGIBLE', value: (b) => (b.eligible ? 'yes' : 'no') },

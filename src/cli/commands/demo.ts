@@ -40,6 +40,7 @@ function formatStart(s: DemoStarted, o: DemoCommandOptions): string {
     `siplb demo: a siplb node in front of three demo SIP gateways on 127.0.0.1, ${o.rate} calls/s (${s.plannedCalls} calls).`,
     `  SIP        udp ${s.sip}  (the demo caller sends its INVITEs here)`,
     `  admin API  ${s.adminUrl}  (try: siplb backends --admin ${admin})`,
+    `  status     ${s.adminUrl}/  (the status page: open it in a browser)`,
     `  metrics    ${s.metricsUrl}`,
     `  log        ${s.logFile}`,
     `  gateways   ${s.gateways.map((g) => `${g.id} ${g.address}`).join(', ')}`,

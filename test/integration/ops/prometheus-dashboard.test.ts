@@ -70,7 +70,7 @@ describe.skipIf(!READY)('grafana dashboard on a real Prometheus scraping a real 
       `From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:someone@127.0.0.1>\r\nCall-ID: mf0@test\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`);
     await sendRaw(lbPort, 'not sip at all\r\n\r\n');
     // A reload of the unchanged file.
-    const reload = await fetch(`http://127.0.0.1:${adminPort}/reload`, { method: 'POST' });
+    const reload = await fetch(`http://127.0.0.1:${adminPort}/reload`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(reload.status).toBe(200);
   }, 60_000);
 

@@ -4,6 +4,7 @@
  */
 import { SiplbError } from '../../../src/errors.js';
 import type {
+  ActivityView,
   AdminControl,
   AdminStateName,
   BackendView,
@@ -19,6 +20,7 @@ export function backendView(id: string, over: Partial<BackendView> = {}): Backen
     id,
     address: `10.0.0.${id.replace(/\D/g, '') || '1'}:5060`,
     weight: 1,
+    priority: 0,
     health: 'up',
     admin: 'enabled',
     eligible: true,
@@ -42,6 +44,8 @@ export interface FakeControl extends AdminControl {
   overloadView: OverloadView;
   fencingToken: number | null;
   nextReload: ReloadView;
+  /** What activity() answers. */
+  activityView: ActivityView;
   calls: string[];
 }
 
@@ -52,6 +56,10 @@ export function fakeControl(list: BackendView[] = [backendView('gw1'), backendVi
     overloadView: { enabled: true, shedding: false, saturated: false, admitFraction: 1, queueDelayMs: 0, kernelDrops: 0, utilization: 0.12 },
     fencingToken: null,
     nextReload: { ok: true, changes: ['backends: + gw3'] },
+    activityView: {
+      transitions: [{ at: '2025-01-01T00:00:00.000Z', backend: 'gw2', kind: 'health', from: 'failing', to: 'down', reason: 'probe-timeout' }],
+      backends: list.map((b) => ({ id: b.id, callsPerSecond: 1.5, rtt: [[1735689600000, 0.4], [1735689601000, null]] })),
+    },
     calls: [],
     status(): StatusView {
       c.calls.push('status');
@@ -103,6 +111,10 @@ export function fakeControl(list: BackendView[] = [backendView('gw1'), backendVi
     },
     overload() {
       return c.overloadView;
+    },
+    activity() {
+      c.calls.push('activity');
+      return c.activityView;
     },
     leader(): LeaderView {
       c.calls.push('leader');

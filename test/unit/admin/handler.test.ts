@@ -14,7 +14,8 @@ function setup(over: Partial<AdminHandlerOptions> = {}) {
   const control = fakeControl();
   const metrics = new Registry();
   const handle = createAdminHandler({ control, metrics, ...over });
-  const req = async (method: string, url: string, body?: string, headers: AdminRequest['headers'] = {}) => {
+  // State changes carry the JSON type, as the CLI and the status page send them (admin/csrf.ts).
+  const req = async (method: string, url: string, body?: string, headers: AdminRequest['headers'] = method === 'GET' ? {} : { 'content-type': 'application/json' }) => {
     const r = await handle({ method, url, headers, body });
     return { ...r, json: (): unknown => JSON.parse(r.body) };
   };
@@ -27,7 +28,8 @@ describe('admin routes', () => {
   it('documents every route with a one-line description', () => {
     for (const r of ROUTES) expect(r.description.length, `${r.method} ${r.path}`).toBeGreaterThan(20);
     expect(ROUTES.map((r) => `${r.method} ${r.path}`)).toEqual([
-      'GET /healthz', 'GET /status', 'GET /backends', 'POST /backends/:id/state', 'POST /reload', 'GET /ha/leader', 'GET /metrics',
+      'GET /', 'GET /ui/status.css', 'GET /ui/status.js',
+      'GET /healthz', 'GET /status', 'GET /backends', 'POST /backends/:id/state', 'POST /reload', 'GET /ha/leader', 'GET /activity', 'GET /metrics',
     ]);
   });
 
@@ -151,9 +153,10 @@ describe('admin routes', () => {
 });
 
 describe('admin auth', () => {
-  it('with a token, every route but /healthz needs "Authorization: Bearer <token>"', async () => {
+  it('with a token, every route but /healthz and the static status page needs "Authorization: Bearer <token>"', async () => {
     const { req } = setup({ token: TOKEN });
-    for (const route of ROUTES.filter((r) => r.path !== '/healthz')) {
+    expect(ROUTES.filter((r) => r.public === true).map((r) => r.path)).toEqual(['/', '/ui/status.css', '/ui/status.js', '/healthz']);
+    for (const route of ROUTES.filter((r) => r.public !== true)) {
       const url = route.path.replace(':id', 'gw1');
       const r = await req(route.method, url, '{"state":"enabled"}');
       expect(r.status, `${route.method} ${url}`).toBe(401);
@@ -174,5 +177,33 @@ describe('admin auth', () => {
 
   it('without a token configured, no header is needed', async () => {
     expect((await setup().req('GET', '/status')).status).toBe(200);
+  });
+});
+
+describe('status page and GET /activity', () => {
+  it('GET / serves the page with a CSP that allows no inline script and no framing; its assets are served too', async () => {
+    const { req } = setup({ token: TOKEN });
+    const page = await req('GET', '/');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    expect(page.body).toContain('<script src="ui/status.js" defer></script>');
+    expect(page.body).not.toMatch(/<script>(?!<)/);
+    const js = await req('GET', '/ui/status.js');
+    expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(js.body).toContain('sessionStorage');
+    // The page never puts the token in a URL or in markup.
+    expect(js.body).not.toMatch(/innerHTML|[?&]token=/);
+    expect((await req('GET', '/ui/status.css')).headers['content-type']).toBe('text/css; charset=utf-8');
+  });
+
+  it('GET /activity serves the control activity (and needs the token when one is set)', async () => {
+    const { req } = setup({ token: TOKEN });
+    expect((await req('GET', '/activity')).status).toBe(401);
+    const r = await req('GET', '/activity', undefined, { authorization: `Bearer ${TOKEN}` });
+    expect(r.status).toBe(200);
+    expect(r.json()).toMatchObject({ transitions: [{ backend: 'gw2', reason: 'probe-timeout' }], backends: [{ id: 'gw1', callsPerSecond: 1.5 }, { id: 'gw2' }] });
   });
 });

@@ -106,9 +106,9 @@ describe('siplb backends', () => {
     expect(r.code).toBe(0);
     const lines = r.out.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^ID\s+ADDRESS\s+WEIGHT\s+HEALTH\s+ADMIN\s+ELIGIBLE\s+RTT\s+CALLS\s+PENDING\s+SINCE\s+REASON$/);
-    expect(lines[1]).toMatch(/^gw1\s+10\.0\.0\.1:5060\s+1\s+up\s+enabled\s+yes\s+0\.42ms\s+3\s+1\s+2025-01-01T00:00:00\.000Z\s+start$/);
-    expect(lines[2]).toMatch(/^gw2\s+10\.0\.0\.2:5060\s+1\s+down\s+enabled\s+no\s+-\s+0\s+1\s+\S+\s+probe-timeout$/);
+    expect(lines[0]).toMatch(/^ID\s+ADDRESS\s+WEIGHT\s+TIER\s+HEALTH\s+ADMIN\s+ELIGIBLE\s+RTT\s+CALLS\s+PENDING\s+SINCE\s+REASON$/);
+    expect(lines[1]).toMatch(/^gw1\s+10\.0\.0\.1:5060\s+1\s+0\s+up\s+enabled\s+yes\s+0\.42ms\s+3\s+1\s+2025-01-01T00:00:00\.000Z\s+start$/);
+    expect(lines[2]).toMatch(/^gw2\s+10\.0\.0\.2:5060\s+1\s+0\s+down\s+enabled\s+no\s+-\s+0\s+1\s+\S+\s+probe-timeout$/);
     // Columns line up: HEALTH starts at the same offset on every line.
     const col = lines[0]!.indexOf('HEALTH');
     expect(lines[1]!.slice(col, col + 2)).toBe('up');

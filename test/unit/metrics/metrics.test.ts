@@ -156,6 +156,67 @@ describe('createMetrics', () => {
     expect(sample(t, 'siplb_overload_shedding{node="lb-a"}')).toBe(0);
   });
 
+  it('exports every known label set at 0 from the first scrape: methods × backends, classes, reasons, transitions', async () => {
+    const m = metrics();
+    const t = await m.registry.metrics();
+    for (const backend of ['gw1', 'gw2', 'external']) {
+      for (const method of ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'other']) {
+        expect(sample(t, `siplb_requests_forwarded_total{method="${method}",backend="${backend}",node="lb-a"}`)).toBe(0);
+      }
+      for (const cls of ['1xx', '2xx', '3xx', '4xx', '5xx', '6xx']) {
+        expect(sample(t, `siplb_responses_forwarded_total{class="${cls}",backend="${backend}",node="lb-a"}`)).toBe(0);
+      }
+    }
+    for (const [reason, status] of [['max-forwards', 483], ['loop', 482], ['relay', 403], ['no-backend', 503], ['overload', 503], ['parse-error', 400], ['bad-request', 400]] as const) {
+      expect(sample(t, `siplb_requests_rejected_total{reason="${reason}",status="${status}",node="lb-a"}`)).toBe(0);
+    }
+    expect(sample(t, 'siplb_health_transitions_total{backend="gw1",from="up",to="failing",reason="probe-timeout",node="lb-a"}')).toBe(0);
+    expect(sample(t, 'siplb_health_transitions_total{backend="gw2",from="recovering",to="up",reason="probe-ok",node="lb-a"}')).toBe(0);
+    expect(sample(t, 'siplb_admin_state_changes_total{backend="gw1",from="enabled",to="draining",node="lb-a"}')).toBe(0);
+    expect(sample(t, 'siplb_local_replies_total{method="OPTIONS",status="200",node="lb-a"}')).toBe(0);
+    expect(sample(t, 'siplb_probe_rtt_seconds_count{backend="gw2",node="lb-a"}')).toBe(0);
+    // Per-backend series are created for configured backends only.
+    expect(t).not.toMatch(/siplb_new_calls_total\{backend="external"/);
+  });
+
+  it('a reload that adds a backend adds its zero series; one that removes a backend removes every series it had', async () => {
+    const control = fakeControl();
+    const m = metrics('lb-a', control);
+    channels.requestForwarded.publish({ method: 'INVITE', backend: 'gw2', via: 'new' });
+    channels.healthTransition.publish({ backend: 'gw2', from: 'up', to: 'failing', reason: 'probe-timeout', eligible: true });
+    channels.probe.publish({ backend: 'gw2', result: 'ok', code: 200, rttMs: 2 });
+    channels.probe.publish({ backend: 'gw2', result: 'timeout' });
+    channels.failover.publish({ kind: 'serial', backend: 'gw2', reason: 'status-503' });
+    let t = await m.registry.metrics();
+    expect(sample(t, 'siplb_requests_forwarded_total{method="INVITE",backend="gw2",node="lb-a"}')).toBe(1);
+    expect(sample(t, 'siplb_probe_rtt_seconds_count{backend="gw2",node="lb-a"}')).toBe(1);
+
+    control.list = [backendView('gw1'), backendView('gw3')];
+    t = await m.registry.metrics();
+    expect(t).not.toMatch(/backend="gw2"/);
+    expect(sample(t, 'siplb_requests_forwarded_total{method="INVITE",backend="gw3",node="lb-a"}')).toBe(0);
+    expect(sample(t, 'siplb_new_calls_total{backend="gw3",node="lb-a"}')).toBe(0);
+    expect(sample(t, 'siplb_health_transitions_total{backend="gw3",from="failing",to="down",reason="probe-timeout",node="lb-a"}')).toBe(0);
+    expect(sample(t, 'siplb_probe_rtt_seconds_count{backend="gw3",node="lb-a"}')).toBe(0);
+    expect(sample(t, 'siplb_failovers_total{kind="ring",backend="gw3",node="lb-a"}')).toBe(0);
+    // gw1 and the external next hop keep what they counted.
+    expect(sample(t, 'siplb_requests_forwarded_total{method="INVITE",backend="external",node="lb-a"}')).toBe(0);
+
+    // Put back, gw2 starts again from zero (a counter reset, which rate() handles).
+    control.list = [backendView('gw1'), backendView('gw2')];
+    t = await m.registry.metrics();
+    expect(sample(t, 'siplb_requests_forwarded_total{method="INVITE",backend="gw2",node="lb-a"}')).toBe(0);
+    expect(sample(t, 'siplb_probe_rtt_seconds_count{backend="gw2",node="lb-a"}')).toBe(0);
+  });
+
+  it('a probe observed before the first scrape is not wiped by the zero series', async () => {
+    const m = metrics();
+    channels.probe.publish({ backend: 'gw1', result: 'ok', code: 200, rttMs: 3 });
+    const t = await m.registry.metrics();
+    expect(sample(t, 'siplb_probe_rtt_seconds_count{backend="gw1",node="lb-a"}')).toBe(1);
+    expect(sample(t, 'siplb_probe_rtt_seconds_count{backend="gw2",node="lb-a"}')).toBe(0);
+  });
+
   it('keeps two registries separate and labels each with its node', async () => {
     const a = metrics('lb-a');
     const b = metrics('lb-b');
