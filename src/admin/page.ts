@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { AdminResponse } from './reply.js';
-import type { Route } from './routes.js';
+import type { Route } from './route.js';
 
 const PAGE_DIR = new URL('./page/', import.meta.url);
 

@@ -6,32 +6,13 @@
  * (./page.ts). Auth, routing, 404/405 and error mapping live in
  * ./handler.ts; handlers only translate between HTTP and the AdminControl.
  */
-import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import type { AdminControl, HealthzView, ReloadFailedBody } from './dto.js';
+import type { HealthzView, ReloadFailedBody } from './dto.js';
 import { PAGE_ROUTES } from './page.js';
-import { errorReply, json, text, type AdminResponse } from './reply.js';
+import { errorReply, json, text } from './reply.js';
+import type { Route } from './route.js';
 
-export interface RouteContext {
-  readonly control: AdminControl;
-  readonly metrics: Registry;
-  /** Path parameters (`:id`), already URI-decoded. */
-  readonly params: Readonly<Record<string, string>>;
-  /** Raw request body (UTF-8). */
-  readonly body: string;
-}
-
-export type HttpMethod = 'GET' | 'POST';
-
-export interface Route {
-  readonly method: HttpMethod;
-  /** Segments; `:name` matches one segment into params.name. */
-  readonly path: string;
-  readonly description: string;
-  /** Served without a token even when one is configured (liveness checks from the host). */
-  readonly public?: boolean;
-  readonly handler: (ctx: RouteContext) => AdminResponse | Promise<AdminResponse>;
-}
+export type { HttpMethod, Route, RouteContext } from './route.js';
 
 const SetStateBody = z.strictObject({ state: z.enum(['enabled', 'disabled', 'draining']) });
 

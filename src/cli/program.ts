@@ -28,15 +28,9 @@ import { runProbe } from './commands/probe.js';
 import { runReload } from './commands/reload.js';
 import { runStatus } from './commands/status.js';
 import { EXIT } from './exit-codes.js';
+import type { CliIo } from './io.js';
 
-export interface CliIo {
-  out(text: string): void;
-  err(text: string): void;
-  /** Where a finished command leaves its exit code. */
-  setExitCode(code: number): void;
-  /** Output is a terminal: `demo` may redraw its table in place. @default false */
-  readonly tty?: boolean;
-}
+export type { CliIo };
 
 export const processIo: CliIo = {
   tty: process.stdout.isTTY === true,

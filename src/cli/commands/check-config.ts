@@ -5,7 +5,7 @@
  */
 import { formatIssues } from '../../config/errors.js';
 import { loadConfigFile } from '../../config/load.js';
-import type { CliIo } from '../program.js';
+import type { CliIo } from '../io.js';
 
 export async function runCheckConfig(file: string, opts: { json: boolean }, io: CliIo): Promise<number> {
   const r = await loadConfigFile(file);

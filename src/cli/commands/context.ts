@@ -3,7 +3,7 @@
  * What every admin-API command gets: the client, the output sink and the --json switch.
  */
 import type { AdminClient } from '../admin-client.js';
-import type { CliIo } from '../program.js';
+import type { CliIo } from '../io.js';
 
 export interface AdminCommandContext {
   readonly client: AdminClient;

@@ -11,7 +11,7 @@
 import { formatDuration } from '../../config/duration.js';
 import { runDemo, type BackendRow, type DemoFrame, type DemoStarted } from '../../demo/run.js';
 import { EXIT } from '../exit-codes.js';
-import type { CliIo } from '../program.js';
+import type { CliIo } from '../io.js';
 import { formatTable, type Column } from '../table.js';
 
 export interface DemoCommandOptions {

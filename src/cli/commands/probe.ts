@@ -6,7 +6,7 @@
  */
 import { hostPortText, type HostPortArg } from '../address.js';
 import { EXIT } from '../exit-codes.js';
-import type { CliIo } from '../program.js';
+import type { CliIo } from '../io.js';
 import { sendOptionsProbe } from '../sip-probe.js';
 
 export async function runProbe(target: HostPortArg, opts: { timeoutMs: number; json: boolean }, io: CliIo): Promise<number> {
