@@ -21,6 +21,8 @@ export interface Affinity {
   pin(callId: string, backendId: string, nowMs: number, ringingInvite: boolean): void;
   /** The INVITE of `callId` got its final response. */
   settle(callId: string, nowMs: number): void;
+  /** Drop the pin of `callId`: its backend is no longer eligible (pin-rule.ts). */
+  forget(callId: string): void;
 }
 
 /** How the routing key of a new call is taken from the request (issue: hash keys). */

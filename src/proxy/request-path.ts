@@ -13,6 +13,7 @@ import { HeaderId, type Edit, type NameAddr, type SipRequest, type Via } from '.
 import { channels } from '../observe/channels.js';
 import { computeBranch } from './branch.js';
 import type { ProxyContext } from './context.js';
+import { followsPin } from './pin-rule.js';
 import { decideRoute, hasToTag } from './route-decision.js';
 import { reject, sendStatelessReply } from './stateless-reply.js';
 
@@ -73,6 +74,10 @@ function dispatch(
   const now = ctx.now();
   const pinned = ctx.affinity.get(callId, now);
   let backend = pinned !== undefined ? ctx.backends.byId(pinned) : undefined;
+  if (backend !== undefined && !followsPin(req.method, ctx.backends.isEligible(backend.id))) {
+    ctx.affinity.forget(callId);
+    backend = undefined;
+  }
   const isNewCall = backend === undefined;
   if (backend === undefined) {
     // Overload: shed a new call with a stateless 503 (RFC 3261 §21.5.4) while running calls go on.
