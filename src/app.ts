@@ -129,7 +129,6 @@ export function build(initial: Config, deps: AppDeps): App {
   const transportLog = log.child({ component: 'transport' });
   const transport = new UdpTransport({
     listen: config.sip.listen,
-    maxDatagramBytes: config.sip.maxDatagramBytes,
     recvBufferBytes: config.sip.recvBufferBytes,
     sendBufferBytes: config.sip.sendBufferBytes,
     onSendError: (err) => {
@@ -144,7 +143,6 @@ export function build(initial: Config, deps: AppDeps): App {
   const probeListen = config.health.source ?? { host: config.sip.listen.host, port: 0 };
   const probeSocket = new UdpTransport({
     listen: probeListen,
-    maxDatagramBytes: config.sip.maxDatagramBytes,
     recvBufferBytes: 262_144,
     sendBufferBytes: 262_144,
   });
@@ -165,6 +163,7 @@ export function build(initial: Config, deps: AppDeps): App {
     if (parsed.ok && parsed.msg.kind === 'response') prober.handleReply(parsed.msg);
   });
 
+  const oversizeLog = new RateLimitedLog(log.child({ component: 'proxy' }), 10_000, now);
   const observer: ProxyObserver = {
     requestForwarded(req, backend, isNewCall) {
       dialogs.request(req);
@@ -179,6 +178,10 @@ export function build(initial: Config, deps: AppDeps): App {
     // Probe replies come back to the probe socket; on the SIP socket a response with only our Via
     // is the 200 to a CANCEL serial failover sent.
     localResponse: (res) => ctx.failover?.absorbLocal(res) ?? false,
+    // RFC 3261 §18.1.1 says 65535 bytes must be receivable: a lower cap that bites is worth a
+    // line (rate-limited: a flood of large datagrams must not flood the log).
+    oversize: (bytes, from, outcome) =>
+      oversizeLog.failure('oversize', { bytes, from: `${from.address}:${from.port}`, outcome, cap: ctx.options.maxDatagramBytes }, 'datagram over sip.maxDatagramBytes'),
   };
 
   const ctx: ProxyContext = {
@@ -195,6 +198,7 @@ export function build(initial: Config, deps: AppDeps): App {
       answerOptions: config.sip.answerOptions,
       optionsReflectBackends: config.sip.optionsReflectBackends,
       noBackendRetryAfter: config.sip.noBackendRetryAfter,
+      maxDatagramBytes: config.sip.maxDatagramBytes,
     },
     observer,
     admission: undefined,

@@ -26,7 +26,7 @@ const ctx = {
   self: new SelfAddress(LB, LB),
   now: () => performance.now(),
   routingKey: routingKeyFor('call-id'),
-  options: { defaultMaxForwards: 70, recordRoute: true, answerOptions: true, noBackendRetryAfter: 5 },
+  options: { defaultMaxForwards: 70, recordRoute: true, answerOptions: true, noBackendRetryAfter: 5, maxDatagramBytes: 65535 },
   observer: {},
   admission: undefined,
   failover: undefined,

@@ -105,9 +105,10 @@ const SipSchema = z.strictObject({
     description: 'Address siplb writes into Via and Record-Route: the VIP in production (RFC 3261 §16.6 step 4, §18.2.1). Required when listen is 0.0.0.0 or [::]. Default: unset (listen is used).',
     example: '192.0.2.10:5060',
   }),
-  maxDatagramBytes: doc(int(512, 65507).default(16384), {
-    description: 'Largest SIP datagram accepted or sent, in bytes (512..65507, the UDP payload limit). Default: 16384.',
-    example: 8192,
+  maxDatagramBytes: doc(int(512, 65535).default(65535), {
+    description:
+      'Largest SIP datagram accepted, in bytes (512..65535). RFC 3261 §18.1.1 requires an element to be prepared to receive up to 65535 bytes over UDP, hence the default. A request over a lower cap is answered 513 Message Too Large (when its top Via can be read) and logged; a response over it is dropped and logged. Default: 65535.',
+    example: 16384,
   }),
   recvBufferBytes: doc(int(4096, 268435456).default(4194304), {
     description: 'SO_RCVBUF size of the SIP socket in bytes; the kernel may cap it at net.core.rmem_max. Default: 4194304.',

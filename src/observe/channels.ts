@@ -20,7 +20,9 @@ export type DropReason =
   | 'overload';
 
 /** Why a request was rejected with a stateless error response. */
-export type RejectReason = 'parse-error' | 'max-forwards' | 'loop' | 'relay' | 'no-backend' | 'bad-request' | 'overload';
+export type RejectReason = 'parse-error' | 'max-forwards' | 'loop' | 'relay' | 'no-backend' | 'bad-request' | 'overload'
+  /** 513 Message Too Large: a request over sip.maxDatagramBytes (RFC 3261 §21.5.14). */
+  | 'too-large';
 
 export interface DropEvent { readonly reason: DropReason; readonly detail?: string }
 export interface RejectEvent { readonly reason: RejectReason; readonly status: number; readonly method: string }

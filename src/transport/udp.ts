@@ -1,8 +1,10 @@
 /**
  * @module transport/udp
  * The UDP socket adapter: binds one datagram socket, drops what can never be SIP (bare CRLF
- * keep-alives, datagrams over the size cap) and hands every other datagram upward through the
- * callback it was given. Requests to backends are sent from this same socket, so replies come
+ * keep-alives) and hands every other datagram upward through the callback it was given, whatever
+ * its size: the size cap is SIP policy (a request over it is answered 513), applied by the proxy.
+ * libuv reads each datagram into a 64 KiB buffer, so every IPv4 UDP payload (<= 65507 bytes)
+ * arrives whole (RFC 3261 §18.1.1: be prepared to receive 65535 bytes). Requests to backends are sent from this same socket, so replies come
  * back to it (and sipp UAS peers, which answer the request's source address, work).
  */
 import dgram from 'node:dgram';
@@ -20,8 +22,6 @@ export type DatagramHandler = (buf: Buffer, from: RemoteInfo) => void;
 
 export interface UdpTransportOptions {
   readonly listen: HostPort;
-  /** Datagrams larger than this are dropped and counted. @default 16384 */
-  readonly maxDatagramBytes: number;
   /** SO_RCVBUF; the kernel caps it at net.core.rmem_max. @default 4194304 */
   readonly recvBufferBytes: number;
   /** SO_SNDBUF; capped at net.core.wmem_max. @default 4194304 */
@@ -203,10 +203,6 @@ export class UdpTransport {
         this.#batchWatched = true;
         setImmediate(this.#endBatch);
       }
-    }
-    if (buf.length > this.#opts.maxDatagramBytes) {
-      publishDrop({ reason: 'size', detail: String(buf.length) });
-      return;
     }
     if (isKeepalive(buf)) {
       publishDrop({ reason: 'keepalive' });

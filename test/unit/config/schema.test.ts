@@ -26,7 +26,7 @@ describe('defaults', () => {
       node: { id: '' },
       sip: {
         listen: { host: '127.0.0.1', port: 5060 },
-        maxDatagramBytes: 16384,
+        maxDatagramBytes: 65535,
         recvBufferBytes: 4194304,
         sendBufferBytes: 4194304,
         defaultMaxForwards: 70,

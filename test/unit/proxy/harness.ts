@@ -52,6 +52,7 @@ export function proxyRig(opts: {
   hashKeys?: HashKeys;
   observer?: ProxyObserver;
   optionsReflectBackends?: boolean;
+  maxDatagramBytes?: number;
 }): ProxyRig {
   const backends = new BackendRegistry(opts.backends.map((b) => ({ id: b.id, address: { host: '127.0.0.1', port: b.port }, weight: 1 })));
   const balancer = createBalancer('hash', { vnodes: 160 });
@@ -83,7 +84,7 @@ export function proxyRig(opts: {
     self: new SelfAddress(LB, LB),
     now,
     routingKey: perKindRoutingKey(opts.hashKeys ?? { register: 'call-id', registered: 'call-id', other: 'call-id' }, users, now),
-    options: { defaultMaxForwards: 70, recordRoute: true, answerOptions: true, optionsReflectBackends: opts.optionsReflectBackends ?? true, noBackendRetryAfter: 5 },
+    options: { defaultMaxForwards: 70, recordRoute: true, answerOptions: true, optionsReflectBackends: opts.optionsReflectBackends ?? true, noBackendRetryAfter: 5, maxDatagramBytes: opts.maxDatagramBytes ?? 65535 },
     observer: opts.observer ?? {},
     admission: undefined,
     failover: undefined,
