@@ -30,7 +30,7 @@ import { RareEventCounters, type CounterSnapshot } from './observe/counters.js';
 import type { ProxyContext, ProxyObserver } from './proxy/context.js';
 import { CallAffinity } from './proxy/call-affinity.js';
 import { handleDatagram } from './proxy/dispatcher.js';
-import { resendInvite } from './proxy/request-path.js';
+import { resendRequest } from './proxy/request-path.js';
 import { SerialFailover, type FailoverOptions } from './proxy/serial-failover.js';
 import { parseSip } from './sip/index.js';
 import { perKindRoutingKey } from './proxy/routing-key.js';
@@ -81,6 +81,7 @@ function failoverOptions(c: Config): FailoverOptions {
     relayed: c.failover.relayed,
     maxAttempts: c.failover.maxAttempts,
     rememberMs: c.balance.affinityTtl,
+    methods: new Set(c.failover.methods),
   };
 }
 
@@ -235,7 +236,7 @@ export function build(initial: Config, deps: AppDeps): App {
   }
   const makeFailover = (c: Config): SerialFailover | undefined =>
     c.failover.enabled
-      ? new SerialFailover(failoverOptions(c), ctx, (...args) => resendInvite(ctx, ...args), {
+      ? new SerialFailover(failoverOptions(c), ctx, (...args) => resendRequest(ctx, ...args), {
           onFailover(failed, callId, reason) {
             passive.forget(callId);
             // Silence is the backend's own failure; a failure code is judged by the passive

@@ -294,6 +294,9 @@ const PassiveSchema = z.strictObject({
   }),
 });
 
+/** Methods that may start a non-INVITE transaction at a backend (not ACK/CANCEL: they belong to an INVITE). */
+const NON_INVITE_FAILOVER_METHODS = ['REGISTER', 'MESSAGE', 'SUBSCRIBE', 'OPTIONS', 'PUBLISH', 'NOTIFY', 'INFO', 'REFER'] as const;
+
 const FailoverSchema = z.strictObject({
   enabled: doc(z.boolean().default(true), {
     description: 'Retry an INVITE on another backend when the first does not answer or answers with one of codes. Default: true.',
@@ -314,8 +317,13 @@ const FailoverSchema = z.strictObject({
     example: true,
   }),
   maxAttempts: doc(int(1, 10).default(2), {
-    description: 'Backends tried for one INVITE, the first included; 1 disables failover. Default: 2.',
+    description: 'Backends tried for one INVITE (or covered non-INVITE request), the first included; 1 disables failover. Default: 2.',
     example: 3,
+  }),
+  methods: doc(z.array(z.enum(NON_INVITE_FAILOVER_METHODS)).prefault(['REGISTER', 'MESSAGE', 'SUBSCRIBE']), {
+    description:
+      'Non-INVITE methods whose out-of-dialog requests (no To tag) also go to the next backend on silence (timeout) or one of codes, by the same rules as an INVITE. A non-INVITE cannot be CANCELled (RFC 3261 §9.1): the abandoned branch is forgotten and its late answers absorbed. [] limits failover to INVITE. Default: ["REGISTER", "MESSAGE", "SUBSCRIBE"].',
+    example: ['REGISTER', 'MESSAGE', 'SUBSCRIBE', 'OPTIONS', 'PUBLISH'],
   }),
 });
 

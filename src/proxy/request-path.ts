@@ -93,8 +93,8 @@ function dispatch(
     if (req.method !== 'ACK') ctx.affinity.pin(callId, backend.id, now, req.method === 'INVITE');
   }
   const failover = ctx.failover;
-  // Retransmissions, CANCEL and the ACK of a non-2xx use the branch of the INVITE's current attempt.
-  const attempt = failover !== undefined && !isNewCall ? failover.attemptOf(callId) : 0;
+  // Retransmissions, CANCEL and the ACK of a non-2xx use the branch of the request's current attempt.
+  const attempt = failover !== undefined && !isNewCall ? failover.attemptOf(req) : 0;
   forward(ctx, req, from, vias, backend.host, backend.port, removeRoute, mf, attempt);
   publishForwarded(req, backend, isNewCall ? 'new' : 'affinity');
   const newInvite = isNewCall && req.method === 'INVITE';
@@ -102,11 +102,14 @@ function dispatch(
   if (failover !== undefined) {
     if (newInvite) failover.begin(req, from, vias, backend, removeRoute, mf);
     else if (req.method === 'CANCEL') failover.cancelled(callId);
+    // A non-INVITE that starts a transaction at the backend (out of dialog: no To tag, §12.1),
+    // e.g. a REGISTER or a keep-alive MESSAGE; begin() ignores retransmissions.
+    else if (failover.covers(req.method) && !hasToTag(req)) failover.begin(req, from, vias, backend, removeRoute, mf);
   }
 }
 
-/** Serial failover re-sends the caller's INVITE to another backend with a new branch. */
-export function resendInvite(
+/** Serial failover re-sends the caller's request to another backend with a new branch. */
+export function resendRequest(
   ctx: ProxyContext,
   req: SipRequest,
   from: RemoteInfo,
@@ -118,7 +121,7 @@ export function resendInvite(
 ): void {
   forward(ctx, req, from, vias, backend.host, backend.port, removeRoute, mf, attempt);
   publishForwarded(req, backend, 'new');
-  ctx.observer.requestForwarded?.(req, backend, true);
+  ctx.observer.requestForwarded?.(req, backend, req.method === 'INVITE');
 }
 
 function forward(

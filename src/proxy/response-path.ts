@@ -30,10 +30,8 @@ export function handleResponse(ctx: ProxyContext, res: SipResponse, from: Remote
   const backend = ctx.backends.byAddress(from.address, from.port);
   if (ctx.observer.response !== undefined && !ctx.observer.response(res, backend)) return;
   // After the observers (they count the failure as passive health input), before relaying.
-  if (res.cseq().method === 'INVITE') {
-    if (ctx.failover !== undefined && !ctx.failover.onResponse(res)) return;
-    if (res.status >= 200) ctx.affinity.settle(res.callId(), ctx.now());
-  }
+  if (ctx.failover !== undefined && !ctx.failover.onResponse(res)) return;
+  if (res.status >= 200 && res.cseq().method === 'INVITE') ctx.affinity.settle(res.callId(), ctx.now());
 
   ctx.observer.relayed?.(res, backend);
   const to = responseAddress(next);

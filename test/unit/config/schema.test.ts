@@ -49,7 +49,7 @@ describe('defaults', () => {
         okCodes: ['2xx'],
       },
       passive: { enabled: true, inviteTimeout: 5000, consecutive503: 3, blameCodes: [503], blameRelayed: false, honorRetryAfter: true, maxRetryAfter: 300_000 },
-      failover: { enabled: true, timeout: 400, codes: [503], relayed: false, maxAttempts: 2 },
+      failover: { enabled: true, timeout: 400, codes: [503], relayed: false, maxAttempts: 2, methods: ['REGISTER', 'MESSAGE', 'SUBSCRIBE'] },
       dialogs: { maxCallDuration: 3 * 3_600_000, maxEntries: 500_000 },
       overload: { enabled: true, maxQueueDelay: 1000, maxUtilization: 0.9, retryAfter: 2 },
       admin: { listen: { host: '127.0.0.1', port: 8060 } },

@@ -9,7 +9,7 @@ import { createBalancer } from '../../../src/balance/index.js';
 import { CallAffinity } from '../../../src/proxy/call-affinity.js';
 import type { ProxyContext, ProxyObserver } from '../../../src/proxy/context.js';
 import { handleDatagram } from '../../../src/proxy/dispatcher.js';
-import { resendInvite } from '../../../src/proxy/request-path.js';
+import { resendRequest } from '../../../src/proxy/request-path.js';
 import { RegisteredUsers } from '../../../src/proxy/registered-users.js';
 import { perKindRoutingKey, type HashKeys } from '../../../src/proxy/routing-key.js';
 import { SelfAddress } from '../../../src/proxy/self.js';
@@ -48,7 +48,7 @@ export interface ProxyRig {
 
 export function proxyRig(opts: {
   backends: Array<{ id: string; port: number }>;
-  failover?: { codes?: number[]; maxAttempts?: number; relayed?: boolean; isOwn?: (res: SipResponse) => boolean };
+  failover?: { codes?: number[]; methods?: string[]; maxAttempts?: number; relayed?: boolean; isOwn?: (res: SipResponse) => boolean };
   hashKeys?: HashKeys;
   observer?: ProxyObserver;
   optionsReflectBackends?: boolean;
@@ -91,9 +91,9 @@ export function proxyRig(opts: {
   };
   if (opts.failover !== undefined) {
     ctx.failover = new SerialFailover(
-      { timeoutMs: 400, codes: new Set(opts.failover.codes ?? [503]), relayed: opts.failover.relayed ?? false, maxAttempts: opts.failover.maxAttempts ?? 2, rememberMs: 32_000 },
+      { timeoutMs: 400, codes: new Set(opts.failover.codes ?? [503]), relayed: opts.failover.relayed ?? false, maxAttempts: opts.failover.maxAttempts ?? 2, rememberMs: 32_000, methods: new Set(opts.failover.methods ?? ['REGISTER', 'MESSAGE', 'SUBSCRIBE']) },
       ctx,
-      (...args) => resendInvite(ctx, ...args),
+      (...args) => resendRequest(ctx, ...args),
       { onFailover: (b, _cid, reason) => void failovers.push({ backend: b.id, reason }), isOwnResponse: (_b, res) => opts.failover?.isOwn?.(res) ?? true },
     );
   }
