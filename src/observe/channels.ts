@@ -22,7 +22,9 @@ export type DropReason =
 /** Why a request was rejected with a stateless error response. */
 export type RejectReason = 'parse-error' | 'max-forwards' | 'loop' | 'relay' | 'no-backend' | 'bad-request' | 'overload'
   /** 513 Message Too Large: a request over sip.maxDatagramBytes (RFC 3261 §21.5.14). */
-  | 'too-large';
+  | 'too-large'
+  /** 404: the next hop is a numeric domain (GB/T 28181), a name siplb cannot resolve (sip/host.ts). */
+  | 'unresolvable';
 
 export interface DropEvent { readonly reason: DropReason; readonly detail?: string }
 export interface RejectEvent { readonly reason: RejectReason; readonly status: number; readonly method: string }

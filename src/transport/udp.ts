@@ -13,6 +13,7 @@ import dns from 'node:dns';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { SiplbError } from '../errors.js';
+import { isNumericDomain } from '../sip/host.js';
 import { channels, type DropEvent } from '../observe/channels.js';
 import { ipFamily, type HostPort } from './address.js';
 import { BacklogMeter, LIBUV_READ_BATCH } from './backlog-meter.js';
@@ -54,6 +55,14 @@ function fastLookup(address: string, family: number | dns.LookupOneOptions, call
   const v = net.isIP(address);
   if (v !== 0) {
     callback(null, address, v);
+    return;
+  }
+  // getaddrinfo reads "3402000000" (a GB/T 28181 domain ID) as the IPv4 number 202.198.102.128:
+  // such a name is never handed to it (sip/host.ts), the send fails as unresolvable instead.
+  if (isNumericDomain(address)) {
+    const err: NodeJS.ErrnoException = new Error(`getaddrinfo ENOTFOUND ${address} (numeric domain, not an address)`);
+    err.code = 'ENOTFOUND';
+    process.nextTick(callback, err, '', 0);
     return;
   }
   dns.lookup(address, typeof family === 'number' ? { family } : family, callback);
