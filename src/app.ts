@@ -35,6 +35,7 @@ import { SerialFailover, type FailoverOptions } from './proxy/serial-failover.js
 import { parseSip } from './sip/index.js';
 import { perKindRoutingKey } from './proxy/routing-key.js';
 import { RegisteredUsers } from './proxy/registered-users.js';
+import { RegistrationAffinity } from './proxy/registration-affinity.js';
 import { changedKeys, describeChanges } from './config/reload-policy.js';
 import { RateLimitedLog } from './ha/rate-limited-log.js';
 import type { DropEvent } from './observe/channels.js';
@@ -114,6 +115,8 @@ export function build(initial: Config, deps: AppDeps): App {
   const makeBalancer = (c: Config): Balancer => createBalancer(c.balance.mode, { vnodes: c.balance.vnodes, load });
   const affinity = new CallAffinity({ ttlMs: config.balance.affinityTtl, maxEntries: config.balance.affinityMaxEntries });
   const registeredUsers = new RegisteredUsers(config.balance.affinityMaxEntries);
+  const makeRegistrations = (c: Config): RegistrationAffinity =>
+    new RegistrationAffinity(registeredUsers, c.balance.failback, c.balance.hashKey.registered !== 'call-id');
   const self = new SelfAddress(config.sip.advertise ?? config.sip.listen, config.sip.listen);
 
   const health = new HealthMonitor({
@@ -204,6 +207,7 @@ export function build(initial: Config, deps: AppDeps): App {
     observer,
     admission: undefined,
     failover: undefined,
+    registrations: makeRegistrations(config),
   };
   const admission = new Admission({
     enabled: config.overload.enabled,
@@ -363,6 +367,7 @@ export function build(initial: Config, deps: AppDeps): App {
       } else ctx.failover?.setOptions(failoverOptions(next));
       if (prev.balance.mode !== next.balance.mode || prev.balance.vnodes !== next.balance.vnodes) balancer = makeBalancer(next);
       ctx.routingKey = perKindRoutingKey(next.balance.hashKey, registeredUsers, now);
+      ctx.registrations = makeRegistrations(next);
       return changes;
     },
     counters: () => counters.snapshot(),

@@ -30,6 +30,7 @@ const ctx = {
   observer: {},
   admission: undefined,
   failover: undefined,
+  registrations: undefined,
 };
 const uac = { address: '127.0.0.1', port: 5090, family: 'IPv4', size: 0 };
 

@@ -207,8 +207,13 @@ const BalanceSchema = z
       description: 'How long a Call-ID stays pinned to its backend after its last request (64×T1, RFC 3261 Timer B). Needs a restart to change. Default: "32s". In Config: integer milliseconds.',
       example: '1m',
     }),
+    failback: doc(z.enum(['hold-registrations', 'immediate']).default('hold-registrations'), {
+      description:
+        'Where a device goes once the backend it failed over from comes back. "hold-registrations": siplb learns from each REGISTER\'s 2xx which backend holds the address-of-record and until when (Contact expires, RFC 3261 §10.3), and the device\'s REGISTER refreshes, its own requests (From = the AOR, e.g. GB/T 28181 keep-alive MESSAGEs) and, when hashKey.registered keys on the user, requests to it go to that backend while it is eligible, so they stay on the backend that holds the registration until it expires or is refreshed elsewhere. "immediate": the balancer decides at once, as before (a returning backend gets its share back, without the registrations). Default: "hold-registrations".',
+      example: 'immediate',
+    }),
     affinityMaxEntries: doc(int(1, 10_000_000).default(200000), {
-      description: 'Cap on pinned Call-IDs (and on remembered registered users); the oldest go first when it is reached. Needs a restart to change. Default: 200000.',
+      description: 'Cap on pinned Call-IDs (and on remembered registered users and registration holders); the oldest go first when it is reached. Needs a restart to change. Default: 200000.',
       example: 500000,
     }),
   })

@@ -9,6 +9,7 @@ import type { Balancer } from '../balance/balancer.js';
 import type { Backend, BackendRegistry } from '../backends/registry.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import type { OversizeOutcome } from './oversize.js';
+import type { RegistrationAffinity } from './registration-affinity.js';
 import type { SelfAddress } from './self.js';
 import type { SerialFailover } from './serial-failover.js';
 
@@ -87,6 +88,8 @@ export interface ProxyContext {
   observer: ProxyObserver;
   /** Admission control for new calls under overload; undefined when disabled. */
   admission: { admit(): boolean; readonly saturated: boolean; readonly retryAfterSeconds: number } | undefined;
-  /** Serial failover of initial INVITEs; undefined when disabled. */
+  /** Serial failover of initial INVITEs and covered non-INVITEs; undefined when disabled. */
   failover: SerialFailover | undefined;
+  /** Registration holders learnt from REGISTER 2xx; route requests with balance.failback: hold-registrations. */
+  registrations: RegistrationAffinity | undefined;
 }

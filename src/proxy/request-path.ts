@@ -84,9 +84,12 @@ function dispatch(
     if (req.method === 'INVITE' && ctx.admission !== undefined && !ctx.admission.admit()) {
       return reject(ctx.sender, req, from, 503, 'overload', [`Retry-After: ${ctx.admission.retryAfterSeconds}`]);
     }
-    // CANCEL and ACK of a forgotten transaction still follow the balancer's stable choice.
-    const picked = ctx.balancer().pick(ctx.routingKey(req), ctx.backends.candidates());
-    backend = picked === undefined ? undefined : ctx.backends.byId(picked.id);
+    backend = registrationHolder(ctx, req, now);
+    if (backend === undefined) {
+      // CANCEL and ACK of a forgotten transaction still follow the balancer's stable choice.
+      const picked = ctx.balancer().pick(ctx.routingKey(req), ctx.backends.candidates());
+      backend = picked === undefined ? undefined : ctx.backends.byId(picked.id);
+    }
     if (backend === undefined) {
       return reject(ctx.sender, req, from, 503, 'no-backend', [`Retry-After: ${ctx.options.noBackendRetryAfter}`]);
     }
@@ -106,6 +109,13 @@ function dispatch(
     // e.g. a REGISTER or a keep-alive MESSAGE; begin() ignores retransmissions.
     else if (failover.covers(req.method) && !hasToTag(req)) failover.begin(req, from, vias, backend, removeRoute, mf);
   }
+}
+
+/** The eligible backend holding the registration this request belongs to (registration-affinity.ts). */
+function registrationHolder(ctx: ProxyContext, req: SipRequest, now: number): Backend | undefined {
+  if (ctx.registrations === undefined || req.method === 'ACK' || req.method === 'CANCEL') return undefined;
+  const id = ctx.registrations.holderFor(req, now);
+  return id !== undefined && ctx.backends.isEligible(id) ? ctx.backends.byId(id) : undefined;
 }
 
 /** Serial failover re-sends the caller's request to another backend with a new branch. */

@@ -36,7 +36,7 @@ describe('defaults', () => {
         noBackendRetryAfter: 5,
       },
       backends: [{ id: 'gw1', address: { host: '127.0.0.1', port: 5071 }, weight: 1, health: {} }],
-      balance: { mode: 'hash', hashKey: { register: 'to-user', registered: 'request-uri-user', other: 'call-id' }, vnodes: 3000, affinityTtl: 32_000, affinityMaxEntries: 200_000 },
+      balance: { mode: 'hash', hashKey: { register: 'to-user', registered: 'request-uri-user', other: 'call-id' }, vnodes: 3000, affinityTtl: 32_000, failback: 'hold-registrations', affinityMaxEntries: 200_000 },
       health: {
         enabled: true,
         startState: 'up',

@@ -11,6 +11,7 @@ import type { ProxyContext, ProxyObserver } from '../../../src/proxy/context.js'
 import { handleDatagram } from '../../../src/proxy/dispatcher.js';
 import { resendRequest } from '../../../src/proxy/request-path.js';
 import { RegisteredUsers } from '../../../src/proxy/registered-users.js';
+import { RegistrationAffinity } from '../../../src/proxy/registration-affinity.js';
 import { perKindRoutingKey, type HashKeys } from '../../../src/proxy/routing-key.js';
 import { SelfAddress } from '../../../src/proxy/self.js';
 import { SerialFailover } from '../../../src/proxy/serial-failover.js';
@@ -53,6 +54,7 @@ export function proxyRig(opts: {
   observer?: ProxyObserver;
   optionsReflectBackends?: boolean;
   maxDatagramBytes?: number;
+  failback?: 'hold-registrations' | 'immediate';
 }): ProxyRig {
   const backends = new BackendRegistry(opts.backends.map((b) => ({ id: b.id, address: { host: '127.0.0.1', port: b.port }, weight: 1 })));
   const balancer = createBalancer('hash', { vnodes: 160 });
@@ -88,6 +90,7 @@ export function proxyRig(opts: {
     observer: opts.observer ?? {},
     admission: undefined,
     failover: undefined,
+    registrations: opts.failback === undefined ? undefined : new RegistrationAffinity(users, opts.failback, true),
   };
   if (opts.failover !== undefined) {
     ctx.failover = new SerialFailover(
