@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SipResponse } from '../../../src/sip/message.js';
-import { CALLER, from, proxyRig } from './harness.js';
+import { answer, CALLER, from, proxyRig } from './harness.js';
 
 const dev = (method: string, callId: string): string => `${method} sip:34020000002000000001@3402000000 SIP/2.0
 Via: SIP/2.0/UDP 10.9.9.9:5099;rport;branch=z9hG4bK-${callId}
@@ -49,5 +49,31 @@ Content-Length: 0
     expect(sent).toHaveLength(1);
     expect(sent[0]!.port).toBe(5071);
     expect((sent[0]!.msg as SipResponse).status).toBe(404);
+  });
+
+  it('a platform calls a device through siplb (INVITE to its Contact, numeric domain in From/To): forwarded, answered back', () => {
+    const r = proxyRig({ backends: [{ id: 'a', port: 5071 }] });
+    r.recv(
+      `INVITE sip:34020000001320000001@10.9.9.9:5099 SIP/2.0
+Via: SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bK-video1
+From: <sip:34020000002000000001@3402000000>;tag=p1
+To: <sip:34020000001320000001@3402000000>
+Call-ID: video-1
+CSeq: 20 INVITE
+Subject: 34020000001320000001:0,34020000002000000001:0
+Contact: <sip:34020000002000000001@127.0.0.1:5071>
+Max-Forwards: 70
+Content-Length: 0
+
+`,
+      from('127.0.0.1', 5071),
+    );
+    const [fwd] = r.take();
+    expect(fwd).toMatchObject({ host: '10.9.9.9', port: 5099 });
+    expect(fwd!.text).toContain('Record-Route: <sip:127.0.0.1:5060;lr>');
+    r.recv(answer(fwd!, 200), CALLER);
+    const [back] = r.take();
+    expect(back).toMatchObject({ host: '127.0.0.1', port: 5071 });
+    expect((back!.msg as SipResponse).status).toBe(200);
   });
 });
