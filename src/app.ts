@@ -183,9 +183,9 @@ export function build(initial: Config, deps: AppDeps): App {
     // is the 200 to a CANCEL serial failover sent.
     localResponse: (res) => ctx.failover?.absorbLocal(res) ?? false,
     // RFC 3261 §18.1.1 says 65535 bytes must be receivable: a lower cap that bites is worth a
-    // line (rate-limited: a flood of large datagrams must not flood the log).
+    // line (rate-limited per outcome: a flood of large datagrams must not flood the log).
     oversize: (bytes, from, outcome) =>
-      oversizeLog.failure('oversize', { bytes, from: `${from.address}:${from.port}`, outcome, cap: ctx.options.maxDatagramBytes }, 'datagram over sip.maxDatagramBytes'),
+      oversizeLog.failure(`oversize-${outcome}`, { bytes, from: `${from.address}:${from.port}`, outcome, cap: ctx.options.maxDatagramBytes }, 'datagram over sip.maxDatagramBytes'),
   };
 
   const ctx: ProxyContext = {

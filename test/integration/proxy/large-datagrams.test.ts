@@ -90,7 +90,7 @@ it('with a 16 KB cap the 23.5 KB MESSAGE gets 513 and a log line; an oversize re
   expect(reply).toMatch(/^SIP\/2\.0 513 Message Too Large\r\n/);
   expect(reply).toContain('Call-ID: cap-1\r\n');
   expect(platform.got).toHaveLength(0);
-  const logged = lines.filter((l) => l['topic'] === 'oversize');
+  const logged = lines.filter((l) => l['topic'] === 'oversize-answered-513');
   expect(logged).toHaveLength(1);
   expect(logged[0]).toMatchObject({ level: 40, outcome: 'answered-513', bytes: expect.any(Number), cap: 16_384 });
 
@@ -106,6 +106,7 @@ it('with a 16 KB cap the 23.5 KB MESSAGE gets 513 and a log line; an oversize re
   platform.sock.send(big, lb, '127.0.0.1');
   await waitFor('oversize response counted', () => (app!.counters().dropped['size'] ?? 0) === 1, 3000);
   expect(device.got).toHaveLength(1);
+  expect(lines.filter((l) => l['topic'] === 'oversize-response-dropped')).toMatchObject([{ level: 40, cap: 16_384 }]);
 });
 
 function sentTotal(got: Buffer[]): number {
