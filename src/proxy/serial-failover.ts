@@ -149,6 +149,9 @@ export class SerialFailover {
       clearTimeout(known.timer);
       this.#calls.delete(callId);
     }
+    // Branches the previous non-INVITE transaction of this Call-ID abandoned stay absorbed: their
+    // late answers must not reach the caller after it has moved on (the next keep-alive).
+    const abandoned: Map<string, Abandoned> = known !== undefined && known.abandoned.size > 0 ? known.abandoned : new Map();
     const call: Call = {
       callId,
       invite,
@@ -163,7 +166,7 @@ export class SerialFailover {
       backend,
       tried: [backend.id],
       branch: computeBranch(req, vias[0]!, 0),
-      abandoned: new Map(),
+      abandoned,
       answered: false,
       early: false,
       cancelled: false,
@@ -308,8 +311,9 @@ export class SerialFailover {
       this.#calls.delete(c.callId);
       return;
     }
-    // Keep the attempt number for the ACK/CANCEL branch, drop the heavy references.
-    if (c.abandoned.size === 0) {
+    // Keep the attempt number for the ACK/CANCEL branch, drop the heavy references (a non-INVITE
+    // never needs its request again: its abandoned branches get no CANCEL or ACK).
+    if (c.abandoned.size === 0 || !c.invite) {
       c.req = undefined;
       c.from = undefined;
       c.vias = undefined;

@@ -115,3 +115,24 @@ describe('non-INVITE serial failover', () => {
     expect(r.failovers).toEqual([]);
   });
 });
+
+describe('non-INVITE failover across transactions of one Call-ID', () => {
+  it('a late answer of a branch abandoned by the previous keep-alive is still absorbed after the next one started', () => {
+    const r = proxyRig({ backends: B, failover: {} });
+    r.recv(request('MESSAGE', 'ka-chain', 1), CALLER);
+    const first = out(r, 'MESSAGE')[0]!;
+    vi.advanceTimersByTime(401);
+    const second = out(r, 'MESSAGE')[1]!;
+    r.recv(answer(second, 200), fromBackend(second));
+    expect(toCaller(r)).toEqual([200]);
+    // The next keep-alive (CSeq 2) starts a new transaction on the survivor ...
+    r.recv(request('MESSAGE', 'ka-chain', 2), CALLER);
+    const third = out(r, 'MESSAGE')[2]!;
+    expect(third.port).toBe(second.port);
+    // ... and the dead backend's late 200 to CSeq 1 never reaches the device.
+    r.recv(answer(first, 200), fromBackend(first));
+    expect(toCaller(r)).toEqual([200]);
+    r.recv(answer(third, 200), fromBackend(third));
+    expect(toCaller(r)).toEqual([200, 200]);
+  });
+});
