@@ -68,6 +68,8 @@ interface Abandoned {
   readonly backend: Backend;
   readonly viaLine: string;
   cancelled: boolean;
+  /** When the branch was abandoned: it is remembered for the transaction lifetime (rememberMs). */
+  readonly at: number;
 }
 
 interface Call {
@@ -151,7 +153,11 @@ export class SerialFailover {
     }
     // Branches the previous non-INVITE transaction of this Call-ID abandoned stay absorbed: their
     // late answers must not reach the caller after it has moved on (the next keep-alive).
-    const abandoned: Map<string, Abandoned> = known !== undefined && known.abandoned.size > 0 ? known.abandoned : new Map();
+    const abandoned = new Map<string, Abandoned>();
+    if (known !== undefined && known.abandoned.size > 0) {
+      const cutoff = this.#ctx.now() - this.#opts.rememberMs;
+      for (const [b, a] of known.abandoned) if (a.at > cutoff) abandoned.set(b, a);
+    }
     const call: Call = {
       callId,
       invite,
@@ -274,7 +280,7 @@ export class SerialFailover {
     // Deterministic per call, spread over the survivors (ds_next_dst walks the set in order).
     const next = candidates[(hashString(c.callId, 0x0f41) + c.attempt) % candidates.length]!;
     const failed = c.backend;
-    c.abandoned.set(c.branch, { backend: failed, viaLine: this.#viaLine(c), cancelled: false });
+    c.abandoned.set(c.branch, { backend: failed, viaLine: this.#viaLine(c), cancelled: false, at: this.#ctx.now() });
     this.#hooks.onFailover(failed, c.callId, reason);
     c.attempt++;
     c.tried.push(next.id);

@@ -136,3 +136,15 @@ describe('non-INVITE failover across transactions of one Call-ID', () => {
     expect(toCaller(r)).toEqual([200, 200]);
   });
 });
+
+it('carried-over abandoned branches are forgotten after the transaction lifetime', () => {
+  const r = proxyRig({ backends: B, failover: {} });
+  r.recv(request('MESSAGE', 'ka-old', 1), CALLER);
+  const first = out(r, 'MESSAGE')[0]!;
+  vi.advanceTimersByTime(401);
+  r.now += 33_000; // past rememberMs (32 s)
+  r.recv(request('MESSAGE', 'ka-old', 2), CALLER);
+  // A (very) late answer of the long-abandoned branch is no longer ours to absorb: relayed as any stray response.
+  r.recv(answer(first, 200), fromBackend(first));
+  expect(toCaller(r)).toEqual([200]);
+});
