@@ -30,11 +30,12 @@ import { RareEventCounters, type CounterSnapshot } from './observe/counters.js';
 import type { ProxyContext, ProxyObserver } from './proxy/context.js';
 import { CallAffinity } from './proxy/call-affinity.js';
 import { handleDatagram } from './proxy/dispatcher.js';
-import { resendInvite } from './proxy/request-path.js';
+import { resendRequest } from './proxy/request-path.js';
 import { SerialFailover, type FailoverOptions } from './proxy/serial-failover.js';
 import { parseSip } from './sip/index.js';
 import { perKindRoutingKey } from './proxy/routing-key.js';
 import { RegisteredUsers } from './proxy/registered-users.js';
+import { RegistrationAffinity } from './proxy/registration-affinity.js';
 import { changedKeys, describeChanges } from './config/reload-policy.js';
 import { RateLimitedLog } from './ha/rate-limited-log.js';
 import type { DropEvent } from './observe/channels.js';
@@ -81,6 +82,7 @@ function failoverOptions(c: Config): FailoverOptions {
     relayed: c.failover.relayed,
     maxAttempts: c.failover.maxAttempts,
     rememberMs: c.balance.affinityTtl,
+    methods: new Set(c.failover.methods),
   };
 }
 
@@ -113,6 +115,8 @@ export function build(initial: Config, deps: AppDeps): App {
   const makeBalancer = (c: Config): Balancer => createBalancer(c.balance.mode, { vnodes: c.balance.vnodes, load });
   const affinity = new CallAffinity({ ttlMs: config.balance.affinityTtl, maxEntries: config.balance.affinityMaxEntries });
   const registeredUsers = new RegisteredUsers(config.balance.affinityMaxEntries);
+  const makeRegistrations = (c: Config): RegistrationAffinity =>
+    new RegistrationAffinity(registeredUsers, c.balance.failback, c.balance.hashKey.registered !== 'call-id');
   const self = new SelfAddress(config.sip.advertise ?? config.sip.listen, config.sip.listen);
 
   const health = new HealthMonitor({
@@ -129,7 +133,6 @@ export function build(initial: Config, deps: AppDeps): App {
   const transportLog = log.child({ component: 'transport' });
   const transport = new UdpTransport({
     listen: config.sip.listen,
-    maxDatagramBytes: config.sip.maxDatagramBytes,
     recvBufferBytes: config.sip.recvBufferBytes,
     sendBufferBytes: config.sip.sendBufferBytes,
     onSendError: (err) => {
@@ -144,7 +147,6 @@ export function build(initial: Config, deps: AppDeps): App {
   const probeListen = config.health.source ?? { host: config.sip.listen.host, port: 0 };
   const probeSocket = new UdpTransport({
     listen: probeListen,
-    maxDatagramBytes: config.sip.maxDatagramBytes,
     recvBufferBytes: 262_144,
     sendBufferBytes: 262_144,
   });
@@ -165,6 +167,7 @@ export function build(initial: Config, deps: AppDeps): App {
     if (parsed.ok && parsed.msg.kind === 'response') prober.handleReply(parsed.msg);
   });
 
+  const oversizeLog = new RateLimitedLog(log.child({ component: 'proxy' }), 10_000, now);
   const observer: ProxyObserver = {
     requestForwarded(req, backend, isNewCall) {
       dialogs.request(req);
@@ -179,6 +182,10 @@ export function build(initial: Config, deps: AppDeps): App {
     // Probe replies come back to the probe socket; on the SIP socket a response with only our Via
     // is the 200 to a CANCEL serial failover sent.
     localResponse: (res) => ctx.failover?.absorbLocal(res) ?? false,
+    // RFC 3261 §18.1.1 says 65535 bytes must be receivable: a lower cap that bites is worth a
+    // line (rate-limited per outcome: a flood of large datagrams must not flood the log).
+    oversize: (bytes, from, outcome) =>
+      oversizeLog.failure(`oversize-${outcome}`, { bytes, from: `${from.address}:${from.port}`, outcome, cap: ctx.options.maxDatagramBytes }, 'datagram over sip.maxDatagramBytes'),
   };
 
   const ctx: ProxyContext = {
@@ -195,10 +202,12 @@ export function build(initial: Config, deps: AppDeps): App {
       answerOptions: config.sip.answerOptions,
       optionsReflectBackends: config.sip.optionsReflectBackends,
       noBackendRetryAfter: config.sip.noBackendRetryAfter,
+      maxDatagramBytes: config.sip.maxDatagramBytes,
     },
     observer,
     admission: undefined,
     failover: undefined,
+    registrations: makeRegistrations(config),
   };
   const admission = new Admission({
     enabled: config.overload.enabled,
@@ -231,7 +240,7 @@ export function build(initial: Config, deps: AppDeps): App {
   }
   const makeFailover = (c: Config): SerialFailover | undefined =>
     c.failover.enabled
-      ? new SerialFailover(failoverOptions(c), ctx, (...args) => resendInvite(ctx, ...args), {
+      ? new SerialFailover(failoverOptions(c), ctx, (...args) => resendRequest(ctx, ...args), {
           onFailover(failed, callId, reason) {
             passive.forget(callId);
             // Silence is the backend's own failure; a failure code is judged by the passive
@@ -358,6 +367,7 @@ export function build(initial: Config, deps: AppDeps): App {
       } else ctx.failover?.setOptions(failoverOptions(next));
       if (prev.balance.mode !== next.balance.mode || prev.balance.vnodes !== next.balance.vnodes) balancer = makeBalancer(next);
       ctx.routingKey = perKindRoutingKey(next.balance.hashKey, registeredUsers, now);
+      ctx.registrations = makeRegistrations(next);
       return changes;
     },
     counters: () => counters.snapshot(),

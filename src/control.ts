@@ -59,6 +59,8 @@ export function balanceView(c: Config): BalanceView {
     failoverOn: f.enabled && f.maxAttempts > 1 ? ['timeout', ...f.codes] : [],
     failoverMaxAttempts: f.enabled ? f.maxAttempts : 1,
     failoverRelayed: f.relayed,
+    failoverMethods: f.enabled && f.maxAttempts > 1 ? [...f.methods] : [],
+    failback: c.balance.failback,
     blameOn: c.passive.enabled ? ['timeout', ...c.passive.blameCodes] : [],
     blameRelayed: c.passive.blameRelayed,
   };

@@ -13,6 +13,8 @@ import { CallAffinity } from '../../dist/proxy/call-affinity.js';
 import { handleDatagram } from '../../dist/proxy/dispatcher.js';
 import { routingKeyFor } from '../../dist/proxy/routing-key.js';
 import { SelfAddress } from '../../dist/proxy/self.js';
+import { RegisteredUsers } from '../../dist/proxy/registered-users.js';
+import * as regAffinity from '../../dist/proxy/registration-affinity.js';
 
 const LB = { host: '127.0.0.1', port: 5060 };
 const backends = new BackendRegistry([5071, 5072, 5073].map((p, i) => ({ id: `gw${i + 1}`, address: { host: '127.0.0.1', port: p }, weight: 1 })));
@@ -26,10 +28,13 @@ const ctx = {
   self: new SelfAddress(LB, LB),
   now: () => performance.now(),
   routingKey: routingKeyFor('call-id'),
-  options: { defaultMaxForwards: 70, recordRoute: true, answerOptions: true, noBackendRetryAfter: 5 },
+  options: { defaultMaxForwards: 70, recordRoute: true, answerOptions: true, noBackendRetryAfter: 5, maxDatagramBytes: 65535 },
   observer: {},
   admission: undefined,
   failover: undefined,
+  // The default balance.failback (hold-registrations): every new request asks who holds its AOR.
+  // (Absent before issue 22: the bench then runs without it.)
+  registrations: regAffinity.RegistrationAffinity === undefined ? undefined : new regAffinity.RegistrationAffinity(new RegisteredUsers(1000), 'hold-registrations', true),
 };
 const uac = { address: '127.0.0.1', port: 5090, family: 'IPv4', size: 0 };
 

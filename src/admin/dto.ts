@@ -84,6 +84,10 @@ export interface BalanceView {
   readonly failoverMaxAttempts: number;
   /** Whether failover codes count when the backend only relayed them. */
   readonly failoverRelayed: boolean;
+  /** Out-of-dialog non-INVITE methods that fail over too (failover.methods); empty when failover is off. */
+  readonly failoverMethods: readonly string[];
+  /** Where devices go once a failed backend returns (balance.failback). */
+  readonly failback: 'hold-registrations' | 'immediate';
   /** What counts against a backend's health from live traffic; empty when passive checks are off. */
   readonly blameOn: readonly (number | 'timeout')[];
   /** Whether blamed codes count when the backend only relayed them. */

@@ -18,6 +18,7 @@ const RULES: ReadonlyArray<readonly [prefix: string, effect: ReloadEffect]> = [
   ['balance.mode', 'applied'],
   ['balance.hashKey', 'applied'],
   ['balance.vnodes', 'applied'],
+  ['balance.failback', 'applied'],
   // Sizes and lifetimes of the Call-ID tables, fixed when they are built.
   ['balance.affinityTtl', 'restart'],
   ['balance.affinityMaxEntries', 'restart'],

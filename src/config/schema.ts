@@ -105,9 +105,10 @@ const SipSchema = z.strictObject({
     description: 'Address siplb writes into Via and Record-Route: the VIP in production (RFC 3261 §16.6 step 4, §18.2.1). Required when listen is 0.0.0.0 or [::]. Default: unset (listen is used).',
     example: '192.0.2.10:5060',
   }),
-  maxDatagramBytes: doc(int(512, 65507).default(16384), {
-    description: 'Largest SIP datagram accepted or sent, in bytes (512..65507, the UDP payload limit). Default: 16384.',
-    example: 8192,
+  maxDatagramBytes: doc(int(512, 65535).default(65535), {
+    description:
+      'Largest SIP datagram accepted, in bytes (512..65535). RFC 3261 §18.1.1 requires an element to be prepared to receive up to 65535 bytes over UDP, hence the default. A request over a lower cap is answered 513 Message Too Large (when its top Via can be read) and logged; a response over it is dropped and logged. Default: 65535.',
+    example: 16384,
   }),
   recvBufferBytes: doc(int(4096, 268435456).default(4194304), {
     description: 'SO_RCVBUF size of the SIP socket in bytes; the kernel may cap it at net.core.rmem_max. Default: 4194304.',
@@ -210,8 +211,13 @@ const BalanceSchema = z
       description: 'How long a Call-ID stays pinned to its backend after its last request (64×T1, RFC 3261 Timer B). Needs a restart to change. Default: "32s". In Config: integer milliseconds.',
       example: '1m',
     }),
+    failback: doc(z.enum(['hold-registrations', 'immediate']).default('hold-registrations'), {
+      description:
+        'Where a device goes once the backend it failed over from comes back. "hold-registrations": siplb learns from each REGISTER\'s 2xx which backend holds the address-of-record and until when (Contact expires, RFC 3261 §10.3), and the device\'s REGISTER refreshes, its own requests (From = the AOR, e.g. GB/T 28181 keep-alive MESSAGEs) and, when hashKey.registered keys on the user, requests to it go to that backend while it is eligible, so they stay on the backend that holds the registration until it expires or is refreshed elsewhere. "immediate": the balancer decides at once, as before (a returning backend gets its share back, without the registrations). Default: "hold-registrations".',
+      example: 'immediate',
+    }),
     affinityMaxEntries: doc(int(1, 10_000_000).default(200000), {
-      description: 'Cap on pinned Call-IDs (and on remembered registered users); the oldest go first when it is reached. Needs a restart to change. Default: 200000.',
+      description: 'Cap on pinned Call-IDs (and on remembered registered users and registration holders); the oldest go first when it is reached. Needs a restart to change. Default: 200000.',
       example: 500000,
     }),
   })
@@ -297,6 +303,9 @@ const PassiveSchema = z.strictObject({
   }),
 });
 
+/** Methods that may start a non-INVITE transaction at a backend (not ACK/CANCEL: they belong to an INVITE). */
+const NON_INVITE_FAILOVER_METHODS = ['REGISTER', 'MESSAGE', 'SUBSCRIBE', 'OPTIONS', 'PUBLISH', 'NOTIFY', 'INFO', 'REFER'] as const;
+
 const FailoverSchema = z.strictObject({
   enabled: doc(z.boolean().default(true), {
     description: 'Retry an INVITE on another backend when the first does not answer or answers with one of codes. Default: true.',
@@ -317,8 +326,13 @@ const FailoverSchema = z.strictObject({
     example: true,
   }),
   maxAttempts: doc(int(1, 10).default(2), {
-    description: 'Backends tried for one INVITE, the first included; 1 disables failover. Default: 2.',
+    description: 'Backends tried for one INVITE (or covered non-INVITE request), the first included; 1 disables failover. Default: 2.',
     example: 3,
+  }),
+  methods: doc(z.array(z.enum(NON_INVITE_FAILOVER_METHODS)).prefault(['REGISTER', 'MESSAGE', 'SUBSCRIBE']), {
+    description:
+      'Non-INVITE methods whose out-of-dialog requests (no To tag) also go to the next backend on silence (timeout) or one of codes, by the same rules as an INVITE. A non-INVITE cannot be CANCELled (RFC 3261 §9.1): the abandoned branch is forgotten and its late answers absorbed. [] limits failover to INVITE. Default: ["REGISTER", "MESSAGE", "SUBSCRIBE"].',
+    example: ['REGISTER', 'MESSAGE', 'SUBSCRIBE', 'OPTIONS', 'PUBLISH'],
   }),
 });
 

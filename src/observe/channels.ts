@@ -20,7 +20,11 @@ export type DropReason =
   | 'overload';
 
 /** Why a request was rejected with a stateless error response. */
-export type RejectReason = 'parse-error' | 'max-forwards' | 'loop' | 'relay' | 'no-backend' | 'bad-request' | 'overload';
+export type RejectReason = 'parse-error' | 'max-forwards' | 'loop' | 'relay' | 'no-backend' | 'bad-request' | 'overload'
+  /** 513 Message Too Large: a request over sip.maxDatagramBytes (RFC 3261 §21.5.14). */
+  | 'too-large'
+  /** 404: the next hop is a numeric domain (GB/T 28181), a name siplb cannot resolve (sip/host.ts). */
+  | 'unresolvable';
 
 /**
  * The status code the proxy answers each reject reason with (proxy/request-path.ts,
@@ -30,10 +34,12 @@ export const REJECT_STATUS: Readonly<Record<RejectReason, number>> = Object.free
   'parse-error': 400,
   'bad-request': 400,
   relay: 403,
+  unresolvable: 404,
   loop: 482,
   'max-forwards': 483,
   'no-backend': 503,
   overload: 503,
+  'too-large': 513,
 });
 
 export interface DropEvent { readonly reason: DropReason; readonly detail?: string }

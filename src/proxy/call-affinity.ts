@@ -42,6 +42,12 @@ export class CallAffinity implements Affinity {
     this.#settled.set(callId, backendId, nowMs);
   }
 
+  /** Drop the pin of `callId` (its backend is no longer eligible, ./pin-rule.ts). */
+  forget(callId: string): void {
+    this.#ringing.delete(callId);
+    this.#settled.delete(callId);
+  }
+
   sweep(nowMs: number): void {
     this.#ringing.sweep(nowMs);
     this.#settled.sweep(nowMs);

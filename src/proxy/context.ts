@@ -4,9 +4,12 @@
  * backend set, the balancer, the affinity table, our own address, a monotonic clock, and optional
  * observers that the health and call-tracking layers plug in. The proxy owns no sockets or timers.
  */
+import type { RemoteInfo } from 'node:dgram';
 import type { Balancer } from '../balance/balancer.js';
 import type { Backend, BackendRegistry } from '../backends/registry.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
+import type { OversizeOutcome } from './oversize.js';
+import type { RegistrationAffinity } from './registration-affinity.js';
 import type { SelfAddress } from './self.js';
 import type { SerialFailover } from './serial-failover.js';
 
@@ -21,6 +24,8 @@ export interface Affinity {
   pin(callId: string, backendId: string, nowMs: number, ringingInvite: boolean): void;
   /** The INVITE of `callId` got its final response. */
   settle(callId: string, nowMs: number): void;
+  /** Drop the pin of `callId`: its backend is no longer eligible (pin-rule.ts). */
+  forget(callId: string): void;
 }
 
 /** How the routing key of a new call is taken from the request (issue: hash keys). */
@@ -45,6 +50,8 @@ export interface ProxyObserver {
   relayed?(res: SipResponse, from: Backend | undefined): void;
   /** A response whose only Via is ours: addressed to siplb itself (the 200 to a CANCEL it sent). True if consumed. */
   localResponse?(res: SipResponse): boolean;
+  /** A datagram over the size cap was answered 513 or dropped (for a rate-limited log line). */
+  oversize?(bytes: number, from: RemoteInfo, outcome: OversizeOutcome): void;
 }
 
 export interface ProxyOptions {
@@ -61,6 +68,11 @@ export interface ProxyOptions {
   readonly optionsReflectBackends: boolean;
   /** Retry-After seconds in the 503 sent when no backend can take a new call. @default 5 */
   readonly noBackendRetryAfter: number;
+  /**
+   * Largest datagram handled; a request over it gets 513, a response is dropped (oversize.ts).
+   * @default 65535 (RFC 3261 §18.1.1)
+   */
+  readonly maxDatagramBytes: number;
 }
 
 export interface ProxyContext {
@@ -76,6 +88,8 @@ export interface ProxyContext {
   observer: ProxyObserver;
   /** Admission control for new calls under overload; undefined when disabled. */
   admission: { admit(): boolean; readonly saturated: boolean; readonly retryAfterSeconds: number } | undefined;
-  /** Serial failover of initial INVITEs; undefined when disabled. */
+  /** Serial failover of initial INVITEs and covered non-INVITEs; undefined when disabled. */
   failover: SerialFailover | undefined;
+  /** Registration holders learnt from REGISTER 2xx; route requests with balance.failback: hold-registrations. */
+  registrations: RegistrationAffinity | undefined;
 }

@@ -2,17 +2,23 @@
  * @module proxy/dispatcher
  * Entry point of the stateless proxy for one datagram: parse, then the request or response path.
  * A malformed request that can still be answered gets a 400 (RFC 3261 §16.3 step 1); anything else
- * unparsable is dropped and counted. Never throws for any input.
+ * unparsable is dropped and counted; a datagram over the size cap goes to ./oversize.ts. Never
+ * throws for any input.
  */
 import type { RemoteInfo } from 'node:dgram';
 import { parseSip } from '../sip/index.js';
 import { channels } from '../observe/channels.js';
 import type { ProxyContext } from './context.js';
+import { handleOversize } from './oversize.js';
 import { handleRequest } from './request-path.js';
 import { handleResponse } from './response-path.js';
 import { reject } from './stateless-reply.js';
 
 export function handleDatagram(ctx: ProxyContext, buf: Buffer, from: RemoteInfo): void {
+  if (buf.length > ctx.options.maxDatagramBytes) {
+    handleOversize(ctx, buf, from);
+    return;
+  }
   const parsed = parseSip(buf);
   if (!parsed.ok) {
     const { error } = parsed;

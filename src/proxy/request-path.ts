@@ -13,6 +13,7 @@ import { HeaderId, type Edit, type NameAddr, type SipRequest, type Via } from '.
 import { channels } from '../observe/channels.js';
 import { computeBranch } from './branch.js';
 import type { ProxyContext } from './context.js';
+import { followsPin } from './pin-rule.js';
 import { decideRoute, hasToTag } from './route-decision.js';
 import { reject, sendStatelessReply } from './stateless-reply.js';
 
@@ -73,23 +74,30 @@ function dispatch(
   const now = ctx.now();
   const pinned = ctx.affinity.get(callId, now);
   let backend = pinned !== undefined ? ctx.backends.byId(pinned) : undefined;
+  if (backend !== undefined && !followsPin(req.method, ctx.backends.isEligible(backend.id))) {
+    ctx.affinity.forget(callId);
+    backend = undefined;
+  }
   const isNewCall = backend === undefined;
   if (backend === undefined) {
     // Overload: shed a new call with a stateless 503 (RFC 3261 §21.5.4) while running calls go on.
     if (req.method === 'INVITE' && ctx.admission !== undefined && !ctx.admission.admit()) {
       return reject(ctx.sender, req, from, 503, 'overload', [`Retry-After: ${ctx.admission.retryAfterSeconds}`]);
     }
-    // CANCEL and ACK of a forgotten transaction still follow the balancer's stable choice.
-    const picked = ctx.balancer().pick(ctx.routingKey(req), ctx.backends.candidates());
-    backend = picked === undefined ? undefined : ctx.backends.byId(picked.id);
+    backend = registrationHolder(ctx, req, now);
+    if (backend === undefined) {
+      // CANCEL and ACK of a forgotten transaction still follow the balancer's stable choice.
+      const picked = ctx.balancer().pick(ctx.routingKey(req), ctx.backends.candidates());
+      backend = picked === undefined ? undefined : ctx.backends.byId(picked.id);
+    }
     if (backend === undefined) {
       return reject(ctx.sender, req, from, 503, 'no-backend', [`Retry-After: ${ctx.options.noBackendRetryAfter}`]);
     }
     if (req.method !== 'ACK') ctx.affinity.pin(callId, backend.id, now, req.method === 'INVITE');
   }
   const failover = ctx.failover;
-  // Retransmissions, CANCEL and the ACK of a non-2xx use the branch of the INVITE's current attempt.
-  const attempt = failover !== undefined && !isNewCall ? failover.attemptOf(callId) : 0;
+  // Retransmissions, CANCEL and the ACK of a non-2xx use the branch of the request's current attempt.
+  const attempt = failover !== undefined && !isNewCall ? failover.attemptOf(req) : 0;
   forward(ctx, req, from, vias, backend.host, backend.port, removeRoute, mf, attempt);
   publishForwarded(req, backend, isNewCall ? 'new' : 'affinity');
   const newInvite = isNewCall && req.method === 'INVITE';
@@ -97,11 +105,21 @@ function dispatch(
   if (failover !== undefined) {
     if (newInvite) failover.begin(req, from, vias, backend, removeRoute, mf);
     else if (req.method === 'CANCEL') failover.cancelled(callId);
+    // A non-INVITE that starts a transaction at the backend (out of dialog: no To tag, §12.1),
+    // e.g. a REGISTER or a keep-alive MESSAGE; begin() ignores retransmissions.
+    else if (failover.covers(req.method) && !hasToTag(req)) failover.begin(req, from, vias, backend, removeRoute, mf);
   }
 }
 
-/** Serial failover re-sends the caller's INVITE to another backend with a new branch. */
-export function resendInvite(
+/** The eligible backend holding the registration this request belongs to (registration-affinity.ts). */
+function registrationHolder(ctx: ProxyContext, req: SipRequest, now: number): Backend | undefined {
+  if (ctx.registrations === undefined || req.method === 'ACK' || req.method === 'CANCEL') return undefined;
+  const id = ctx.registrations.holderFor(req, now);
+  return id !== undefined && ctx.backends.isEligible(id) ? ctx.backends.byId(id) : undefined;
+}
+
+/** Serial failover re-sends the caller's request to another backend with a new branch. */
+export function resendRequest(
   ctx: ProxyContext,
   req: SipRequest,
   from: RemoteInfo,
@@ -113,7 +131,7 @@ export function resendInvite(
 ): void {
   forward(ctx, req, from, vias, backend.host, backend.port, removeRoute, mf, attempt);
   publishForwarded(req, backend, 'new');
-  ctx.observer.requestForwarded?.(req, backend, true);
+  ctx.observer.requestForwarded?.(req, backend, req.method === 'INVITE');
 }
 
 function forward(

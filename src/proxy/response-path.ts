@@ -30,15 +30,16 @@ export function handleResponse(ctx: ProxyContext, res: SipResponse, from: Remote
   const backend = ctx.backends.byAddress(from.address, from.port);
   if (ctx.observer.response !== undefined && !ctx.observer.response(res, backend)) return;
   // After the observers (they count the failure as passive health input), before relaying.
-  if (res.cseq().method === 'INVITE') {
-    if (ctx.failover !== undefined && !ctx.failover.onResponse(res)) return;
-    if (res.status >= 200) ctx.affinity.settle(res.callId(), ctx.now());
-  }
+  if (ctx.failover !== undefined && !ctx.failover.onResponse(res)) return;
+  const method = res.cseq().method;
+  if (res.status >= 200 && method === 'INVITE') ctx.affinity.settle(res.callId(), ctx.now());
+  // Where the AOR is now bound (RFC 3261 §10.3 step 8), from the 2xx the caller is about to get.
+  if (method === 'REGISTER' && res.status >= 200 && res.status < 300 && backend !== undefined) ctx.registrations?.learn(res, backend.id, ctx.now());
 
   ctx.observer.relayed?.(res, backend);
   const to = responseAddress(next);
   ctx.sender.send(applyEdits(res.buf, [removeListValue(res, top)]), to.port, to.host);
   if (channels.responseForwarded.hasSubscribers) {
-    channels.responseForwarded.publish({ status: res.status, method: res.cseq().method, backend: backend?.id ?? 'external' });
+    channels.responseForwarded.publish({ status: res.status, method, backend: backend?.id ?? 'external' });
   }
 }

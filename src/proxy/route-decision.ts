@@ -17,6 +17,7 @@
 import type { Backend, BackendRegistry } from '../backends/registry.js';
 import { HeaderId, type NameAddr, type SipRequest, type SipUri } from '../sip/message.js';
 import { SEMI } from '../sip/bytes.js';
+import { isNumericDomain } from '../sip/host.js';
 import type { SelfAddress } from './self.js';
 
 export type RouteDecision =
@@ -30,11 +31,17 @@ export type RouteDecision =
       readonly backend: Backend | undefined;
       readonly removeRoute: NameAddr | undefined;
     }
-  | { readonly kind: 'reject'; readonly status: number; readonly reason: 'relay' | 'bad-request' };
+  | { readonly kind: 'reject'; readonly status: number; readonly reason: 'relay' | 'bad-request' | 'unresolvable' };
 
 const BAD_REQUEST = { kind: 'reject', status: 400, reason: 'bad-request' } as const;
 const RELAY = { kind: 'reject', status: 403, reason: 'relay' } as const;
 const LOCAL_OPTIONS = { kind: 'local-options' } as const;
+/**
+ * A next hop named by a numeric domain (GB/T 28181 `3402000000`, sip/host.ts): a name with no DNS
+ * record that the system resolver would misread as an IPv4 number. Answered 404 (RFC 3261 §16.5:
+ * the target set is empty; §21.4.5) instead of sent to an unrelated address or silently lost.
+ */
+const UNRESOLVABLE = { kind: 'reject', status: 404, reason: 'unresolvable' } as const;
 
 /**
  * Whether To carries a tag (§12.1: the request is inside a dialog). An initial request's To value
@@ -97,5 +104,6 @@ export function decideRoute(
   const port = defaultPort(target);
   const backend = backends.byAddress(target.host, port);
   if (backend === undefined && fromBackend === undefined) return RELAY;
+  if (backend === undefined && isNumericDomain(target.host)) return UNRESOLVABLE;
   return { kind: 'forward', host: target.host, port, backend, removeRoute };
 }

@@ -16,9 +16,18 @@
  * A 100 only says the backend itself got the INVITE (§16.7 step 5 treats it as hop-by-hop; no
  * early dialog exists), so it only stops the no-response timer.
  *
- * This is the one piece of per-call state on the request path; it lives only until the INVITE's
- * final response (and, for a call that did fail over, until the transaction lifetime ends so its
- * CANCEL and ACK still get the right branch).
+ * Out-of-dialog non-INVITE requests of `methods` (REGISTER, MESSAGE, SUBSCRIBE by default) fail
+ * over by the same rules: a device's REGISTER or keep-alive MESSAGE must not time out against a
+ * dead backend when another could answer it. A non-INVITE transaction cannot be CANCELled (§9.1:
+ * "a CANCEL ... SHOULD NOT be sent to cancel non-INVITE requests") and its final response is not
+ * ACKed (§17.1.2), so an abandoned non-INVITE branch is simply forgotten: its late responses are
+ * absorbed until the transaction lifetime ends, so the caller never gets two final responses.
+ * One entry per Call-ID: a new non-INVITE transaction (a higher CSeq, e.g. the next keep-alive)
+ * replaces the entry of the previous one; an INVITE's entry is never replaced by a non-INVITE.
+ *
+ * This is the one piece of per-call state on the request path; it lives only until the request's
+ * final response (and, for a request that did fail over, until the transaction lifetime ends so
+ * its CANCEL, ACK and retransmissions still get the right branch).
  */
 import type { RemoteInfo } from 'node:dgram';
 import { hashString } from '../balance/hash.js';
@@ -49,19 +58,28 @@ export interface FailoverOptions {
   readonly maxAttempts: number;
   /** How long a failed-over call's branch is remembered (transaction lifetime). @default 32000 */
   readonly rememberMs: number;
+  /** Non-INVITE methods whose out-of-dialog requests fail over too. @default REGISTER, MESSAGE, SUBSCRIBE */
+  readonly methods: ReadonlySet<string>;
 }
 
 /** The forwarding the proxy does; injected to keep this module free of the request path. */
-export type ResendInvite = (req: SipRequest, from: RemoteInfo, vias: readonly Via[], backend: Backend, removeRoute: NameAddr | undefined, mf: number | undefined, attempt: number) => void;
+export type ResendRequest = (req: SipRequest, from: RemoteInfo, vias: readonly Via[], backend: Backend, removeRoute: NameAddr | undefined, mf: number | undefined, attempt: number) => void;
 
 interface Abandoned {
   readonly backend: Backend;
   readonly viaLine: string;
   cancelled: boolean;
+  /** When the branch was abandoned: it is remembered for the transaction lifetime (rememberMs). */
+  readonly at: number;
 }
 
 interface Call {
   readonly callId: string;
+  /** An INVITE transaction (CANCEL/ACK on abandoned branches, Timer C pins) or a non-INVITE one. */
+  readonly invite: boolean;
+  readonly method: string;
+  /** CSeq number: tells a retransmission from the next transaction of the same Call-ID. */
+  readonly seq: number;
   req: SipRequest | undefined;
   from: RemoteInfo | undefined;
   vias: readonly Via[] | undefined;
@@ -94,12 +112,12 @@ export interface FailoverHooks {
 export class SerialFailover {
   #opts: FailoverOptions;
   readonly #ctx: ProxyContext;
-  readonly #resend: ResendInvite;
+  readonly #resend: ResendRequest;
   readonly #hooks: FailoverHooks;
   /** Call-ID → call; Map order is start order, so the sweep stops at the first young entry. */
   readonly #calls = new Map<string, Call>();
 
-  constructor(opts: FailoverOptions, ctx: ProxyContext, resend: ResendInvite, hooks: FailoverHooks) {
+  constructor(opts: FailoverOptions, ctx: ProxyContext, resend: ResendRequest, hooks: FailoverHooks) {
     this.#opts = opts;
     this.#ctx = ctx;
     this.#resend = resend;
@@ -114,12 +132,38 @@ export class SerialFailover {
     return this.#calls.size;
   }
 
-  /** An initial INVITE was just sent to `backend` (attempt 0). */
+  /** Whether out-of-dialog requests of this non-INVITE method fail over. */
+  covers(method: string): boolean {
+    return this.#opts.methods.has(method);
+  }
+
+  /**
+   * An initial INVITE, or an out-of-dialog request of a covered method, was just sent to
+   * `backend` with the branch of `attemptOf(req)` (0 for a new transaction).
+   */
   begin(req: SipRequest, from: RemoteInfo, vias: readonly Via[], backend: Backend, removeRoute: NameAddr | undefined, mf: number | undefined): void {
     const callId = req.callId();
-    if (this.#calls.has(callId)) return;
+    const invite = req.method === 'INVITE';
+    const seq = req.cseq().seq;
+    const known = this.#calls.get(callId);
+    if (known !== undefined) {
+      // The INVITE machinery keeps its entry; a retransmission keeps the running transaction.
+      if (known.invite || (known.method === req.method && known.seq === seq)) return;
+      clearTimeout(known.timer);
+      this.#calls.delete(callId);
+    }
+    // Branches the previous non-INVITE transaction of this Call-ID abandoned stay absorbed: their
+    // late answers must not reach the caller after it has moved on (the next keep-alive).
+    const abandoned = new Map<string, Abandoned>();
+    if (known !== undefined && known.abandoned.size > 0) {
+      const cutoff = this.#ctx.now() - this.#opts.rememberMs;
+      for (const [b, a] of known.abandoned) if (a.at > cutoff) abandoned.set(b, a);
+    }
     const call: Call = {
       callId,
+      invite,
+      method: req.method,
+      seq,
       req,
       from,
       vias,
@@ -129,7 +173,7 @@ export class SerialFailover {
       backend,
       tried: [backend.id],
       branch: computeBranch(req, vias[0]!, 0),
-      abandoned: new Map(),
+      abandoned,
       answered: false,
       early: false,
       cancelled: false,
@@ -141,15 +185,22 @@ export class SerialFailover {
     this.#arm(call);
   }
 
-  /** The attempt whose branch requests of this call (INVITE retransmission, CANCEL, ACK) must use. */
-  attemptOf(callId: string): number {
-    return this.#calls.get(callId)?.attempt ?? 0;
+  /**
+   * The attempt whose branch a request of this call must use: the INVITE's current one for its
+   * retransmissions, CANCEL and ACK; for a non-INVITE, the current one only for a retransmission
+   * of the same transaction (a new CSeq is a new transaction, attempt 0).
+   */
+  attemptOf(req: SipRequest): number {
+    const c = this.#calls.get(req.callId());
+    if (c === undefined) return 0;
+    if (c.invite) return c.attempt;
+    return c.method === req.method && c.seq === req.cseq().seq ? c.attempt : 0;
   }
 
   /** The caller gave up (CANCEL): no further attempts. */
   cancelled(callId: string): void {
     const c = this.#calls.get(callId);
-    if (!c) return;
+    if (c?.invite !== true) return;
     c.cancelled = true;
     clearTimeout(c.timer);
   }
@@ -160,7 +211,7 @@ export class SerialFailover {
    */
   onResponse(res: SipResponse): boolean {
     const c = this.#calls.get(res.callId());
-    if (c === undefined) return true;
+    if (c === undefined || c.method !== res.cseq().method) return true;
     const branch = res.topVia().branch;
     if (branch !== c.branch) {
       const a = branch === undefined ? undefined : c.abandoned.get(branch);
@@ -175,7 +226,8 @@ export class SerialFailover {
       const failed = c.backend;
       const viaLine = this.#viaLine(c);
       if (this.#next(c, `status-${res.status}`)) {
-        this.#ctx.sender.send(buildAck(c.req!, viaLine, res), failed.port, failed.host);
+        // §17.1.1.3: a non-2xx final response to an INVITE is ACKed; a non-INVITE one never is.
+        if (c.invite) this.#ctx.sender.send(buildAck(c.req!, viaLine, res), failed.port, failed.host);
         return false;
       }
     }
@@ -231,7 +283,7 @@ export class SerialFailover {
     // Deterministic per call, spread over the survivors (ds_next_dst walks the set in order).
     const next = candidates[(hashString(c.callId, 0x0f41) + c.attempt) % candidates.length]!;
     const failed = c.backend;
-    c.abandoned.set(c.branch, { backend: failed, viaLine: this.#viaLine(c), cancelled: false });
+    c.abandoned.set(c.branch, { backend: failed, viaLine: this.#viaLine(c), cancelled: false, at: this.#ctx.now() });
     this.#hooks.onFailover(failed, c.callId, reason);
     c.attempt++;
     c.tried.push(next.id);
@@ -239,13 +291,15 @@ export class SerialFailover {
     c.branch = computeBranch(c.req, c.vias![0]!, c.attempt);
     c.answered = false;
     c.early = false;
-    this.#ctx.affinity.pin(c.callId, next.id, this.#ctx.now(), true);
+    this.#ctx.affinity.pin(c.callId, next.id, this.#ctx.now(), c.invite);
     this.#resend(c.req, c.from!, c.vias!, next, c.removeRoute, c.mf, c.attempt);
     this.#arm(c);
     return true;
   }
 
   #absorbAbandoned(c: Call, a: Abandoned, res: SipResponse): void {
+    // A non-INVITE branch is forgotten: no CANCEL (§9.1), no ACK (§17.1.2); its answer is absorbed.
+    if (!c.invite) return;
     if (res.status < 200) {
       if (!a.cancelled && c.req !== undefined) {
         a.cancelled = true;
@@ -266,8 +320,9 @@ export class SerialFailover {
       this.#calls.delete(c.callId);
       return;
     }
-    // Keep the attempt number for the ACK/CANCEL branch, drop the heavy references.
-    if (c.abandoned.size === 0) {
+    // Keep the attempt number for the ACK/CANCEL branch, drop the heavy references (a non-INVITE
+    // never needs its request again: its abandoned branches get no CANCEL or ACK).
+    if (c.abandoned.size === 0 || !c.invite) {
       c.req = undefined;
       c.from = undefined;
       c.vias = undefined;

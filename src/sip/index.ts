@@ -30,3 +30,4 @@ export { parseSipUri } from './parse-uri.js';
 export { parseNameAddr, parseNameAddrList } from './parse-name-addr.js';
 export { parseFirstVia, parseViaLine } from './parse-via.js';
 export { parseCSeq, parseContentLength, parseMaxForwards, parseRetryAfter, isValidCallId } from './parse-headers.js';
+export { isDottedQuad, isNumericDomain } from './host.js';

@@ -1,8 +1,10 @@
 /**
  * @module transport/udp
  * The UDP socket adapter: binds one datagram socket, drops what can never be SIP (bare CRLF
- * keep-alives, datagrams over the size cap) and hands every other datagram upward through the
- * callback it was given. Requests to backends are sent from this same socket, so replies come
+ * keep-alives) and hands every other datagram upward through the callback it was given, whatever
+ * its size: the size cap is SIP policy (a request over it is answered 513), applied by the proxy.
+ * libuv reads each datagram into a 64 KiB buffer, so every IPv4 UDP payload (<= 65507 bytes)
+ * arrives whole (RFC 3261 §18.1.1: be prepared to receive 65535 bytes). Requests to backends are sent from this same socket, so replies come
  * back to it (and sipp UAS peers, which answer the request's source address, work).
  */
 import dgram from 'node:dgram';
@@ -11,6 +13,7 @@ import dns from 'node:dns';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { SiplbError } from '../errors.js';
+import { isNumericDomain } from '../sip/host.js';
 import { channels, type DropEvent } from '../observe/channels.js';
 import { ipFamily, type HostPort } from './address.js';
 import { BacklogMeter, LIBUV_READ_BATCH } from './backlog-meter.js';
@@ -20,8 +23,6 @@ export type DatagramHandler = (buf: Buffer, from: RemoteInfo) => void;
 
 export interface UdpTransportOptions {
   readonly listen: HostPort;
-  /** Datagrams larger than this are dropped and counted. @default 16384 */
-  readonly maxDatagramBytes: number;
   /** SO_RCVBUF; the kernel caps it at net.core.rmem_max. @default 4194304 */
   readonly recvBufferBytes: number;
   /** SO_SNDBUF; capped at net.core.wmem_max. @default 4194304 */
@@ -54,6 +55,14 @@ function fastLookup(address: string, family: number | dns.LookupOneOptions, call
   const v = net.isIP(address);
   if (v !== 0) {
     callback(null, address, v);
+    return;
+  }
+  // getaddrinfo reads "3402000000" (a GB/T 28181 domain ID) as the IPv4 number 202.198.102.128:
+  // such a name is never handed to it (sip/host.ts), the send fails as unresolvable instead.
+  if (isNumericDomain(address)) {
+    const err: NodeJS.ErrnoException = new Error(`getaddrinfo ENOTFOUND ${address} (numeric domain, not an address)`);
+    err.code = 'ENOTFOUND';
+    process.nextTick(callback, err, '', 0);
     return;
   }
   dns.lookup(address, typeof family === 'number' ? { family } : family, callback);
@@ -203,10 +212,6 @@ export class UdpTransport {
         this.#batchWatched = true;
         setImmediate(this.#endBatch);
       }
-    }
-    if (buf.length > this.#opts.maxDatagramBytes) {
-      publishDrop({ reason: 'size', detail: String(buf.length) });
-      return;
     }
     if (isKeepalive(buf)) {
       publishDrop({ reason: 'keepalive' });

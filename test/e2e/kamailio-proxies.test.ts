@@ -115,6 +115,8 @@ describe.skipIf(!sippAvailable() || !kamailioAvailable())('siplb in front of rea
       failoverOn: ['timeout', 503],
       failoverMaxAttempts: 2,
       failoverRelayed: false,
+      failoverMethods: ['REGISTER', 'MESSAGE', 'SUBSCRIBE'],
+      failback: 'hold-registrations',
       blameOn: ['timeout', 503],
       blameRelayed: false,
     });

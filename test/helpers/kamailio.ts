@@ -25,6 +25,11 @@ export interface KamailioOptions {
   readonly gateways: Readonly<Record<string, number>>;
   /** INVITE final-response timer after a provisional (tm fr_inv_timer), ms. @default 2000 */
   readonly noAnswerMs?: number;
+  /**
+   * Act as a GB/T 28181 platform with this 20-digit ID: a MESSAGE to it (a device keep-alive or
+   * catalogue) gets 200 when its From user is registered here, else 403 "not registered here".
+   */
+  readonly gbPlatformId?: string;
 }
 
 export interface Kamailio {
@@ -36,6 +41,10 @@ export interface Kamailio {
   /** Signals the main process and all its workers (SIGKILL: the proxy dies at once). */
   kill(signal: NodeJS.Signals): void;
   stop(): Promise<void>;
+}
+
+function gbMessageRoute(id: string): string {
+  return `\tif (is_method("MESSAGE") && $rU == "${id}") {\n\t\tif (registered("location", "$fu")) {\n\t\t\tsl_send_reply("200", "OK");\n\t\t} else {\n\t\t\tsl_send_reply("403", "not registered here");\n\t\t}\n\t\texit;\n\t}\n`;
 }
 
 /** The generated kamailio.cfg. */
@@ -118,7 +127,7 @@ request_route {
 	if (is_method("INVITE|SUBSCRIBE")) {
 		record_route();
 	}
-${routes}
+${o.gbPlatformId === undefined ? '' : gbMessageRoute(o.gbPlatformId)}${routes}
 	if ($rU =~ "^user") {
 		if (!lookup("location")) {
 			sl_send_reply("404", "Not Found");

@@ -21,7 +21,7 @@ describe('UdpTransport backlog measurement (real sockets)', () => {
   });
 
   async function setUp(handlerMs: number): Promise<{ port: number; seen: () => number }> {
-    transport = new UdpTransport({ listen: { host: '127.0.0.1', port: 0 }, maxDatagramBytes: 16384, recvBufferBytes: 4 << 20, sendBufferBytes: 1 << 20 });
+    transport = new UdpTransport({ listen: { host: '127.0.0.1', port: 0 }, recvBufferBytes: 4 << 20, sendBufferBytes: 1 << 20 });
     let n = 0;
     transport.onMessage(() => {
       n++;

@@ -78,6 +78,8 @@ export function fakeControl(list: BackendView[] = [backendView('gw1'), backendVi
           failoverOn: ['timeout', 503],
           failoverMaxAttempts: 2,
           failoverRelayed: false,
+          failoverMethods: ['REGISTER', 'MESSAGE', 'SUBSCRIBE'],
+          failback: 'hold-registrations',
           blameOn: ['timeout', 503],
           blameRelayed: false,
         },

@@ -36,7 +36,8 @@ describe('siplb status', () => {
     expect(r.out).toContain('overload  admitting all (loop 12 %), kernel drops 0');
     expect(r.out).toContain('mode      hash');
     expect(r.out).toContain('hash key  register=to-user registered=request-uri-user other=call-id');
-    expect(r.out).toContain('failover  on timeout, 503, only responses the backend generated (up to 2 backends)');
+    expect(r.out).toContain('failover  on timeout, 503, only responses the backend generated (up to 2 backends); INVITE, REGISTER, MESSAGE, SUBSCRIBE');
+    expect(r.out).toContain('failback  hold registrations (devices stay on the backend holding their registration)');
     expect(r.out).toContain('blame     timeout, 503, only responses the backend generated');
   });
 

@@ -106,8 +106,8 @@ describe('types and values', () => {
     });
     expect(issueAt({ backends: BACKENDS, sip: { maxDatagramBytes: 70000 } }, 'sip.maxDatagramBytes')).toEqual({
       path: 'sip.maxDatagramBytes',
-      reason: '70000 is above the maximum 65507',
-      fix: 'use a whole number from 512 to 65507',
+      reason: '70000 is above the maximum 65535',
+      fix: 'use a whole number from 512 to 65535',
     });
   });
 

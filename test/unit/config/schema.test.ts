@@ -26,7 +26,7 @@ describe('defaults', () => {
       node: { id: '' },
       sip: {
         listen: { host: '127.0.0.1', port: 5060 },
-        maxDatagramBytes: 16384,
+        maxDatagramBytes: 65535,
         recvBufferBytes: 4194304,
         sendBufferBytes: 4194304,
         defaultMaxForwards: 70,
@@ -36,7 +36,7 @@ describe('defaults', () => {
         noBackendRetryAfter: 5,
       },
       backends: [{ id: 'gw1', address: { host: '127.0.0.1', port: 5071 }, weight: 1, priority: 0, health: {} }],
-      balance: { mode: 'hash', hashKey: { register: 'to-user', registered: 'request-uri-user', other: 'call-id' }, vnodes: 3000, affinityTtl: 32_000, affinityMaxEntries: 200_000 },
+      balance: { mode: 'hash', hashKey: { register: 'to-user', registered: 'request-uri-user', other: 'call-id' }, vnodes: 3000, affinityTtl: 32_000, failback: 'hold-registrations', affinityMaxEntries: 200_000 },
       health: {
         enabled: true,
         startState: 'up',
@@ -49,7 +49,7 @@ describe('defaults', () => {
         okCodes: ['2xx'],
       },
       passive: { enabled: true, inviteTimeout: 5000, consecutive503: 3, blameCodes: [503], blameRelayed: false, honorRetryAfter: true, maxRetryAfter: 300_000 },
-      failover: { enabled: true, timeout: 400, codes: [503], relayed: false, maxAttempts: 2 },
+      failover: { enabled: true, timeout: 400, codes: [503], relayed: false, maxAttempts: 2, methods: ['REGISTER', 'MESSAGE', 'SUBSCRIBE'] },
       dialogs: { maxCallDuration: 3 * 3_600_000, maxEntries: 500_000 },
       overload: { enabled: true, maxQueueDelay: 1000, maxUtilization: 0.9, retryAfter: 2 },
       admin: { listen: { host: '127.0.0.1', port: 8060 } },

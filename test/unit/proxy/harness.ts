@@ -9,8 +9,9 @@ import { createBalancer } from '../../../src/balance/index.js';
 import { CallAffinity } from '../../../src/proxy/call-affinity.js';
 import type { ProxyContext, ProxyObserver } from '../../../src/proxy/context.js';
 import { handleDatagram } from '../../../src/proxy/dispatcher.js';
-import { resendInvite } from '../../../src/proxy/request-path.js';
+import { resendRequest } from '../../../src/proxy/request-path.js';
 import { RegisteredUsers } from '../../../src/proxy/registered-users.js';
+import { RegistrationAffinity } from '../../../src/proxy/registration-affinity.js';
 import { perKindRoutingKey, type HashKeys } from '../../../src/proxy/routing-key.js';
 import { SelfAddress } from '../../../src/proxy/self.js';
 import { SerialFailover } from '../../../src/proxy/serial-failover.js';
@@ -48,10 +49,12 @@ export interface ProxyRig {
 
 export function proxyRig(opts: {
   backends: Array<{ id: string; port: number }>;
-  failover?: { codes?: number[]; maxAttempts?: number; relayed?: boolean; isOwn?: (res: SipResponse) => boolean };
+  failover?: { codes?: number[]; methods?: string[]; maxAttempts?: number; relayed?: boolean; isOwn?: (res: SipResponse) => boolean };
   hashKeys?: HashKeys;
   observer?: ProxyObserver;
   optionsReflectBackends?: boolean;
+  maxDatagramBytes?: number;
+  failback?: 'hold-registrations' | 'immediate';
 }): ProxyRig {
   const backends = new BackendRegistry(opts.backends.map((b) => ({ id: b.id, address: { host: '127.0.0.1', port: b.port }, weight: 1 })));
   const balancer = createBalancer('hash', { vnodes: 160 });
@@ -83,16 +86,17 @@ export function proxyRig(opts: {
     self: new SelfAddress(LB, LB),
     now,
     routingKey: perKindRoutingKey(opts.hashKeys ?? { register: 'call-id', registered: 'call-id', other: 'call-id' }, users, now),
-    options: { defaultMaxForwards: 70, recordRoute: true, answerOptions: true, optionsReflectBackends: opts.optionsReflectBackends ?? true, noBackendRetryAfter: 5 },
+    options: { defaultMaxForwards: 70, recordRoute: true, answerOptions: true, optionsReflectBackends: opts.optionsReflectBackends ?? true, noBackendRetryAfter: 5, maxDatagramBytes: opts.maxDatagramBytes ?? 65535 },
     observer: opts.observer ?? {},
     admission: undefined,
     failover: undefined,
+    registrations: opts.failback === undefined ? undefined : new RegistrationAffinity(users, opts.failback, true),
   };
   if (opts.failover !== undefined) {
     ctx.failover = new SerialFailover(
-      { timeoutMs: 400, codes: new Set(opts.failover.codes ?? [503]), relayed: opts.failover.relayed ?? false, maxAttempts: opts.failover.maxAttempts ?? 2, rememberMs: 32_000 },
+      { timeoutMs: 400, codes: new Set(opts.failover.codes ?? [503]), relayed: opts.failover.relayed ?? false, maxAttempts: opts.failover.maxAttempts ?? 2, rememberMs: 32_000, methods: new Set(opts.failover.methods ?? ['REGISTER', 'MESSAGE', 'SUBSCRIBE']) },
       ctx,
-      (...args) => resendInvite(ctx, ...args),
+      (...args) => resendRequest(ctx, ...args),
       { onFailover: (b, _cid, reason) => void failovers.push({ backend: b.id, reason }), isOwnResponse: (_b, res) => opts.failover?.isOwn?.(res) ?? true },
     );
   }
