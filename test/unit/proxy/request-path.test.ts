@@ -127,6 +127,36 @@ describe('forwarding a new call', () => {
   });
 });
 
+describe('call affinity on the request path', () => {
+  afterEach(() => void vi.useRealTimers());
+
+  it('pins an INVITE until its final answer (Timer C), another request only for the transaction lifetime', () => {
+    vi.useFakeTimers();
+    const rig = proxyRig({ balancer: 'round-robin' });
+    rig.deliver(requestText({ callId: 'inv' }), CALLER); // → gw1, ringing
+    rig.deliver(requestText({ method: 'MESSAGE', callId: 'msg' }), CALLER); // → gw2, settled TTL 32 s
+    expect(rig.sender.take().map((d) => d.host)).toEqual(['198.51.100.11', '198.51.100.12']);
+    vi.advanceTimersByTime(60_000); // past the transaction lifetime, well within Timer C
+    rig.deliver(requestText({ method: 'CANCEL', callId: 'inv' }), CALLER);
+    rig.deliver(requestText({ method: 'MESSAGE', callId: 'msg', cseq: 2 }), CALLER);
+    const [cancel, msg] = rig.sender.take();
+    expect(cancel!.host).toBe('198.51.100.11'); // still the INVITE's backend
+    expect(msg!.host).toBe('198.51.100.13'); // forgotten: the balancer picked anew
+  });
+
+  it('reports only an initial INVITE as a new call to the observers', () => {
+    const rig = proxyRig();
+    rig.deliver(requestText({ method: 'MESSAGE', callId: 'm' }), CALLER);
+    rig.deliver(requestText({ callId: 'i' }), CALLER);
+    rig.deliver(requestText({ callId: 'i' }), CALLER); // retransmission
+    expect(rig.events.map((e) => e.kind === 'forwarded' && [e.method, e.isNewCall])).toEqual([
+      ['MESSAGE', false],
+      ['INVITE', true],
+      ['INVITE', false],
+    ]);
+  });
+});
+
 describe('rejections', () => {
   it('answers 483 Too Many Hops to Max-Forwards 0, and forwards nothing (§16.3 step 3)', () => {
     const seen = watchRejects();

@@ -100,9 +100,15 @@ describe('relaying a response', () => {
     };
     rig.deliver(answer(atBackend.buf, 183), rig.from('gw1'));
     expect(settled).toEqual([]);
-    rig.deliver(answer(atBackend.buf, 486), rig.from('gw1'));
+    rig.deliver(answer(atBackend.buf, 200), rig.from('gw1'));
     expect(settled).toEqual(['call-1@caller.test']);
-    expect(rig.sender.take().map((d) => asResponse(d).status)).toEqual([183, 486]);
+    rig.deliver(answer(atBackend.buf, 486), rig.from('gw1'));
+    expect(settled).toEqual(['call-1@caller.test', 'call-1@caller.test']);
+    // Responses to other methods settle nothing.
+    const cancelAtBackend = requestText({ method: 'CANCEL' }).replace(/Via: /, `Via: ${headerValues(atBackend.text, 'Via')[0]}\r\nVia: `);
+    rig.deliver(answer(Buffer.from(cancelAtBackend, 'latin1'), 200), rig.from('gw1'));
+    expect(settled).toHaveLength(2);
+    expect(rig.sender.take().map((d) => asResponse(d).status)).toEqual([183, 200, 486, 200]);
   });
 });
 

@@ -90,6 +90,15 @@ describe('serial failover', () => {
     expect(rig.sender.sent).toEqual([]);
   });
 
+  it("still fails over after the caller's INVITE retransmission (only a CANCEL stops it)", () => {
+    const rig = proxyRig({ failover: { timeoutMs: TIMEOUT } });
+    call(rig);
+    rig.deliver(requestText(), CALLER);
+    expect(rig.sender.takeOne().host).toBe('198.51.100.11');
+    vi.advanceTimersByTime(TIMEOUT);
+    expect(rig.sender.takeOne().host).not.toBe('198.51.100.11');
+  });
+
   it('never fails over a call the caller CANCELled before the timeout', () => {
     const rig = proxyRig({ failover: { timeoutMs: TIMEOUT } });
     const first = call(rig);
