@@ -51,6 +51,10 @@ describe('decideRoute', () => {
     expect(d.kind === 'dispatch' && d.removeRoute?.uriText).toBe(`sip:${LB.host};lr`);
   });
 
+  it('rejects a request whose Request-URI is not a SIP URI once our last Route is removed', () => {
+    expect(decide({ uri: 'tel:+15550100', headers: [OUR_ROUTE] })).toEqual({ kind: 'reject', status: 400, reason: 'bad-request' });
+  });
+
   it('removes our Route and forwards to the Request-URI when it was the last Route (§16.12)', () => {
     const d = decide({ uri: 'sip:bob@198.51.100.12', to: '<sip:bob@x>;tag=1', headers: [OUR_ROUTE] });
     expect(d).toMatchObject({ kind: 'forward', host: '198.51.100.12', port: 5060, backend: gw2 });

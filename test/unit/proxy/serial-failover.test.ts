@@ -121,6 +121,7 @@ describe('serial failover', () => {
     expect(req.uriText).toBe(asRequest(first).uriText);
     expect(headerValues(cancel.text, 'Via')).toEqual([topVia(first)]); // only our Via, the abandoned branch
     expect(headerValues(cancel.text, 'CSeq')).toEqual(['1 CANCEL']);
+    expect(headerValues(cancel.text, 'Max-Forwards')).toEqual(['70']);
     expect(headerValues(cancel.text, 'To')).toEqual(headerValues(first.text, 'To')); // no tag (§9.1)
     expect(req.callId()).toBe('call-1@caller.test');
     rig.deliver(answer(first.buf, 183), rig.from('gw1'));
