@@ -144,6 +144,25 @@ describe('call affinity on the request path', () => {
     expect(msg!.host).toBe('198.51.100.13'); // forgotten: the balancer picked anew
   });
 
+  it("publishes each forward with how its backend was chosen: 'new', 'affinity', or 'new' again for a failover attempt", () => {
+    vi.useFakeTimers();
+    const fwd = recordChannel<{ method: string; backend: string; via: string }>('requestForwarded');
+    try {
+      const rig = proxyRig({ failover: { timeoutMs: 400 } });
+      rig.deliver(requestText(), CALLER);
+      rig.deliver(requestText(), CALLER);
+      vi.advanceTimersByTime(400);
+      expect(fwd.messages.map((m) => [m.method, m.backend, m.via])).toEqual([
+        ['INVITE', 'gw1', 'new'],
+        ['INVITE', 'gw1', 'affinity'],
+        ['INVITE', fwd.messages[2]?.backend, 'new'],
+      ]);
+      expect(fwd.messages[2]?.backend).not.toBe('gw1');
+    } finally {
+      fwd.stop();
+    }
+  });
+
   it('reports only an initial INVITE as a new call to the observers', () => {
     const rig = proxyRig();
     rig.deliver(requestText({ method: 'MESSAGE', callId: 'm' }), CALLER);
@@ -170,15 +189,27 @@ describe('rejections', () => {
   });
 
   it('answers 400 to a Max-Forwards that is not a number', () => {
+    const seen = watchRejects();
     const rig = proxyRig();
     rig.deliver(requestText({ maxForwards: 'many' }), CALLER);
     expect(asResponse(rig.sender.takeOne()).status).toBe(400);
+    expect(seen).toEqual([{ reason: 'bad-request', status: 400, method: 'INVITE' }]);
   });
 
   it('answers 400 when a Via below the top one cannot be parsed', () => {
+    const seen = watchRejects();
     const rig = proxyRig();
     rig.deliver(requestText({ vias: ['SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-1', 'not a via at all'] }), CALLER);
     expect(asResponse(rig.sender.takeOne()).status).toBe(400);
+    expect(seen).toEqual([{ reason: 'bad-request', status: 400, method: 'INVITE' }]);
+  });
+
+  it('publishes a malformed but answerable request as a parse-error reject', () => {
+    const seen = watchRejects();
+    const rig = proxyRig();
+    rig.deliver(requestText().replace('CSeq: 1 INVITE', 'CSeq: 1 BYE'), CALLER);
+    expect(asResponse(rig.sender.takeOne()).status).toBe(400);
+    expect(seen.map((r) => r.reason)).toEqual(['parse-error']);
   });
 
   it('answers 400 when a Route cannot be parsed', () => {
