@@ -9,11 +9,12 @@ import { BACKENDS, LB } from '../../helpers/core/proxy-rig.js';
 import { request, type RequestSpec } from '../../helpers/core/sip-text.js';
 
 const backends = new BackendRegistry([...BACKENDS, { id: 'tls', address: { host: '198.51.100.14', port: 5061 }, weight: 1 }]);
-const self = new SelfAddress(LB, { host: '0.0.0.0', port: LB.port });
 const gw2 = backends.byId('gw2')!;
 const OUR_ROUTE = `Route: <sip:${LB.host};lr>`;
 
 function decide(spec: RequestSpec, fromBackend = false, answerOptions = true) {
+  // SelfAddress built per call, not at module load: a mutation tool activates its mutant per test.
+  const self = new SelfAddress(LB, { host: '0.0.0.0', port: LB.port });
   return decideRoute(request(spec), fromBackend ? gw2 : undefined, self, backends, answerOptions);
 }
 

@@ -9,7 +9,8 @@ import { parseSipUri } from '../../../src/sip/index.js';
 import type { SipUri, Via } from '../../../src/sip/message.js';
 import { request } from '../../helpers/core/sip-text.js';
 
-const self = new SelfAddress({ host: 'LB.Example.NET', port: 5060 }, { host: '10.0.0.1', port: 5080 });
+// Built inside each test, not at module load: a mutation tool activates its mutant per test.
+const makeSelf = (): SelfAddress => new SelfAddress({ host: 'LB.Example.NET', port: 5060 }, { host: '10.0.0.1', port: 5080 });
 const uri = (text: string): SipUri => {
   const b = Buffer.from(text, 'latin1');
   const u = parseSipUri(b, 0, b.length);
@@ -20,6 +21,7 @@ const via = (host: string, port: number | undefined, branch: string | undefined)
 
 describe('SelfAddress', () => {
   it('knows its advertised and listen addresses, hosts case-insensitively, port 5060 by default', () => {
+    const self = makeSelf();
     expect(self.isSelf('lb.example.net', 5060)).toBe(true);
     expect(self.isSelf('LB.EXAMPLE.NET', undefined)).toBe(true);
     expect(self.isSelf('10.0.0.1', 5080)).toBe(true);
@@ -28,6 +30,7 @@ describe('SelfAddress', () => {
   });
 
   it('counts sip and sips URIs naming it, never another scheme or a missing URI', () => {
+    const self = makeSelf();
     expect(self.isSelfUri(uri('sip:lb.example.net'))).toBe(true);
     expect(self.isSelfUri(uri('sips:bob@LB.example.net:5060'))).toBe(true);
     expect(self.isSelfUri(uri('sip:lb.example.net:5070'))).toBe(false);
@@ -36,6 +39,7 @@ describe('SelfAddress', () => {
   });
 
   it('recognises its own Via by our sent-by AND our branch prefix', () => {
+    const self = makeSelf();
     expect(self.isOurVia(via('lb.example.net', 5060, `${BRANCH_PREFIX}00`))).toBe(true);
     expect(self.isOurVia(via('lb.example.net', 5060, 'z9hG4bK-someone-else'))).toBe(false);
     expect(self.isOurVia(via('lb.example.net', 5060, undefined))).toBe(false);
@@ -43,6 +47,7 @@ describe('SelfAddress', () => {
   });
 
   it('writes the advertised address into our Via and Record-Route', () => {
+    const self = makeSelf();
     expect(self.viaLinePrefix).toBe('Via: SIP/2.0/UDP LB.Example.NET:5060;branch=');
     expect(self.recordRouteLine).toBe('Record-Route: <sip:LB.Example.NET:5060;lr>\r\n');
   });
