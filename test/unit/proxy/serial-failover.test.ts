@@ -1,119 +1,213 @@
 /**
- * Serial failover through the real proxy paths (scripted backends): which responses move an
- * INVITE to the next backend, and that a relayed ring (101-199) binds the call to its branch
- * (RFC 3261 §16.7).
+ * Serial failover of initial INVITEs (proxy/serial-failover.ts) through the whole proxy, with fake
+ * timers: the behaviour that does not depend on which codes fail over. A silent backend loses the
+ * INVITE to the next one after the timeout; attempts are bounded; a caller's CANCEL stops it; an
+ * abandoned branch that answers late is CANCELled (§9.1) or ACKed (§17.1.1.3), never relayed.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { SipResponse } from '../../../src/sip/message.js';
-import { answer, CALLER, invite, proxyRig, type ProxyRig, type Sent } from './harness.js';
+import { recordChannel } from '../../helpers/core/channel-recorder.js';
+import { proxyRig, type ProxyRig } from '../../helpers/core/proxy-rig.js';
+import { asRequest, asResponse, headerValues, type SentDatagram } from '../../helpers/core/recording-sender.js';
+import { CALLER, answer, requestText } from '../../helpers/core/sip-text.js';
 
-const B = [
-  { id: 'p1', port: 5071 },
-  { id: 'p2', port: 5072 },
-];
+const TIMEOUT = 400;
 
 beforeEach(() => void vi.useFakeTimers());
 afterEach(() => void vi.useRealTimers());
 
-/** The INVITEs the proxy sent to backends, in order. */
-const invitesOut = (r: ProxyRig): Sent[] => r.sent.filter((s) => s.msg.kind === 'request' && s.msg.method === 'INVITE');
-const toCaller = (r: ProxyRig): number[] => r.to(CALLER.address, CALLER.port).map((s) => (s.msg as SipResponse).status);
-const fromBackend = (s: Sent) => ({ address: '127.0.0.1', port: s.port, family: 'IPv4' as const, size: 0 });
+const topVia = (d: SentDatagram): string => headerValues(d.text, 'Via')[0]!;
 
-function start(codes?: number[]): { r: ProxyRig; first: Sent } {
-  const r = proxyRig({ backends: B, failover: { codes } });
-  r.recv(invite('call-1'), CALLER);
-  const first = invitesOut(r)[0]!;
-  return { r, first };
+/** A new call: the INVITE as gw1 received it. */
+function call(rig: ProxyRig, callId = 'call-1@caller.test'): SentDatagram {
+  rig.deliver(requestText({ callId }), CALLER);
+  const d = rig.sender.takeOne();
+  expect(d.host).toBe('198.51.100.11');
+  return d;
 }
 
 describe('serial failover', () => {
-  it('moves the INVITE to the other backend on a 503 that comes before any ring, hiding the 503', () => {
-    const { r, first } = start();
-    r.recv(answer(first, 100), fromBackend(first));
-    r.recv(answer(first, 503), fromBackend(first));
-    const invs = invitesOut(r);
-    expect(invs).toHaveLength(2);
-    expect(invs[1]!.port).not.toBe(first.port);
-    expect(r.failovers).toEqual([{ backend: first.port === 5071 ? 'p1' : 'p2', reason: 'status-503' }]);
-    // The caller saw the 100 only (a stateless proxy relays it, §16.11); siplb ACKed the 503 itself (§17.1.1.3).
-    expect(toCaller(r)).toEqual([100]);
-    expect(r.sent.some((s) => s.msg.kind === 'request' && s.msg.method === 'ACK' && s.port === first.port)).toBe(true);
+  it('re-sends the INVITE to another backend with a new branch when the first stays silent, hidden from the caller', () => {
+    const rig = proxyRig({ failover: { timeoutMs: TIMEOUT } });
+    const first = call(rig);
+    vi.advanceTimersByTime(TIMEOUT - 1);
+    expect(rig.sender.sent).toEqual([]);
+    vi.advanceTimersByTime(1);
+    const second = rig.sender.takeOne();
+    expect(second.host).not.toBe(first.host);
+    expect(topVia(second)).not.toBe(topVia(first));
+    // The same request otherwise: caller's Via below ours, Max-Forwards decremented once, Record-Route.
+    expect(headerValues(second.text, 'Via').slice(1)).toEqual(headerValues(first.text, 'Via').slice(1));
+    expect(headerValues(second.text, 'Max-Forwards')).toEqual(['69']);
+    expect(headerValues(second.text, 'Record-Route')).toEqual(headerValues(first.text, 'Record-Route'));
+    expect(rig.events.filter((e) => e.kind === 'failover')).toEqual([{ kind: 'failover', backend: 'gw1', callId: 'call-1@caller.test', reason: 'timeout' }]);
+    expect(rig.events.filter((e) => e.kind === 'forwarded').map((e) => e.kind === 'forwarded' && e.isNewCall)).toEqual([true, true]);
   });
 
-  it('stops failing over once a 180 was relayed: the 408 after it goes to the caller, one backend rang', () => {
-    const { r, first } = start([503, 408]);
-    r.recv(answer(first, 180), fromBackend(first));
-    r.recv(answer(first, 408), fromBackend(first));
-    expect(invitesOut(r)).toHaveLength(1);
-    expect(r.failovers).toEqual([]);
-    expect(toCaller(r)).toEqual([180, 408]);
-    // Nor does the no-response timer fire later.
-    vi.advanceTimersByTime(5000);
-    expect(invitesOut(r)).toHaveLength(1);
+  it('relays the final answer of the backend it failed over to, and remembers that backend for the call', () => {
+    const rig = proxyRig({ failover: { timeoutMs: TIMEOUT } });
+    call(rig);
+    vi.advanceTimersByTime(TIMEOUT);
+    const second = rig.sender.takeOne();
+    const gw = rig.registry.all.find((b) => b.host === second.host)!;
+    rig.deliver(answer(second.buf, 200), rig.from(gw.id));
+    const relayed = rig.sender.takeOne();
+    expect([relayed.host, asResponse(relayed).status]).toEqual([CALLER.address, 200]);
+    vi.advanceTimersByTime(10 * TIMEOUT);
+    expect(rig.sender.sent).toEqual([]);
   });
 
-  it('stops after a 183 too, even for a 503 (early media already reached the caller)', () => {
-    const { r, first } = start();
-    r.recv(answer(first, 183), fromBackend(first));
-    r.recv(answer(first, 503), fromBackend(first));
-    expect(invitesOut(r)).toHaveLength(1);
-    expect(toCaller(r)).toEqual([183, 503]);
+  it('tries at most maxAttempts further backends', () => {
+    const rig = proxyRig({ failover: { timeoutMs: TIMEOUT, maxAttempts: 2 } });
+    call(rig);
+    vi.advanceTimersByTime(10 * TIMEOUT);
+    const hosts = rig.sender.take().map((d) => d.host);
+    expect(hosts).toHaveLength(2);
+    expect(new Set(['198.51.100.11', ...hosts]).size).toBe(3);
+    const one = proxyRig({ failover: { timeoutMs: TIMEOUT, maxAttempts: 1 } });
+    call(one);
+    vi.advanceTimersByTime(10 * TIMEOUT);
+    expect(one.sender.take()).toHaveLength(1);
   });
 
-  it('fails over on silence (reason timeout), and not on 408 or 500 by default', () => {
-    const { r, first } = start();
-    vi.advanceTimersByTime(401);
-    expect(invitesOut(r)).toHaveLength(2);
-    expect(r.failovers.map((f) => f.reason)).toEqual(['timeout']);
-
-    const b = start();
-    b.r.recv(answer(b.first, 408), fromBackend(b.first));
-    expect(invitesOut(b.r)).toHaveLength(1);
-    expect(toCaller(b.r)).toEqual([408]);
-    const c = start();
-    c.r.recv(answer(c.first, 500), fromBackend(c.first));
-    expect(invitesOut(c.r)).toHaveLength(1);
-    expect(toCaller(c.r)).toEqual([500]);
-    void first;
-  });
-});
-
-describe('serial failover and relayed responses', () => {
-  const relayedOnly = (res: SipResponse): boolean => !res.buf.toString('latin1').includes('Server: Acme-GW');
-
-  it('does not fail over on a 503 the backend only relayed from downstream (the default)', () => {
-    const r = proxyRig({ backends: B, failover: { isOwn: relayedOnly } });
-    r.recv(invite('call-r'), CALLER);
-    const first = invitesOut(r)[0]!;
-    r.recv(answer(first, 503, { extra: 'Server: Acme-GW/2.1' }), fromBackend(first));
-    expect(invitesOut(r)).toHaveLength(1);
-    expect(toCaller(r)).toEqual([503]);
+  it('stops when no untried backend is left, whatever maxAttempts says', () => {
+    const rig = proxyRig({ failover: { timeoutMs: TIMEOUT, maxAttempts: 5 } });
+    rig.registry.setEligible('gw3', false);
+    call(rig);
+    vi.advanceTimersByTime(20 * TIMEOUT);
+    expect(rig.sender.take().map((d) => d.host)).toEqual(['198.51.100.12']);
   });
 
-  it('fails over on a relayed 503 with failover.relayed, and on the backend\'s own 503 always', () => {
-    const r = proxyRig({ backends: B, failover: { isOwn: relayedOnly, relayed: true } });
-    r.recv(invite('call-s'), CALLER);
-    const first = invitesOut(r)[0]!;
-    r.recv(answer(first, 503, { extra: 'Server: Acme-GW/2.1' }), fromBackend(first));
-    expect(invitesOut(r)).toHaveLength(2);
-    const own = proxyRig({ backends: B, failover: { isOwn: relayedOnly } });
-    own.recv(invite('call-t'), CALLER);
-    const f = invitesOut(own)[0]!;
-    own.recv(answer(f, 503, { extra: 'Server: kamailio' }), fromBackend(f));
-    expect(invitesOut(own)).toHaveLength(2);
+  it('does not fail over once the caller has CANCELled, and the CANCEL goes to the current attempt', () => {
+    const rig = proxyRig({ failover: { timeoutMs: TIMEOUT, maxAttempts: 2 } });
+    call(rig);
+    vi.advanceTimersByTime(TIMEOUT);
+    const second = rig.sender.takeOne();
+    rig.deliver(requestText({ method: 'CANCEL' }), CALLER);
+    const cancel = rig.sender.takeOne();
+    expect(asRequest(cancel).method).toBe('CANCEL');
+    expect([cancel.host, topVia(cancel)]).toEqual([second.host, topVia(second)]);
+    vi.advanceTimersByTime(10 * TIMEOUT);
+    expect(rig.sender.sent).toEqual([]);
   });
 
-  it('never counts a 2xx of an abandoned branch as a call (it is not relayed)', () => {
-    const relayedStatuses: number[] = [];
-    const r = proxyRig({ backends: B, failover: {}, observer: { relayed: (res) => void relayedStatuses.push(res.status) } });
-    r.recv(invite('call-u'), CALLER);
-    const first = invitesOut(r)[0]!;
-    vi.advanceTimersByTime(401); // silence: moved on to the other backend
-    r.recv(answer(first, 200), fromBackend(first)); // the first backend answers after all
-    expect(relayedStatuses).toEqual([]);
-    const second = invitesOut(r)[1]!;
-    r.recv(answer(second, 200), fromBackend(second));
-    expect(relayedStatuses).toEqual([200]);
+  it("still fails over after the caller's INVITE retransmission (only a CANCEL stops it)", () => {
+    const rig = proxyRig({ failover: { timeoutMs: TIMEOUT } });
+    call(rig);
+    rig.deliver(requestText(), CALLER);
+    expect(rig.sender.takeOne().host).toBe('198.51.100.11');
+    vi.advanceTimersByTime(TIMEOUT);
+    expect(rig.sender.takeOne().host).not.toBe('198.51.100.11');
+  });
+
+  it('never fails over a call the caller CANCELled before the timeout', () => {
+    const rig = proxyRig({ failover: { timeoutMs: TIMEOUT } });
+    const first = call(rig);
+    rig.deliver(requestText({ method: 'CANCEL' }), CALLER);
+    expect(rig.sender.takeOne().host).toBe(first.host);
+    vi.advanceTimersByTime(10 * TIMEOUT);
+    expect(rig.sender.sent).toEqual([]);
+  });
+
+  it('CANCELs an abandoned branch that answers provisionally, once, and does not relay it', () => {
+    const rig = proxyRig({ failover: { timeoutMs: TIMEOUT } });
+    const first = call(rig);
+    vi.advanceTimersByTime(TIMEOUT);
+    rig.sender.takeOne(); // the INVITE to the next backend
+    rig.deliver(answer(first.buf, 180), rig.from('gw1'));
+    const cancel = rig.sender.takeOne();
+    expect([cancel.host, cancel.port]).toEqual(['198.51.100.11', 5060]);
+    const req = asRequest(cancel);
+    expect(req.method).toBe('CANCEL');
+    expect(req.uriText).toBe(asRequest(first).uriText);
+    expect(headerValues(cancel.text, 'Via')).toEqual([topVia(first)]); // only our Via, the abandoned branch
+    expect(headerValues(cancel.text, 'CSeq')).toEqual(['1 CANCEL']);
+    expect(headerValues(cancel.text, 'Max-Forwards')).toEqual(['70']);
+    expect(headerValues(cancel.text, 'To')).toEqual(headerValues(first.text, 'To')); // no tag (§9.1)
+    expect(req.callId()).toBe('call-1@caller.test');
+    rig.deliver(answer(first.buf, 183), rig.from('gw1'));
+    expect(rig.sender.sent).toEqual([]); // no second CANCEL, nothing relayed
+  });
+
+  it('ACKs every non-2xx final response of an abandoned branch and relays none', () => {
+    const rig = proxyRig({ failover: { timeoutMs: TIMEOUT } });
+    const first = call(rig);
+    vi.advanceTimersByTime(TIMEOUT);
+    rig.sender.takeOne();
+    for (let i = 0; i < 2; i++) {
+      rig.deliver(answer(first.buf, 487, { toTag: 'gw1-tag' }), rig.from('gw1'));
+      const ack = rig.sender.takeOne();
+      expect(ack.host).toBe('198.51.100.11');
+      expect(asRequest(ack).method).toBe('ACK');
+      expect(headerValues(ack.text, 'Via')).toEqual([topVia(first)]);
+      expect(headerValues(ack.text, 'CSeq')).toEqual(['1 ACK']);
+      expect(headerValues(ack.text, 'To')[0]).toContain('tag=gw1-tag');
+    }
+  });
+
+  it('drops a 2xx from an abandoned branch (it cannot be merged statelessly)', () => {
+    const rig = proxyRig({ failover: { timeoutMs: TIMEOUT } });
+    const first = call(rig);
+    vi.advanceTimersByTime(TIMEOUT);
+    rig.sender.takeOne();
+    rig.deliver(answer(first.buf, 200), rig.from('gw1'));
+    expect(rig.sender.sent).toEqual([]);
+  });
+
+  it('consumes the 200 to its own CANCEL (absorbLocal), and drops one that matches no abandoned branch', () => {
+    const drops = recordChannel<{ reason: string }>('drop');
+    try {
+      const rig = proxyRig({ failover: { timeoutMs: TIMEOUT } });
+      const first = call(rig);
+      vi.advanceTimersByTime(TIMEOUT);
+      rig.sender.takeOne();
+      rig.deliver(answer(first.buf, 180), rig.from('gw1'));
+      const cancel = rig.sender.takeOne();
+      rig.deliver(answer(cancel.buf, 200), rig.from('gw1'));
+      expect(rig.sender.sent).toEqual([]);
+      expect(drops.messages).toEqual([]);
+      const stray = cancel.text.replace(/Call-ID: [^\r]+/, 'Call-ID: unknown-call');
+      rig.deliver(answer(Buffer.from(stray, 'latin1'), 200), rig.from('gw1'));
+      expect(drops.messages.map((d) => d.reason)).toEqual(['no-route']);
+      // A response with only our Via that is not to a CANCEL is not failover's either.
+      const notCancel = first.text.replace(/Via: SIP\/2\.0\/UDP 192[^\r]+\r\n/, '');
+      rig.deliver(answer(Buffer.from(notCancel, 'latin1'), 200), rig.from('gw1'));
+      expect(drops.messages.map((d) => d.reason)).toEqual(['no-route', 'no-route']);
+    } finally {
+      drops.stop();
+    }
+  });
+
+  it('does not fail over on silence while the node itself is saturated', () => {
+    const rig = proxyRig({ failover: { timeoutMs: TIMEOUT }, admission: true });
+    rig.admission.saturated = true;
+    call(rig);
+    vi.advanceTimersByTime(10 * TIMEOUT);
+    expect(rig.sender.sent).toEqual([]);
+    expect(rig.events.some((e) => e.kind === 'failover')).toBe(false);
+  });
+
+  it('forgets a failed-over call after rememberMs (sweep), and clear() forgets everything', () => {
+    const rig = proxyRig({ failover: { timeoutMs: TIMEOUT, rememberMs: 32_000 } });
+    call(rig, 'a');
+    vi.advanceTimersByTime(TIMEOUT);
+    vi.advanceTimersByTime(1000); // a failed over, twice
+    expect(rig.sender.take()).toHaveLength(2);
+    call(rig, 'b');
+    vi.advanceTimersByTime(32_000 - TIMEOUT - 1000);
+    rig.sender.take();
+    rig.failover!.sweep();
+    expect(rig.failover!.size).toBe(1); // 'a' started 32 s ago; 'b' is younger
+    call(rig, 'c');
+    rig.failover!.clear();
+    expect(rig.failover!.size).toBe(0);
+    vi.advanceTimersByTime(10 * TIMEOUT);
+    expect(rig.sender.sent).toEqual([]); // clear() also cancelled c's pending timeout
+  });
+
+  it('keeps no state for a call answered by its first backend', () => {
+    const rig = proxyRig({ failover: { timeoutMs: TIMEOUT } });
+    const first = call(rig);
+    rig.deliver(answer(first.buf, 200), rig.from('gw1'));
+    expect(rig.failover!.size).toBe(0);
   });
 });
