@@ -80,8 +80,8 @@ describe.skipIf(skip)(SUITE, () => {
     const r = await cli(['backends', 'list', '--admin', adminAddr]);
     expect(r.code).toBe(0);
     const lines = r.out.trimEnd().split('\n');
-    expect(lines[1]).toMatch(new RegExp(`^gw1\\s+127\\.0\\.0\\.1:${ok.port}\\s+1\\s+up\\s+enabled\\s+yes\\s`));
-    expect(lines[2]).toMatch(new RegExp(`^gw2\\s+127\\.0\\.0\\.1:${deadPort}\\s+1\\s+down\\s+enabled\\s+no\\s+-\\s`));
+    expect(lines[1]).toMatch(new RegExp(`^gw1\\s+127\\.0\\.0\\.1:${ok.port}\\s+1\\s+0\\s+up\\s+enabled\\s+yes\\s`));
+    expect(lines[2]).toMatch(new RegExp(`^gw2\\s+127\\.0\\.0\\.1:${deadPort}\\s+1\\s+0\\s+down\\s+enabled\\s+no\\s+-\\s`));
     expect((await cli(['backends', 'drain', 'gw1', '--admin', adminAddr])).code).toBe(0);
     const after = JSON.parse((await cli(['backends', 'list', '--json', '--admin', adminAddr])).out) as { id: string; admin: string; eligible: boolean }[];
     expect(after.find((b) => b.id === 'gw1')).toMatchObject({ admin: 'draining', eligible: false });
