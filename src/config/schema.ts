@@ -358,9 +358,20 @@ const AdminSchema = z.strictObject({
     example: '127.0.0.1:9060',
   }),
   token: doc(z.string().min(16).max(1024).optional(), {
-    description: 'Bearer token the admin API requires (16+ characters). Required when listen is not a loopback address. Default: unset (no auth, loopback only).',
+    description: 'Bearer token the admin API requires (16+ characters): for every route over TCP when set, and for state changes (POST) over TCP always (without it, use admin.socket). Required when listen is not a loopback address. Default: unset (reads open on loopback, state changes only through admin.socket).',
     example: 'c2f1e0b7a9d84e6f8c1b2a3d4e5f6a7b',
     hint: 'use a random secret of at least 16 characters, e.g. the output of `openssl rand -hex 32`',
+  }),
+  socket: doc(z.string().min(1).max(100).regex(/^\//).optional(), {
+    description:
+      'Unix socket the admin API also listens on; whoever may open the file (its mode and owner decide, as with HAProxy\'s stats socket) may change state without a token. The CLI uses it by default when it exists. Over TCP, state changes (POST) need admin.token; a node with neither refuses them. Absolute path, at most 100 bytes (sun_path). Default: unset (no socket).',
+    example: '/run/siplb/admin.sock',
+    hint: 'use an absolute path, e.g. /run/siplb/admin.sock (systemd RuntimeDirectory=siplb)',
+  }),
+  socketMode: doc(z.string().regex(/^0?[0-7]{3}$/).default('0660'), {
+    description: 'File mode of admin.socket, octal: who besides its owner may use it. 0660 lets the siplb group in (add operators to it); 0600 only the siplb user. Default: "0660".',
+    example: '0600',
+    hint: 'write an octal mode as a string, e.g. "0660"',
   }),
 });
 

@@ -52,7 +52,7 @@ describe('defaults', () => {
       failover: { enabled: true, timeout: 400, codes: [503], relayed: false, maxAttempts: 2 },
       dialogs: { maxCallDuration: 3 * 3_600_000, maxEntries: 500_000 },
       overload: { enabled: true, maxQueueDelay: 1000, maxUtilization: 0.9, retryAfter: 2 },
-      admin: { listen: { host: '127.0.0.1', port: 8060 } },
+      admin: { listen: { host: '127.0.0.1', port: 8060 }, socketMode: '0660' },
       ha: { key: 'siplb:leader', leaseTtl: 3000, renewInterval: 1000, commandTimeout: 500 },
       log: { level: 'info' },
     });
