@@ -26,6 +26,8 @@ import { Prober } from './health/prober.js';
 import { probeTargets, thresholdsCache } from './health/thresholds.js';
 import { channels } from './observe/channels.js';
 import { Admission, type AdmissionReading, type AdmissionState } from './observe/admission.js';
+import { SecurityPolicy } from './security/policy.js';
+import { securityOptions } from './security/options.js';
 import { RareEventCounters, type CounterSnapshot } from './observe/counters.js';
 import type { ProxyContext, ProxyObserver } from './proxy/context.js';
 import { CallAffinity } from './proxy/call-affinity.js';
@@ -60,6 +62,8 @@ export interface App {
   readonly prober: Prober;
   /** Overload control: its state for status and metrics. */
   readonly admission: Admission;
+  /** Abuse protection: refusal counts and top offenders for status. */
+  readonly security: SecurityPolicy;
   readonly logger: Logger;
   readonly startedAt: number;
   /** Bind sockets and start timers. Resolves with the bound SIP address. */
@@ -181,6 +185,8 @@ export function build(initial: Config, deps: AppDeps): App {
     localResponse: (res) => ctx.failover?.absorbLocal(res) ?? false,
   };
 
+  // Abuse protection (security/): consulted for every request from a non-backend source.
+  const security = new SecurityPolicy(securityOptions(config.security));
   const ctx: ProxyContext = {
     sender: transport,
     backends,
@@ -199,6 +205,7 @@ export function build(initial: Config, deps: AppDeps): App {
     observer,
     admission: undefined,
     failover: undefined,
+    security,
   };
   const admission = new Admission({
     enabled: config.overload.enabled,
@@ -296,6 +303,7 @@ export function build(initial: Config, deps: AppDeps): App {
     dialogs,
     prober,
     admission,
+    security,
     logger: log,
     startedAt: Date.now(),
     async start() {
@@ -358,6 +366,7 @@ export function build(initial: Config, deps: AppDeps): App {
       } else ctx.failover?.setOptions(failoverOptions(next));
       if (prev.balance.mode !== next.balance.mode || prev.balance.vnodes !== next.balance.vnodes) balancer = makeBalancer(next);
       ctx.routingKey = perKindRoutingKey(next.balance.hashKey, registeredUsers, now);
+      security.reconfigure(securityOptions(next.security));
       return changes;
     },
     counters: () => counters.snapshot(),

@@ -5,6 +5,7 @@
  * observers that the health and call-tracking layers plug in. The proxy owns no sockets or timers.
  */
 import type { Balancer } from '../balance/balancer.js';
+import type { SecurityPolicy } from '../security/policy.js';
 import type { Backend, BackendRegistry } from '../backends/registry.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import type { SelfAddress } from './self.js';
@@ -78,4 +79,6 @@ export interface ProxyContext {
   admission: { admit(): boolean; readonly saturated: boolean; readonly retryAfterSeconds: number } | undefined;
   /** Serial failover of initial INVITEs; undefined when disabled. */
   failover: SerialFailover | undefined;
+  /** Abuse protection consulted for requests from non-backend sources (./screen.ts); undefined: none. */
+  security?: SecurityPolicy | undefined;
 }

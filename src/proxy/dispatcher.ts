@@ -2,7 +2,8 @@
  * @module proxy/dispatcher
  * Entry point of the stateless proxy for one datagram: parse, then the request or response path.
  * A malformed request that can still be answered gets a 400 (RFC 3261 §16.3 step 1); anything else
- * unparsable is dropped and counted. Never throws for any input.
+ * unparsable is dropped and counted. Requests from non-backend sources meet abuse protection
+ * (./screen.ts) first. Never throws for any input.
  */
 import type { RemoteInfo } from 'node:dgram';
 import { parseSip } from '../sip/index.js';
@@ -10,6 +11,7 @@ import { channels } from '../observe/channels.js';
 import type { ProxyContext } from './context.js';
 import { handleRequest } from './request-path.js';
 import { handleResponse } from './response-path.js';
+import { screenRequest } from './screen.js';
 import { reject } from './stateless-reply.js';
 
 export function handleDatagram(ctx: ProxyContext, buf: Buffer, from: RemoteInfo): void {
@@ -26,6 +28,9 @@ export function handleDatagram(ctx: ProxyContext, buf: Buffer, from: RemoteInfo)
     return;
   }
   const msg = parsed.msg;
-  if (msg.kind === 'request') handleRequest(ctx, msg, from);
-  else handleResponse(ctx, msg, from);
+  if (msg.kind === 'request') {
+    // Abuse protection first: a scanner must not even get our answer to OPTIONS (./screen.ts).
+    if (ctx.security !== undefined && !screenRequest(ctx, ctx.security, msg, from)) return;
+    handleRequest(ctx, msg, from);
+  } else handleResponse(ctx, msg, from);
 }
