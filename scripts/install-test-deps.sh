@@ -4,7 +4,8 @@
 # prometheus (+ promtool) for the dashboard and alert-rule tests, tcpdump for latency captures,
 # kamailio (Debian package, with tm/rr/registrar/usrloc) as real proxies behind siplb in e2e,
 # chromium for the status-page test (driven by the playwright-core dev dependency, which never
-# downloads a browser of its own).
+# downloads a browser of its own), sipvicious (svmap, svwar) as real scanners against siplb's
+# abuse protection.
 # Idempotent: installs only what is missing; runs `apt-get update` once when it must install.
 set -euo pipefail
 declare -A want=(
@@ -17,6 +18,8 @@ declare -A want=(
   [tcpdump]=tcpdump
   [kamailio]=kamailio
   [chromium]=chromium
+  [svmap]=sipvicious
+  [svwar]=sipvicious
 )
 missing=()
 for cmd in "${!want[@]}"; do
