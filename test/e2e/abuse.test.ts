@@ -49,11 +49,12 @@ function sample(text: string, prefix: string): number {
 describe.skipIf(!sippAvailable() || !sipviciousAvailable)('abuse protection (real siplb, sipp backends, sipvicious)', () => {
   it('svmap and svwar find nothing and reach no backend; svmap does find siplb with signatures off', async () => {
     const [sipPort, adminPort, uasPort] = await freePorts(3);
-    uas = [await startUas({ port: uasPort! })];
+    // The backend on 127.0.0.3: backends are trusted by IP (any port), and the scanners send from 127.0.0.1.
+    uas = [await startUas({ port: uasPort!, host: '127.0.0.3' })];
     const config = (scanners: boolean): Record<string, unknown> => ({
       sip: { listen: `127.0.0.1:${sipPort}` },
       admin: { listen: `127.0.0.1:${adminPort}` },
-      backends: [{ id: 'gw1', address: `127.0.0.1:${uasPort}` }],
+      backends: [{ id: 'gw1', address: `127.0.0.3:${uasPort}` }],
       health: { enabled: false },
       security: { scanners: { enabled: scanners } },
     });
@@ -81,12 +82,13 @@ describe.skipIf(!sippAvailable() || !sipviciousAvailable)('abuse protection (rea
     console.log(`svwar (REGISTER):\n${war}`);
     const warInvite = await sipvicious('svwar', ['-p', String(sipPort), '-e', '100-200', '-m', 'INVITE', '127.0.0.1']);
     console.log(`svwar -m INVITE:\n${warInvite}`);
-    for (const out of [war, warInvite]) expect(out).not.toMatch(/\|\s*1\d\d\s*\|\s*reqauth|noauth/i);
+    // Each tool reports "found nothing" (svwar gives up when its first probe goes unanswered).
+    for (const out of [map, mapInvite, war, warInvite]) expect(out).toContain('found nothing');
 
     const metrics = await (await fetch(`${admin}/metrics`)).text();
     const scannerDrops = sample(metrics, 'siplb_security_refused_total{reason="scanner"');
     console.log(`scanner requests dropped: ${scannerDrops}; forwarded before ${forwardedBefore}, after ${sample(metrics, 'siplb_requests_forwarded_total')}`);
-    expect(scannerDrops).toBeGreaterThan(10);
+    expect(scannerDrops).toBeGreaterThanOrEqual(4); // at least one request per tool run, all dropped
     // Nothing reached the backend: siplb forwarded nothing, and the UAS saw no INVITE.
     expect(sample(metrics, 'siplb_requests_forwarded_total')).toBe(forwardedBefore);
     await uas[0]!.stop();
