@@ -60,7 +60,7 @@ export function formatOffenders(v: SecurityView): string[] {
 
 export function formatStatus(s: StatusView): string {
   const security: [string, string][] =
-    s.security === undefined ? [] : [['security', formatSecurity(s.security)], ...formatOffenders(s.security).map((line, i): [string, string] => [i === 0 ? 'offenders' : '', line])];
+    s.security === undefined ? [] : [['security', formatSecurity(s.security)], ...formatOffenders(s.security).map((line, i): [string, string] => [i === 0 ? 'offender' : '', line])];
   return formatPairs([
     ['node', `${s.nodeId} (${s.role})`],
     ['version', s.version],
