@@ -92,6 +92,14 @@ export class SecurityPolicy {
     this.#rate = { perSecond: opts.rateLimit.perSecond, burst: opts.rateLimit.burst };
   }
 
+  /**
+   * Whether `check` looks at `newRequest`. Telling an in-dialog request from a new one means
+   * parsing the To header; callers skip that when the rate limit is off.
+   */
+  get limitsNewRequests(): boolean {
+    return this.#opts.rateLimit.enabled;
+  }
+
   /** Retry-After seconds in the 503 of a rate-limited request: when the next token is due. */
   get retryAfterSeconds(): number {
     return Math.max(1, Math.ceil(1 / this.#rate.perSecond));
@@ -107,7 +115,8 @@ export class SecurityPolicy {
     if (ua !== undefined && this.#scanners.size > 0 && this.#scanners.matches(ua, uaStart, uaEnd)) return this.#refuse(ip, 'drop-scanner', nowMs);
     const listed = this.#trusted.size > 0;
     if (listed && this.#trusted.has(ip)) return 'pass';
-    const known = this.#table.get(ip);
+    // Nothing remembered yet (no limit, nothing refused): skip hashing the address.
+    const known = this.#table.size === 0 ? undefined : this.#table.get(ip);
     if (known !== undefined && known.blockedUntil > nowMs) return this.#refuse(ip, 'drop-blocked', nowMs);
     if (o.rateLimit.enabled && newRequest) {
       const s = known ?? this.#table.obtain(ip, this.#rate, nowMs);
