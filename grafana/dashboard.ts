@@ -221,6 +221,11 @@ const panels: (Panel | RowPanel)[] = [
     // `or … * 0`: a zero line per node until the first shed creates the series.
     { expr: `sum by (node) (rate(siplb_requests_rejected_total{${N}, reason="overload"}[$__rate_interval])) or sum by (node) (siplb_overload_shedding{${N}}) * 0`, legend: '{{node}} shed (503)' },
   ], { unit: 'pps' }),
+
+  row('Abuse protection', 72),
+  timeseries('Refused requests/s by reason', 'Requests from non-backend sources refused by abuse protection (security.*): scanner signatures, untrusted sources, rate-limited (503), flood (blocked now) and blocked (dropped while blocked); reject = answered, drop = silence. The worst sources are in `siplb status` (no per-IP series).', grid(0, 73, 24, 8), [
+    { expr: rate('siplb_security_refused_total', 'reason, action'), legend: '{{reason}} ({{action}})' },
+  ], { unit: 'reqps', stacked: true }),
 ];
 
 /** A Prometheus query; DataQuery types only the common fields, so the Prometheus ones go through a variable. */

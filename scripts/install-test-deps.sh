@@ -5,7 +5,8 @@
 # systemd-analyze for the unit-file check, tcpdump for latency captures, kamailio (Debian
 # package, with tm/rr/registrar/usrloc) as real proxies and registrars behind siplb in e2e,
 # chromium for the status-page test (driven by the playwright-core dev dependency, which never
-# downloads a browser of its own).
+# downloads a browser of its own), sipvicious (svmap, svwar) as real scanners against siplb's
+# abuse protection.
 # Every command a test spawns is listed here: under CI=true a test that cannot run fails the
 # run (scripts/vitest-summary.mjs), so a missing tool shows up as a failure, never a skip.
 # Idempotent: installs only what is missing; runs `apt-get update` once when it must install.
@@ -24,6 +25,8 @@ declare -A want=(
   [tcpdump]=tcpdump
   [kamailio]=kamailio
   [chromium]=chromium
+  [svmap]=sipvicious
+  [svwar]=sipvicious
 )
 missing=()
 for cmd in "${!want[@]}"; do

@@ -26,6 +26,8 @@ import { Prober } from './health/prober.js';
 import { probeTargets, thresholdsCache } from './health/thresholds.js';
 import { channels } from './observe/channels.js';
 import { Admission, type AdmissionReading, type AdmissionState } from './observe/admission.js';
+import { SecurityPolicy } from './security/policy.js';
+import { securityOptions } from './security/options.js';
 import { RareEventCounters, type CounterSnapshot } from './observe/counters.js';
 import type { ProxyContext, ProxyObserver } from './proxy/context.js';
 import { CallAffinity } from './proxy/call-affinity.js';
@@ -61,6 +63,8 @@ export interface App {
   readonly prober: Prober;
   /** Overload control: its state for status and metrics. */
   readonly admission: Admission;
+  /** Abuse protection: refusal counts and top offenders for status. */
+  readonly security: SecurityPolicy;
   readonly logger: Logger;
   readonly startedAt: number;
   /** Bind sockets and start timers. Resolves with the bound SIP address. */
@@ -188,6 +192,8 @@ export function build(initial: Config, deps: AppDeps): App {
       oversizeLog.failure(`oversize-${outcome}`, { bytes, from: `${from.address}:${from.port}`, outcome, cap: ctx.options.maxDatagramBytes }, 'datagram over sip.maxDatagramBytes'),
   };
 
+  // Abuse protection (security/): consulted for every request from a non-backend source.
+  const security = new SecurityPolicy(securityOptions(config.security));
   const ctx: ProxyContext = {
     sender: transport,
     backends,
@@ -208,6 +214,7 @@ export function build(initial: Config, deps: AppDeps): App {
     admission: undefined,
     failover: undefined,
     registrations: makeRegistrations(config),
+    security,
   };
   const admission = new Admission({
     enabled: config.overload.enabled,
@@ -305,6 +312,7 @@ export function build(initial: Config, deps: AppDeps): App {
     dialogs,
     prober,
     admission,
+    security,
     logger: log,
     startedAt: Date.now(),
     async start() {
@@ -368,6 +376,7 @@ export function build(initial: Config, deps: AppDeps): App {
       if (prev.balance.mode !== next.balance.mode || prev.balance.vnodes !== next.balance.vnodes) balancer = makeBalancer(next);
       ctx.routingKey = perKindRoutingKey(next.balance.hashKey, registeredUsers, now);
       ctx.registrations = makeRegistrations(next);
+      security.reconfigure(securityOptions(next.security));
       return changes;
     },
     counters: () => counters.snapshot(),

@@ -4,7 +4,7 @@
  * and admin state, admin changes, reload, leader view. The admin HTTP API and the metrics
  * collectors read the node only through this.
  */
-import type { ActivityView, AdminControl, AdminStateName, BackendView, BalanceView, LeaderView, OverloadView, ReloadView, Role, StatusView } from './admin/dto.js';
+import type { ActivityView, AdminControl, AdminStateName, BackendView, BalanceView, LeaderView, OverloadView, ReloadView, Role, SecurityView, StatusView } from './admin/dto.js';
 import type { App } from './app.js';
 import type { Config } from './config/schema.js';
 import type { ConfigIssue } from './config/errors.js';
@@ -136,6 +136,7 @@ export function createControl(deps: ControlDeps): AdminControl {
         calls: { active: app.dialogs.total },
         counters: app.counters(),
         overload: overloadView(app),
+        security: securityView(app, c, deps.now()),
       };
     },
     backends: () => app.backends.all.map((b) => backendView(b.id)),
@@ -174,5 +175,19 @@ export function createControl(deps: ControlDeps): AdminControl {
         leaderChanges: deps.leader.leaderChanges(),
       };
     },
+  };
+}
+
+/** Abuse protection for GET /status; `nowMs` on the proxy's clock. */
+function securityView(app: App, c: Config, nowMs: number): SecurityView {
+  const s = c.security;
+  return {
+    trustedSources: s.trustedSources.length,
+    untrusted: s.untrusted,
+    rateLimit: { enabled: s.rateLimit.enabled, perSecond: s.rateLimit.perSecond, burst: s.rateLimit.burst, blockForSeconds: Math.round(s.rateLimit.blockFor / 1000) },
+    scannerSignatures: s.scanners.enabled ? s.scanners.userAgents.length : 0,
+    trackedSources: app.security.trackedSources,
+    refused: app.security.counts(),
+    topOffenders: app.security.offenders(nowMs),
   };
 }

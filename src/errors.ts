@@ -9,7 +9,7 @@ export const ERROR_CODES = {
   SIPLB_ERR_CONFIG_READ: 'The configuration file could not be read or parsed',
   SIPLB_ERR_SIP_PARSE: 'A SIP message could not be parsed',
   SIPLB_ERR_BIND: 'A socket could not be bound to its configured address',
-  SIPLB_ERR_ADMIN_AUTH: 'The admin API request lacked a valid bearer token',
+  SIPLB_ERR_ADMIN_AUTH: 'The admin API request lacked a valid bearer token (or changed state over TCP on a node without one)',
   SIPLB_ERR_ADMIN_BAD_REQUEST: 'The admin API request was malformed',
   SIPLB_ERR_ADMIN_NOT_FOUND: 'The admin API route or object does not exist',
   SIPLB_ERR_ADMIN_UNREACHABLE: 'The CLI could not reach the admin API',

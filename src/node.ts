@@ -80,7 +80,20 @@ export async function startNode(config: Config, deps: NodeDeps): Promise<Running
   let admin: AdminServer;
   try {
     sip = await app.start();
-    admin = await startAdminServer({ listen: config.admin.listen, token: config.admin.token, control, metrics: metrics.registry, logger });
+    admin = await startAdminServer({
+      listen: config.admin.listen,
+      token: config.admin.token,
+      socket: config.admin.socket === undefined ? undefined : { path: config.admin.socket, mode: Number.parseInt(config.admin.socketMode, 8) },
+      control,
+      metrics: metrics.registry,
+      logger,
+    });
+    if (config.admin.token === undefined && config.admin.socket === undefined) {
+      logger.warn(
+        { component: 'admin' },
+        'admin API has neither admin.token nor admin.socket: it will refuse every state change (disable, drain, reload over HTTP); set admin.socket (e.g. /run/siplb/admin.sock) or admin.token',
+      );
+    }
   } catch (err) {
     await ha?.stop(); // HA
     await app.stop();

@@ -4,6 +4,10 @@
 // balancer pick + affinity pin), the backend's 200 OK relayed back, and an in-dialog BYE with
 // our Route (loose routing). Prints one JSON line per case: ns per message (median of rounds).
 // METRICS=1 subscribes the Prometheus collectors (as a running node does) to price their bookkeeping.
+// SECURITY=default (the default) consults abuse protection with the default config (scanner
+// signatures on, no trust list, no rate limit) as a node does; SECURITY=limit also enables the
+// per-source rate limit (with a rate high enough that the bench's one source always passes);
+// SECURITY=off leaves it out.
 // Usage: npm run build && node bench/micro/proxy-path.mjs
 import process from 'node:process';
 import { Buffer } from 'node:buffer';
@@ -37,6 +41,23 @@ const ctx = {
   registrations: regAffinity.RegistrationAffinity === undefined ? undefined : new regAffinity.RegistrationAffinity(new RegisteredUsers(1000), 'hold-registrations', true),
 };
 const uac = { address: '127.0.0.1', port: 5090, family: 'IPv4', size: 0 };
+// The caller is 127.0.0.2 (not a backend host): abuse protection screens its every request.
+uac.address = '127.0.0.2';
+let SECURITY = process.env.SECURITY ?? 'default';
+// A build without src/security (the base branch, for before/after runs of this same script) runs without.
+const securityModule = SECURITY === 'off' ? undefined : await import('../../dist/security/index.js').catch(() => undefined);
+if (securityModule === undefined) SECURITY = 'off';
+else {
+  const { SecurityPolicy, DEFAULT_SCANNER_USER_AGENTS } = securityModule;
+  ctx.security = new SecurityPolicy({
+    trustedSources: [],
+    untrusted: 'reject',
+    rateLimit: { enabled: SECURITY === 'limit', perSecond: 1e9, burst: 1e9, blockFor: 60_000 },
+    scanners: { enabled: true, userAgents: DEFAULT_SCANNER_USER_AGENTS },
+    maxSources: 100_000,
+    topOffenders: 10,
+  });
+}
 
 const sdp = 'v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
 const invite = (n) => Buffer.from(
@@ -85,7 +106,7 @@ function bench(name, fn) {
     if (r > 0) times.push(ns); // first round warms up
   }
   times.sort((a, b) => a - b);
-  console.log(JSON.stringify({ bench: 'proxy-path', metrics: process.env.METRICS === '1', case: name, ns_per_msg: Math.round(times[Math.floor(times.length / 2)]), min: Math.round(times[0]), rounds: ROUNDS, n: N, node: process.version }));
+  console.log(JSON.stringify({ bench: 'proxy-path', metrics: process.env.METRICS === '1', security: SECURITY, case: name, ns_per_msg: Math.round(times[Math.floor(times.length / 2)]), min: Math.round(times[0]), rounds: ROUNDS, n: N, node: process.version }));
 }
 
 if (CASES.has('invite')) bench('INVITE new call -> backend', (i) => handleDatagram(ctx, invites[i], uac));

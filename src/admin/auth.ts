@@ -1,8 +1,9 @@
 /**
  * @module admin/auth
- * Who may talk to the admin API. Loopback needs no token (only local users reach it); any other
- * bind address needs a bearer token (RFC 6750), checked in constant time so the answer's timing
- * does not reveal how much of a guess was right.
+ * Address and token primitives of the admin API. Any bind address but loopback needs a bearer
+ * token (RFC 6750), checked in constant time so the answer's timing does not reveal how much of a
+ * guess was right. Who may do what (reads open on loopback, state changes only with the token or
+ * through the unix socket) is decided in ./authorize.ts.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';

@@ -73,6 +73,31 @@ export interface StatusView {
   readonly calls: { readonly active: number };
   readonly counters: { readonly dropped: Readonly<Record<string, number>>; readonly rejected: Readonly<Record<string, number>> };
   readonly overload: OverloadView;
+  /** Abuse protection; absent from nodes older than it. */
+  readonly security?: SecurityView;
+}
+
+/** Abuse protection at a glance: settings, refusals by reason, the worst sources. */
+export interface SecurityView {
+  readonly trustedSources: number;
+  readonly untrusted: 'reject' | 'drop';
+  readonly rateLimit: { readonly enabled: boolean; readonly perSecond: number; readonly burst: number; readonly blockForSeconds: number };
+  readonly scannerSignatures: number;
+  /** Source addresses remembered now (bounded by security.maxSources). */
+  readonly trackedSources: number;
+  /** Requests refused since start, by reason: untrusted, rate-limited, flood, blocked, scanner. */
+  readonly refused: Readonly<Record<string, number>>;
+  /** The sources with the most refused requests (security.topOffenders at most), most first. */
+  readonly topOffenders: readonly OffenderView[];
+}
+
+export interface OffenderView {
+  readonly address: string;
+  readonly refused: number;
+  readonly lastReason: string;
+  /** Seconds of block left; 0 when not blocked. */
+  readonly blockedSeconds: number;
+  readonly lastSeenSecondsAgo: number;
 }
 
 export interface BalanceView {

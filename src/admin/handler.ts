@@ -3,15 +3,16 @@
  * The admin API as a function of the request: `(method, url, headers, body) → response`, with no
  * socket involved. ./server.ts feeds it from node:http; tests call it directly (fastify's
  * inject(), hono's app.request()). Order of checks: size, Host, route, method, cross-site
- * (./csrf.ts: state changes only), token, handler; so an unauthenticated caller learns which
- * paths exist (they are documented anyway) but nothing else, and a request another web page
- * made the browser send is refused whether or not it carries credentials.
+ * (./csrf.ts: state changes only), authorisation (./authorize.ts), handler; so an
+ * unauthenticated caller learns which paths exist (they are documented anyway) but nothing else,
+ * and a request another web page made the browser send is refused whether or not it carries
+ * credentials.
  */
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { isSiplbError } from '../errors.js';
 import type { AdminControl } from './dto.js';
-import { bearerMatches } from './auth.js';
+import { authorize, type AdminChannel } from './authorize.js';
 import { checkHost, checkStateChange } from './csrf.js';
 import { errorReply, type AdminResponse } from './reply.js';
 import { ROUTES, type Route } from './routes.js';
@@ -26,12 +27,17 @@ export interface AdminRequest {
   /** Lower-case header names, as node:http gives them. */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly body?: string;
+  /** Which listener it came in on: the unix socket's file permissions already authorise. @default 'tcp' */
+  readonly via?: AdminChannel;
 }
 
 export interface AdminHandlerOptions {
   readonly control: AdminControl;
   readonly metrics: Registry;
-  /** Bearer token every route except the public ones needs. Unset: no auth (loopback only). */
+  /**
+   * Bearer token: over TCP every route except the public ones needs it. Unset: reads are open on
+   * loopback and state changes are refused over TCP (the unix socket still takes them).
+   */
   readonly token?: string | undefined;
   readonly logger?: Logger;
   /** Route table; tests may pass their own. @default ROUTES */
@@ -85,7 +91,9 @@ export function createAdminHandler(opts: AdminHandlerOptions): AdminHandler {
     if (Buffer.byteLength(body) > MAX_BODY_BYTES) {
       return errorReply(413, 'SIPLB_ERR_ADMIN_BAD_REQUEST', `request body larger than ${MAX_BODY_BYTES} bytes`);
     }
-    const host = checkHost(req.headers, opts.token !== undefined);
+    const via = req.via ?? 'tcp';
+    // DNS rebinding needs a browser reaching a TCP port; the unix socket is not reachable that way.
+    const host = via === 'socket' ? { ok: true as const } : checkHost(req.headers, opts.token !== undefined);
     if (!host.ok) return errorReply(403, 'SIPLB_ERR_ADMIN_FORBIDDEN', host.reason);
     const q = req.url.indexOf('?');
     const path = q === -1 ? req.url : req.url.slice(0, q);
@@ -101,8 +109,12 @@ export function createAdminHandler(opts: AdminHandlerOptions): AdminHandler {
       const site = checkStateChange(req.headers);
       if (!site.ok) return errorReply(403, 'SIPLB_ERR_ADMIN_FORBIDDEN', site.reason);
     }
-    if (opts.token !== undefined && match.route.public !== true && !bearerMatches(headerValue(req.headers.authorization), opts.token)) {
-      return errorReply(401, 'SIPLB_ERR_ADMIN_AUTH', 'missing or wrong bearer token (admin.token; CLI: --token or SIPLB_TOKEN)', {
+    const auth = authorize({ via, method: match.route.method, isPublic: match.route.public === true, token: opts.token, authorization: headerValue(req.headers.authorization) });
+    if (auth !== 'ok') {
+      if (auth === 'no-credential-configured') {
+        return errorReply(403, 'SIPLB_ERR_ADMIN_AUTH', 'state changes over TCP need a bearer token, and this node has none: set admin.token, or use the unix socket admin.socket (the CLI uses it when it exists; --socket)');
+      }
+      return errorReply(401, 'SIPLB_ERR_ADMIN_AUTH', 'missing or wrong bearer token (admin.token; CLI: --token or SIPLB_TOKEN, or use the unix socket admin.socket)', {
         'www-authenticate': 'Bearer realm="siplb"',
       });
     }

@@ -29,6 +29,8 @@ export class BackendRegistry {
   #byId = new Map<string, Backend>();
   /** port → host → backend: a lookup by source address allocates no key string. */
   #byAddress = new Map<number, Map<string, Backend>>();
+  /** Every backend's host (lower case), whatever the port: a backend's requests are trusted from any of its ports. */
+  #hosts = new Set<string>();
   #eligible = new Set<string>();
   #candidates: readonly Backend[] = [];
   #eligibleList: readonly Backend[] = [];
@@ -60,6 +62,7 @@ export class BackendRegistry {
     for (const id of byId.keys()) if (this.#eligible.has(id) || !this.#byId.has(id)) eligible.add(id);
     this.#byId = byId;
     this.#byAddress = byAddress;
+    this.#hosts = new Set(defs.map((d) => d.address.host.toLowerCase()));
     this.#eligible = eligible;
     this.#all = Object.freeze([...byId.values()]);
     this.#rebuild();
@@ -75,6 +78,11 @@ export class BackendRegistry {
 
   byAddress(host: string, port: number): Backend | undefined {
     return this.#byAddress.get(port)?.get(host.toLowerCase());
+  }
+
+  /** Whether `host` (an IP as a socket reports it) is the host of any backend, on any port. */
+  isBackendHost(host: string): boolean {
+    return this.#hosts.has(host);
   }
 
   /**

@@ -12,6 +12,8 @@ import { hostPortText, type HostPortArg } from './address.js';
 
 export interface AdminClientOptions {
   readonly address: HostPortArg;
+  /** Unix socket path: when set, requests go there instead of `address` (no token needed). */
+  readonly socket?: string | undefined;
   readonly token?: string | undefined;
   /** undici Dispatcher (a MockAgent in tests). @default undici's global dispatcher */
   readonly dispatcher?: Dispatcher | undefined;
@@ -46,7 +48,11 @@ function errorOf(status: number, body: unknown): AdminRefusedError {
 }
 
 export function createAdminClient(opts: AdminClientOptions): AdminClient {
-  const base = `http://${hostPortText(opts.address)}`;
+  // Over the socket the Host is a loopback name: the server checks no Host there, but proxies in
+  // between (socat) might, and a loopback name is what the TCP listener would accept too.
+  const base = opts.socket === undefined ? `http://${hostPortText(opts.address)}` : 'http://localhost';
+  const where = opts.socket === undefined ? base : `unix socket ${opts.socket}`;
+  let socketAgent: Dispatcher | undefined;
   const timeout = opts.timeoutMs ?? 5000;
 
   async function call(method: 'GET' | 'POST', path: string, body: unknown, okStatuses: readonly number[]): Promise<unknown> {
@@ -57,18 +63,20 @@ export function createAdminClient(opts: AdminClientOptions): AdminClient {
     try {
       // undici is loaded on the first API call only: `siplb start` shares this module graph and
       // a running node should not carry an HTTP client it never uses (~20 MB RSS).
-      const { request } = await import('undici');
+      const { request, Agent } = await import('undici');
+      if (opts.socket !== undefined && opts.dispatcher === undefined) socketAgent ??= new Agent({ connect: { socketPath: opts.socket } });
+      const dispatcher = opts.dispatcher ?? socketAgent;
       res = await request(`${base}${path}`, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         headersTimeout: timeout,
         bodyTimeout: timeout,
-        ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
+        ...(dispatcher ? { dispatcher } : {}),
       });
     } catch (err) {
       const why = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
-      throw new SiplbError('SIPLB_ERR_ADMIN_UNREACHABLE', `cannot reach the admin API at ${base}: ${why} (is siplb running? check --admin or SIPLB_ADMIN)`, { cause: err });
+      throw new SiplbError('SIPLB_ERR_ADMIN_UNREACHABLE', `cannot reach the admin API at ${where}: ${why} (is siplb running? check ${opts.socket === undefined ? '--admin or SIPLB_ADMIN' : '--socket or SIPLB_SOCKET, and that you may open the socket (admin.socketMode, group)'})`, { cause: err });
     }
     const raw = await res.body.text();
     let parsed: unknown;

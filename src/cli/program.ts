@@ -5,13 +5,15 @@
  * code; cli/index.ts is the bin entry that exits with it.
  *
  * Commands: start, demo, check-config, status, backends [list], backends enable|disable|drain <id>,
- * reload, leader, probe <sip:host:port>. Admin commands take --admin (SIPLB_ADMIN, default
- * 127.0.0.1:8060), --token (SIPLB_TOKEN) and --json.
+ * reload, leader, probe <sip:host:port>. Admin commands take --socket (SIPLB_SOCKET, default
+ * /run/siplb/admin.sock when it exists), --admin (SIPLB_ADMIN, default 127.0.0.1:8060),
+ * --token (SIPLB_TOKEN) and --json.
  *
  * Exit codes (./exit-codes.ts): 0 ok; 1 runtime failure (probe: non-2xx final reply);
  * 2 invalid configuration (check-config, start, reload refused); 3 admin API unreachable;
  * 4 the admin API refused the request (4xx/5xx); 5 probe timeout; 64 usage error.
  */
+import { existsSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Dispatcher } from 'undici';
 import type { AdminStateName } from '../admin/dto.js';
@@ -44,8 +46,10 @@ export const processIo: CliIo = {
 export interface CliDeps {
   /** undici Dispatcher for admin API calls (a MockAgent in tests). @default undici's global dispatcher */
   readonly dispatcher?: Dispatcher;
-  /** Where SIPLB_ADMIN and SIPLB_TOKEN are read. @default process.env */
+  /** Where SIPLB_ADMIN, SIPLB_SOCKET and SIPLB_TOKEN are read. @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Whether the default admin socket exists. @default fs.existsSync (false when a dispatcher is injected) */
+  readonly socketExists?: (path: string) => boolean;
 }
 
 /** An admin client failure as an exit code, with its message on stderr; undefined for anything else. */
@@ -82,6 +86,8 @@ function parseTimeout(v: string): number {
 
 export function buildProgram(io: CliIo = processIo, deps: CliDeps = {}): Command {
   const env = deps.env ?? process.env;
+  // Tests that inject a dispatcher talk to it, never to a socket that happens to exist on the host.
+  const socketExists = deps.socketExists ?? (deps.dispatcher !== undefined ? () => false : existsSync);
   const program = new Command('siplb')
     .description('High-availability SIP load balancer and health checker')
     .version('0.1.0')
@@ -95,10 +101,10 @@ export function buildProgram(io: CliIo = processIo, deps: CliDeps = {}): Command
     <A extends unknown[]>(run: (ctx: AdminCommandContext, ...args: A) => Promise<number>) =>
     async (...args: [...A, unknown, Command]): Promise<void> => {
       const cmd: Command = args[args.length - 1] as Command;
-      const r = resolveAdminSettings(cmd, env);
+      const r = resolveAdminSettings(cmd, env, socketExists);
       if (!r.ok) cmd.error(`error: ${r.message}`, { exitCode: EXIT.USAGE, code: 'siplb.invalidAdmin' });
-      const { address, token, json } = r.settings;
-      const client = createAdminClient({ address, token, dispatcher: deps.dispatcher });
+      const { address, socket, token, json } = r.settings;
+      const client = createAdminClient({ address, socket, token, dispatcher: deps.dispatcher });
       try {
         io.setExitCode(await run({ client, io, json }, ...(args.slice(0, -2) as A)));
       } catch (err) {

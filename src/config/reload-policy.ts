@@ -32,6 +32,10 @@ const RULES: ReadonlyArray<readonly [prefix: string, effect: ReloadEffect]> = [
   ['failover', 'applied'],
   ['dialogs', 'restart'],
   ['overload', 'restart'],
+  // Rebuilt in place: remembered sources, blocks and counts stay (security/policy.ts reconfigure).
+  ['security', 'applied'],
+  // Sizes the source table, fixed when it is built.
+  ['security.maxSources', 'restart'],
   ['admin', 'restart'],
   ['ha', 'restart'],
   ['log', 'restart'],

@@ -17,6 +17,8 @@
 
 import { z } from 'zod';
 import { DEFAULT_VNODES } from '../balance/hash-ring.js';
+import { parseCidr } from '../security/cidr.js';
+import { DEFAULT_SCANNER_USER_AGENTS } from '../security/signatures.js';
 import { formatAddress } from './address.js';
 import { checkCrossField } from './cross-field.js';
 import { address, doc, duration, int, okCode } from './fields.js';
@@ -372,9 +374,75 @@ const AdminSchema = z.strictObject({
     example: '127.0.0.1:9060',
   }),
   token: doc(z.string().min(16).max(1024).optional(), {
-    description: 'Bearer token the admin API requires (16+ characters). Required when listen is not a loopback address. Default: unset (no auth, loopback only).',
+    description: 'Bearer token the admin API requires (16+ characters): for every route over TCP when set, and for state changes (POST) over TCP always (without it, use admin.socket). Required when listen is not a loopback address. Default: unset (reads open on loopback, state changes only through admin.socket).',
     example: 'c2f1e0b7a9d84e6f8c1b2a3d4e5f6a7b',
     hint: 'use a random secret of at least 16 characters, e.g. the output of `openssl rand -hex 32`',
+  }),
+  socket: doc(z.string().min(1).max(100).regex(/^\//).optional(), {
+    description:
+      'Unix socket the admin API also listens on; whoever may open the file (its mode and owner decide, as with HAProxy\'s stats socket) may change state without a token. The CLI uses it by default when it exists. Over TCP, state changes (POST) need admin.token; a node with neither refuses them. Absolute path, at most 100 bytes (sun_path). Default: unset (no socket).',
+    example: '/run/siplb/admin.sock',
+    hint: 'use an absolute path, e.g. /run/siplb/admin.sock (systemd RuntimeDirectory=siplb)',
+  }),
+  socketMode: doc(z.string().regex(/^0?[0-7]{3}$/).default('0660'), {
+    description: 'File mode of admin.socket, octal: who besides its owner may use it. 0660 lets the siplb group in (add operators to it); 0600 only the siplb user. Default: "0660".',
+    example: '0600',
+    hint: 'write an octal mode as a string, e.g. "0660"',
+  }),
+});
+
+const cidr = z.string().refine((v) => parseCidr(v) !== undefined, { message: 'not an IP address or CIDR block (e.g. 192.0.2.0/24, 2001:db8::/32)' });
+
+const RateLimitSchema = z.strictObject({
+  enabled: doc(z.boolean().default(false), {
+    description:
+      'Limit new (out-of-dialog) requests per source IP with a token bucket. Trusted sources (security.trustedSources) and backends are exempt. Off by default because one carrier trunk legitimately sends hundreds of calls per second from one address: list your carriers in trustedSources, then turn it on for everyone else. Default: false.',
+    example: true,
+  }),
+  perSecond: doc(z.number().min(0.1).max(100_000).default(20), {
+    description: 'Sustained new requests per second allowed from one source IP; beyond it they get 503 with Retry-After (RFC 3261 §21.5.4). Default: 20.',
+    example: 50,
+  }),
+  burst: doc(int(1, 1_000_000).default(40), {
+    description: 'Requests one source may send at once above perSecond (the bucket size). A source that sends more than this many refused requests in a row despite the 503s is blocked. Default: 40.',
+    example: 100,
+  }),
+  blockFor: doc(duration(1000, 86_400_000).prefault('60s'), {
+    description: 'How long a source that keeps flooding is dropped silently (no answer at all, so siplb spends nothing on it and cannot be used as a reflector). Default: "60s". In Config: integer milliseconds.',
+    example: '10m',
+  }),
+});
+
+const ScannersSchema = z.strictObject({
+  enabled: doc(z.boolean().default(true), {
+    description: 'Drop requests whose User-Agent contains a scanner signature silently: scanners map networks by what answers, and their calls are toll-fraud attempts. Backends are exempt. Default: true.',
+    example: false,
+  }),
+  userAgents: doc(z.array(z.string().min(3).max(100)).max(100).prefault([...DEFAULT_SCANNER_USER_AGENTS]), {
+    description: `User-Agent substrings (ASCII case-insensitive) that mark a scanner. Default: ${JSON.stringify(DEFAULT_SCANNER_USER_AGENTS)}.`,
+    example: ['friendly-scanner', 'sipvicious', 'my-old-pentest-tool'],
+  }),
+});
+
+const SecuritySchema = z.strictObject({
+  trustedSources: doc(z.array(cidr).max(10_000).prefault([]), {
+    description:
+      'Source IPs or CIDR blocks allowed to send requests (start calls) through siplb, exempt from the rate limit; backends are always trusted. Empty: every source may, subject to the rate limit. Default: [].',
+    example: ['198.51.100.0/24', '2001:db8:10::/48'],
+  }),
+  untrusted: doc(z.enum(['reject', 'drop']).default('reject'), {
+    description: 'What a request from a source outside a non-empty trustedSources gets: "reject" answers 403 Forbidden, "drop" sends nothing (the source cannot tell a SIP server is there). Default: "reject".',
+    example: 'drop',
+  }),
+  rateLimit: doc(RateLimitSchema.prefault({}), { description: 'Per-source-IP limit on new requests. Default: {} (off).' }),
+  scanners: doc(ScannersSchema.prefault({}), { description: 'Scanner signatures. Default: {} (on).' }),
+  maxSources: doc(int(100, 10_000_000).default(100_000), {
+    description: 'Most source IPs remembered at once for rate limits, blocks and the top-offenders view (about 150 bytes each); the least recently added idle ones are forgotten first. Default: 100000.',
+    example: 20000,
+  }),
+  topOffenders: doc(int(1, 100).default(10), {
+    description: 'Length of the top-offenders list in GET /status and `siplb status`. Default: 10.',
+    example: 20,
   }),
 });
 
@@ -435,6 +503,7 @@ export const ConfigBodySchema = z.strictObject({
   failover: doc(FailoverSchema.prefault({}), { description: 'Retrying an INVITE on another backend. Default: {}.' }),
   dialogs: doc(DialogsSchema.prefault({}), { description: 'Dialog tracking limits. Default: {}.' }),
   overload: doc(OverloadSchema.prefault({}), { description: 'Load shedding when the node is saturated. Default: {}.' }),
+  security: doc(SecuritySchema.prefault({}), { description: 'Abuse protection for requests from non-backend sources: trusted sources, rate limit, scanner signatures. Default: {}.' }),
   admin: doc(AdminSchema.prefault({}), { description: 'HTTP admin API. Default: {}.' }),
   ha: doc(HaSchema.prefault({}), { description: 'Active/standby leadership through a Redis lease. Default: {} (standalone).' }),
   log: doc(LogSchema.prefault({}), { description: 'Logging. Default: {}.' }),
@@ -455,5 +524,6 @@ export type HealthThresholds = Pick<HealthConfig, ThresholdKey>;
 export type BalanceMode = Config['balance']['mode'];
 export type HashKey = HashKeyName;
 export type LogLevel = Config['log']['level'];
+export type SecurityConfig = Config['security'];
 export type HashKeys = Config['balance']['hashKey'];
 export { BALANCE_MODES, HASH_KEYS, HASH_KINDS, LOG_LEVELS, formatAddress };

@@ -15,6 +15,7 @@ import {
   REJECT_STATUS,
   type AdminChangeEvent,
   type DropEvent,
+  type SecurityEvent,
   type DropReason,
   type FailoverEvent,
   type HealthTransitionEvent,
@@ -41,6 +42,10 @@ const DROP_REASONS: Record<DropReason, true> = {
   'parse-error': true, size: true, keepalive: true, 'not-our-via': true, 'bad-via': true, 'no-via': true,
   'no-route': true, 'send-error': true, overload: true,
 };
+/** Every (reason, action) pair abuse protection can publish (proxy/screen.ts), exported at 0 from the start. */
+const SECURITY_SERIES: readonly (readonly [SecurityEvent['reason'], SecurityEvent['action']])[] = [
+  ['untrusted', 'reject'], ['untrusted', 'drop'], ['rate-limited', 'reject'], ['flood', 'drop'], ['blocked', 'drop'], ['scanner', 'drop'],
+];
 const PROBE_FAILURES: readonly ProbeEvent['result'][] = ['timeout', 'bad-code', 'slow'];
 const FAILOVER_KINDS: readonly FailoverEvent['kind'][] = ['serial', 'ring'];
 const ADMIN_STATES: Record<AdminStateName, true> = { enabled: true, disabled: true, draining: true };
@@ -118,6 +123,15 @@ export function createCollectors(registry: Registry, control: AdminControl): Col
     registers,
   });
   for (const reason of Object.keys(DROP_REASONS)) drops.inc({ reason }, 0);
+  // Abuse protection (security/policy.ts): by reason and action, never by source address (an
+  // attacker could mint series without end); the worst sources are in GET /status instead.
+  const refused = new Counter({
+    name: 'siplb_security_refused_total',
+    help: 'Requests from non-backend sources refused by abuse protection, by reason (untrusted, rate-limited, flood, blocked, scanner) and action (reject: answered 403 or 503; drop: no answer).',
+    labelNames: ['reason', 'action'] as const,
+    registers,
+  });
+  for (const [reason, action] of SECURITY_SERIES) refused.inc({ reason, action }, 0);
   const rejects = new Counter({
     name: 'siplb_requests_rejected_total',
     help: 'Requests answered with a stateless error response instead of being forwarded, by reason and status.',
@@ -204,6 +218,10 @@ export function createCollectors(registry: Registry, control: AdminControl): Col
       responseTally.add(statusClass(e.status), e.backend);
     }],
     [channels.drop, (m) => drops.inc({ reason: (m as DropEvent).reason })],
+    [channels.security, (m) => {
+      const e = m as SecurityEvent;
+      refused.inc({ reason: e.reason, action: e.action });
+    }],
     [channels.reject, (m) => {
       const e = m as RejectEvent;
       rejects.inc({ reason: e.reason, status: statusLabel(e.status) });

@@ -84,6 +84,12 @@ export interface LeaderEvent {
   readonly reason: string;
 }
 export interface ReloadEvent { readonly ok: boolean }
+/** A request from a non-backend source refused by abuse protection (security/policy.ts). */
+export interface SecurityEvent {
+  readonly reason: 'untrusted' | 'rate-limited' | 'flood' | 'blocked' | 'scanner';
+  /** 'reject': answered (403, 503); 'drop': no answer at all. */
+  readonly action: 'reject' | 'drop';
+}
 
 export const channels = {
   drop: diagnosticsChannel.channel('siplb:drop'),
@@ -97,4 +103,5 @@ export const channels = {
   failover: diagnosticsChannel.channel('siplb:failover'),
   leader: diagnosticsChannel.channel('siplb:ha:leader'),
   reload: diagnosticsChannel.channel('siplb:config:reload'),
+  security: diagnosticsChannel.channel('siplb:security'),
 } as const;

@@ -6,6 +6,7 @@
  */
 import type { RemoteInfo } from 'node:dgram';
 import type { Balancer } from '../balance/balancer.js';
+import type { SecurityPolicy } from '../security/policy.js';
 import type { Backend, BackendRegistry } from '../backends/registry.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import type { OversizeOutcome } from './oversize.js';
@@ -92,4 +93,6 @@ export interface ProxyContext {
   failover: SerialFailover | undefined;
   /** Registration holders learnt from REGISTER 2xx; route requests with balance.failback: hold-registrations. */
   registrations: RegistrationAffinity | undefined;
+  /** Abuse protection consulted for requests from non-backend sources (./screen.ts); undefined: none. */
+  security?: SecurityPolicy | undefined;
 }

@@ -2,8 +2,8 @@
  * @module proxy/dispatcher
  * Entry point of the stateless proxy for one datagram: parse, then the request or response path.
  * A malformed request that can still be answered gets a 400 (RFC 3261 §16.3 step 1); anything else
- * unparsable is dropped and counted; a datagram over the size cap goes to ./oversize.ts. Never
- * throws for any input.
+ * unparsable is dropped and counted; a datagram over the size cap goes to ./oversize.ts. Requests
+ * from non-backend sources meet abuse protection (./screen.ts) first. Never throws for any input.
  */
 import type { RemoteInfo } from 'node:dgram';
 import { parseSip } from '../sip/index.js';
@@ -12,6 +12,7 @@ import type { ProxyContext } from './context.js';
 import { handleOversize } from './oversize.js';
 import { handleRequest } from './request-path.js';
 import { handleResponse } from './response-path.js';
+import { screenRequest } from './screen.js';
 import { reject } from './stateless-reply.js';
 
 export function handleDatagram(ctx: ProxyContext, buf: Buffer, from: RemoteInfo): void {
@@ -32,6 +33,9 @@ export function handleDatagram(ctx: ProxyContext, buf: Buffer, from: RemoteInfo)
     return;
   }
   const msg = parsed.msg;
-  if (msg.kind === 'request') handleRequest(ctx, msg, from);
-  else handleResponse(ctx, msg, from);
+  if (msg.kind === 'request') {
+    // Abuse protection first: a scanner must not even get our answer to OPTIONS (./screen.ts).
+    if (ctx.security !== undefined && !screenRequest(ctx, ctx.security, msg, from)) return;
+    handleRequest(ctx, msg, from);
+  } else handleResponse(ctx, msg, from);
 }

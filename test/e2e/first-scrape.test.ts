@@ -7,7 +7,10 @@
  * down here. Then a reload that adds a backend and removes one: the new one has its series at
  * the next scrape, the removed one has none.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { dashboardMetricNames } from '../helpers/dashboard-metrics.js';
@@ -67,7 +70,8 @@ describe('metrics from the first scrape', () => {
     const shipped = parse(readFileSync(`${REPO}/config/siplb.yaml`, 'utf8')) as Record<string, unknown>;
     const [sipPort, adminPort, ...backendPorts] = await freePorts(6);
     const backends = (shipped['backends'] as { id: string; weight: number }[]).map((b, i) => ({ ...b, address: `127.0.0.1:${backendPorts[i]}` }));
-    const config = { ...shipped, sip: { listen: `127.0.0.1:${sipPort}` }, backends, admin: { listen: `127.0.0.1:${adminPort}` } };
+    const sock = path.join(mkdtempSync(path.join(tmpdir(), 'siplb-scrape-')), 'admin.sock');
+    const config = { ...shipped, sip: { listen: `127.0.0.1:${sipPort}` }, backends, admin: { listen: `127.0.0.1:${adminPort}`, socket: sock } };
     lb = await startSiplb(config);
     const base = `http://127.0.0.1:${adminPort}`;
     const ids = backends.map((b) => b.id);
@@ -79,8 +83,12 @@ describe('metrics from the first scrape', () => {
     // Reload: gw3 out, gw4 in.
     const next = { ...config, backends: [...backends.slice(0, 2), { id: 'gw4', address: `127.0.0.1:${backendPorts[3]}`, weight: 1 }] };
     writeFileSync(lb.configFile, stringify(next));
-    const r = await fetch(`${base}/reload`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-    expect(r.status).toBe(200);
+    // A state change: through the admin socket (over TCP it would need a token).
+    const viaSocket = new Agent({ connect: { socketPath: sock } });
+    const r = await request('http://localhost/reload', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', dispatcher: viaSocket });
+    expect(r.statusCode).toBe(200);
+    await r.body.dump();
+    await viaSocket.close();
     const after = await (await fetch(`${base}/metrics`)).text();
     expect(missing(after, ['gw1', 'gw2', 'gw4'])).toEqual([]);
     expect(samples(after).filter((s) => s.labels.backend === 'gw3').map((s) => s.name)).toEqual([]);

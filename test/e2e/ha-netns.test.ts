@@ -138,9 +138,9 @@ function adminStateOf(rig: Rig, node: NodeName, backend: string): string | undef
   return (r.body as { id: string; admin: string }[]).find((b) => b.id === backend)?.admin;
 }
 
-/** The real CLI, run inside a node's namespace against that node's admin API. */
+/** The real CLI, run inside a node's namespace against that node's admin API, through its unix socket (state changes need it or a token). */
 function cli(rig: Rig, node: NodeName, args: string[]): string {
-  return rig.lab.exec(node, process.execPath, [CLI, ...args, '--admin', '127.0.0.1:8060']);
+  return rig.lab.exec(node, process.execPath, [CLI, ...args, '--socket', path.join(rig.dir, node, 'admin.sock')]);
 }
 
 function vipHolder(rig: Rig): NodeName | 'none' | 'both' {
@@ -172,6 +172,7 @@ function writeSiplbConfig(dir: string, node: NodeName): void {
       backends: UAS_PORTS.map((p, i) => ({ id: `gw${i + 1}`, address: `${IP.be}:${p}` })),
       health: { source: `${IP[node]}:5070`, interval: '1s', timeout: '500ms', fall: 2, rise: 2 },
       ha: { ...LEASE, roleFile: path.join(dir, node, 'role') },
+      admin: { socket: path.join(dir, node, 'admin.sock') },
       log: { level: 'info' },
     }),
   );

@@ -3,12 +3,15 @@
  * (`node dist/cli/index.js start`) in front of three sipp UAS, a sipp UAC at 50 calls/s for 8 s.
  * During the run:
  * (a) a good file — a 4th backend (a sipp UAS started for it), other health thresholds, balance
- *     mode round-robin — applied by SIGHUP, then one more good change by `siplb reload --admin`;
+ *     mode round-robin — applied by SIGHUP, then one more good change by `siplb reload --socket`
+ *     (state changes need the admin socket or a token);
  * (b) a bad file — an unknown key and a bad address — refused by `siplb reload` (exit 2, every
  *     key path printed) and by SIGHUP, the node running on with the previous configuration;
  * (c) the UAC ends with every call completed.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runCli } from '../../src/cli/program.js';
@@ -45,12 +48,13 @@ describe.skipIf(!sippAvailable())('config reload under load (real siplb process)
     const [sipPort, adminPort, uacPort, ...uasPorts] = await freePorts(7);
     uas = await Promise.all(uasPorts.slice(0, 3).map((port) => startUas({ port: port! })));
     const admin = `127.0.0.1:${adminPort}`;
+    const sock = path.join(mkdtempSync(path.join(tmpdir(), 'siplb-reload-')), 'admin.sock');
     const backend = (u: Uas, i: number): Record<string, unknown> => ({ id: `gw${i + 1}`, address: `127.0.0.1:${u.port}` });
     const base = {
       node: { id: 'reload-e2e' },
       sip: { listen: `127.0.0.1:${sipPort}` },
-      // Explicit: `siplb reload --admin` needs to know where the API is.
-      admin: { listen: admin },
+      // `siplb reload` goes through the admin socket (a state change: no token over the socket).
+      admin: { listen: admin, socket: sock },
       backends: uas.map(backend),
       health: { interval: '1s', timeout: '500ms', fall: 3, rise: 2 },
       balance: { mode: 'hash' },
@@ -77,7 +81,7 @@ describe.skipIf(!sippAvailable())('config reload under load (real siplb process)
     // One more good change, applied by the CLI against the node's admin API.
     // A key read only at start is reported, not silently ignored.
     writeFileSync(lb.configFile, stringify({ ...good, health: { ...good.health, fall: 3 }, dialogs: { maxCallDuration: '12h' } }));
-    const ok = await cli(['reload', '--admin', admin]);
+    const ok = await cli(['reload', '--socket', sock]);
     expect(ok.err).toBe('');
     expect(ok.code).toBe(0);
     expect(ok.out).toBe('reload ok: 2 change(s)\n  health.fall: 2 → 3 (applied)\n  dialogs.maxCallDuration: 10800000 → 43200000: needs a restart to take effect\n');
@@ -85,7 +89,7 @@ describe.skipIf(!sippAvailable())('config reload under load (real siplb process)
     // (b) A bad file: an unknown key and a bad address. Refused with key paths; the node runs on.
     const bad = stringify({ ...good, health: { ...good.health, intervall: '1s' }, backends: [...good.backends.slice(0, 3), { id: 'gw4', address: '127.0.0.1:99999' }] });
     writeFileSync(lb.configFile, bad);
-    const refused = await cli(['reload', '--admin', admin]);
+    const refused = await cli(['reload', '--socket', sock]);
     expect(refused.code).toBe(2);
     expect(refused.err).toMatch(/line \d+: health\.intervall: .*unknown key/);
     expect(refused.err).toMatch(/line \d+: backends\[3\]\.address: /);

@@ -108,8 +108,11 @@ async function launch(): Promise<Page> {
   return browser.pages()[0] ?? (await browser.newPage());
 }
 
+/** The first test's node has a token: the page's buttons need one (state changes over TCP, admin/authorize.ts). */
+const PAGE_TOKEN = 'a8d1c4e7b2f5098c6e3d1a4b7c0f2e5d';
+
 async function api<T>(base: string, p: string): Promise<T> {
-  return (await (await fetch(`${base}${p}`)).json()) as T;
+  return (await (await fetch(`${base}${p}`, { headers: { authorization: `Bearer ${PAGE_TOKEN}` } })).json()) as T;
 }
 
 describe.skipIf(!sippAvailable() || !existsSync(CHROMIUM))('status page in headless Chromium', () => {
@@ -123,11 +126,13 @@ describe.skipIf(!sippAvailable() || !existsSync(CHROMIUM))('status page in headl
       sip: { listen: `127.0.0.1:${sipPort}` },
       backends,
       health: { ...(shipped['health'] as object), interval: '250ms', timeout: '150ms', fall: 2, rise: 2 },
-      admin: { listen: `127.0.0.1:${adminPort}` },
+      admin: { listen: `127.0.0.1:${adminPort}`, token: PAGE_TOKEN },
     });
     const base = `http://127.0.0.1:${adminPort}`;
 
     const page = await launch();
+    // As if the operator had entered the token once (the second test covers entering it).
+    await page.addInitScript((t) => (globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem('siplb-admin-token', t), PAGE_TOKEN);
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('console', (m) => {
@@ -160,7 +165,7 @@ describe.skipIf(!sippAvailable() || !existsSync(CHROMIUM))('status page in headl
     await page.locator('#backends tr[data-backend="gw2"] button[data-action="draining"]').click();
     await page.waitForFunction(textIs, ['#backends tr[data-backend="gw2"] .admin .badge', 'draining'] as const, { timeout: 3000 });
     expect(await page.locator('#backends tr[data-backend="gw2"] button[data-action="draining"]').isDisabled()).toBe(true);
-    const cliOut = execFileSync(process.execPath, [CLI, 'backends', '--admin', `127.0.0.1:${adminPort}`], { encoding: 'utf8' });
+    const cliOut = execFileSync(process.execPath, [CLI, 'backends', '--admin', `127.0.0.1:${adminPort}`, '--token', PAGE_TOKEN], { encoding: 'utf8' });
     const gw2Line = cliOut.split('\n').find((l) => l.startsWith('gw2 '));
     expect(gw2Line, cliOut).toMatch(/\bdown\s+draining\s+no\b/);
     await page.waitForFunction(someTextIs, ['#transitions tbody tr[data-backend="gw2"] .reason', 'operator'] as const, { timeout: 3000 });
@@ -188,7 +193,7 @@ describe.skipIf(!sippAvailable() || !existsSync(CHROMIUM))('status page in headl
     expect(after.map((b) => [b.id, b.admin])).toEqual([['gw1', 'enabled'], ['gw2', 'draining'], ['gw3', 'enabled']]);
     const activity = await api<ActivityView>(base, '/activity');
     expect(activity.transitions.filter((t) => t.kind === 'admin').map((t) => `${t.backend}:${t.to}`)).toEqual(['gw2:draining']);
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const metrics = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${PAGE_TOKEN}` } })).text();
     expect(metrics).not.toMatch(/siplb_admin_state_changes_total\{[^}]*backend="gw1"[^}]*\} [1-9]/);
 
     const res = await load;

@@ -3,7 +3,7 @@
  * `siplb status`: one screen on the node: role, uptime, addresses, backend and call counts, and
  * the drop/reject tallies an operator checks first when calls fail, and whether it sheds load.
  */
-import type { BalanceView, OverloadView, StatusView } from '../../admin/dto.js';
+import type { BalanceView, OverloadView, SecurityView, StatusView } from '../../admin/dto.js';
 import { EXIT } from '../exit-codes.js';
 import type { AdminCommandContext } from './context.js';
 import { formatPairs } from '../table.js';
@@ -42,7 +42,25 @@ export function formatHashKeys(b: BalanceView): string {
   return b.mode === 'hash' ? keys : `${keys} (unused in mode ${b.mode})`;
 }
 
+/** Abuse protection on one line: settings and refusals by reason. */
+export function formatSecurity(v: SecurityView): string {
+  const trusted = v.trustedSources === 0 ? 'every source' : `${v.trustedSources} trusted block(s), others ${v.untrusted === 'reject' ? '403' : 'dropped'}`;
+  const limit = v.rateLimit.enabled ? `limit ${v.rateLimit.perSecond}/s burst ${v.rateLimit.burst}, block ${v.rateLimit.blockForSeconds}s` : 'no rate limit';
+  const scanners = v.scannerSignatures === 0 ? 'scanner signatures off' : `${v.scannerSignatures} scanner signatures`;
+  return `${trusted}; ${limit}; ${scanners}; refused: ${tally(v.refused)}`;
+}
+
+/** The top offenders, one per line: address, refused count, last reason, block left. */
+export function formatOffenders(v: SecurityView): string[] {
+  if (v.topOffenders.length === 0) return ['none'];
+  return v.topOffenders.map(
+    (o) => `${o.address} ${o.refused} refused (last: ${o.lastReason}, ${o.lastSeenSecondsAgo}s ago)${o.blockedSeconds > 0 ? `, blocked ${o.blockedSeconds}s more` : ''}`,
+  );
+}
+
 export function formatStatus(s: StatusView): string {
+  const security: [string, string][] =
+    s.security === undefined ? [] : [['security', formatSecurity(s.security)], ...formatOffenders(s.security).map((line, i): [string, string] => [i === 0 ? 'offender' : '', line])];
   return formatPairs([
     ['node', `${s.nodeId} (${s.role})`],
     ['version', s.version],
@@ -60,6 +78,7 @@ export function formatStatus(s: StatusView): string {
     ['dropped', tally(s.counters.dropped)],
     ['rejected', tally(s.counters.rejected)],
     ['overload', formatOverload(s.overload)],
+    ...security,
   ]);
 }
 

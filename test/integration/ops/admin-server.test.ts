@@ -30,14 +30,16 @@ async function start(token?: string): Promise<{ base: string; server: AdminServe
 
 describe('startAdminServer', () => {
   it('serves /healthz, /backends and POST /backends/:id/state over HTTP', async () => {
-    const { base, server } = await start();
+    const token = 'c2f1e0b7a9d84e6f8c1b2a3d4e5f6a7b';
+    const { base, server } = await start(token);
+    const auth = { authorization: `Bearer ${token}` };
     expect(server.address.port).toBeGreaterThan(0);
     const h = await request(`${base}/healthz`);
     expect(h.statusCode).toBe(200);
     expect(await h.body.json()).toEqual({ ok: true });
-    const b = await request(`${base}/backends`);
+    const b = await request(`${base}/backends`, { headers: auth });
     expect(((await b.body.json()) as { id: string }[]).length).toBe(2);
-    const s = await request(`${base}/backends/gw2/state`, { method: 'POST', body: '{"state":"disabled"}', headers: { 'content-type': 'application/json' } });
+    const s = await request(`${base}/backends/gw2/state`, { method: 'POST', body: '{"state":"disabled"}', headers: { 'content-type': 'application/json', ...auth } });
     expect(s.statusCode).toBe(200);
     expect(await s.body.json()).toMatchObject({ id: 'gw2', admin: 'disabled' });
   });

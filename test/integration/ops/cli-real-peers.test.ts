@@ -17,6 +17,8 @@ import { cli } from '../../unit/cli/harness.js';
 const SUITE = 'siplb CLI against real peers (sipp, the real admin server)';
 const skip = missingPrerequisites(SUITE, sippAvailable() ? undefined : 'sipp (sip-tester) missing on PATH');
 
+const TOKEN = 'cli-real-peers-token-0123456789';
+
 describe.skipIf(skip)(SUITE, () => {
   let ok: Uas;
   let notFound: Uas;
@@ -38,7 +40,8 @@ describe.skipIf(skip)(SUITE, () => {
       ],
       health: { interval: '300ms', timeout: '200ms', fall: 2, rise: 1 },
     });
-    admin = await startAdminServer({ listen: { host: '127.0.0.1', port: 0 }, control: lb.control, metrics: new Registry(), logger: silentLogger() });
+    // A token: state changes over TCP need one (reads with it too, as the CLI sends it).
+    admin = await startAdminServer({ listen: { host: '127.0.0.1', port: 0 }, token: TOKEN, control: lb.control, metrics: new Registry(), logger: silentLogger() });
     adminAddr = `127.0.0.1:${admin.address.port}`;
     await waitFor('gw2 down by its probes', () => lb.transitions.some((t) => t.backend === 'gw2' && t.to === 'down'), 10_000);
   }, 30_000);
@@ -68,35 +71,35 @@ describe.skipIf(skip)(SUITE, () => {
   });
 
   it('status: the running node as the admin server reports it', async () => {
-    const r = await cli(['status', '--admin', adminAddr]);
+    const r = await cli(['status', '--admin', adminAddr, '--token', TOKEN]);
     expect(r.code).toBe(0);
     expect(r.out).toContain('node      lb-cli (standalone)');
     expect(r.out).toContain('backends  2 total, 1 eligible, 1 up, 1 down');
-    const j = await cli(['status', '--json', '--admin', adminAddr]);
+    const j = await cli(['status', '--json', '--admin', adminAddr, '--token', TOKEN]);
     expect(JSON.parse(j.out)).toMatchObject({ nodeId: 'lb-cli', role: 'standalone', backends: { total: 2, up: 1, down: 1 } });
   });
 
   it('backends: health from real probes, and an admin change made through the CLI shows up', async () => {
-    const r = await cli(['backends', 'list', '--admin', adminAddr]);
+    const r = await cli(['backends', 'list', '--admin', adminAddr, '--token', TOKEN]);
     expect(r.code).toBe(0);
     const lines = r.out.trimEnd().split('\n');
     expect(lines[1]).toMatch(new RegExp(`^gw1\\s+127\\.0\\.0\\.1:${ok.port}\\s+1\\s+0\\s+up\\s+enabled\\s+yes\\s`));
     expect(lines[2]).toMatch(new RegExp(`^gw2\\s+127\\.0\\.0\\.1:${deadPort}\\s+1\\s+0\\s+down\\s+enabled\\s+no\\s+-\\s`));
-    expect((await cli(['backends', 'drain', 'gw1', '--admin', adminAddr])).code).toBe(0);
-    const after = JSON.parse((await cli(['backends', 'list', '--json', '--admin', adminAddr])).out) as { id: string; admin: string; eligible: boolean }[];
+    expect((await cli(['backends', 'drain', 'gw1', '--admin', adminAddr, '--token', TOKEN])).code).toBe(0);
+    const after = JSON.parse((await cli(['backends', 'list', '--json', '--admin', adminAddr, '--token', TOKEN])).out) as { id: string; admin: string; eligible: boolean }[];
     expect(after.find((b) => b.id === 'gw1')).toMatchObject({ admin: 'draining', eligible: false });
-    expect((await cli(['backends', 'enable', 'gw1', '--admin', adminAddr])).code).toBe(0);
+    expect((await cli(['backends', 'enable', 'gw1', '--admin', adminAddr, '--token', TOKEN])).code).toBe(0);
   });
 
   it('leader: a standalone node serves', async () => {
-    const r = await cli(['leader', '--admin', adminAddr]);
+    const r = await cli(['leader', '--admin', adminAddr, '--token', TOKEN]);
     expect(r.code).toBe(0);
     expect(r.out).toBe('lb-cli: standalone (serving); no fencing token; 0 role change(s)\n');
   });
 
   it('exits 3 when no admin server listens there', async () => {
     await admin.close();
-    const r = await cli(['status', '--admin', adminAddr]);
+    const r = await cli(['status', '--admin', adminAddr, '--token', TOKEN]);
     expect(r.code).toBe(3);
   });
 });

@@ -6,7 +6,10 @@
  * by sleeping: the first scrapes take a few seconds.
  */
 import dgram from 'node:dgram';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts } from '../../helpers/ports.js';
 import { CLI, startSiplb, type SiplbProcess } from '../../helpers/siplb.js';
@@ -35,6 +38,7 @@ describe.skipIf(!READY)('grafana dashboard on a real Prometheus scraping a real 
   let prom: Prometheus | undefined;
   let backends: Uas[] = [];
   let adminPort = 0;
+  const adminSocket = path.join(mkdtempSync(path.join(tmpdir(), 'siplb-prom-')), 'admin.sock');
   let uac: Promise<UacResult> | undefined;
 
   beforeAll(async () => {
@@ -45,7 +49,7 @@ describe.skipIf(!READY)('grafana dashboard on a real Prometheus scraping a real 
     lb = await startSiplb({
       node: { id: NODE },
       sip: { listen: `127.0.0.1:${lbPort}` },
-      admin: { listen: `127.0.0.1:${adminPort}` },
+      admin: { listen: `127.0.0.1:${adminPort}`, socket: adminSocket },
       backends: backends.map((b, i) => ({ id: `gw${i + 1}`, address: `127.0.0.1:${b.port}` })),
       health: { interval: '500ms', timeout: '300ms', fall: 2, rise: 2 },
       log: { level: 'warn' },
@@ -70,7 +74,12 @@ describe.skipIf(!READY)('grafana dashboard on a real Prometheus scraping a real 
       `From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:someone@127.0.0.1>\r\nCall-ID: mf0@test\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`);
     await sendRaw(lbPort, 'not sip at all\r\n\r\n');
     // A reload of the unchanged file.
-    const reload = await fetch(`http://127.0.0.1:${adminPort}/reload`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    // A state change: through the admin socket (over TCP without a token it is refused).
+    const viaSocket = new Agent({ connect: { socketPath: adminSocket } });
+    const reloaded = await request('http://localhost/reload', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', dispatcher: viaSocket });
+    const reload = { status: reloaded.statusCode };
+    await reloaded.body.dump();
+    await viaSocket.close();
     expect(reload.status).toBe(200);
   }, 60_000);
 

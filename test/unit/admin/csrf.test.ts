@@ -102,11 +102,13 @@ describe('admin handler: cross-site requests change nothing', () => {
   });
 
   it('the same-origin page and GETs from anywhere (no CORS headers: the browser hides the answer) are served', async () => {
-    const { control, req } = setup();
-    const ok = await req('POST', '/backends/gw1/state', { host: HOST, origin: `http://${HOST}`, 'sec-fetch-site': 'same-origin', ...JSON_TYPE }, '{"state":"draining"}');
+    // The page sends the token it was given (state changes over TCP need one: admin/authorize.ts).
+    const { control, req } = setup(TOKEN);
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const ok = await req('POST', '/backends/gw1/state', { host: HOST, origin: `http://${HOST}`, 'sec-fetch-site': 'same-origin', ...JSON_TYPE, ...auth }, '{"state":"draining"}');
     expect(ok.status).toBe(200);
     expect(control.list[0]!.admin).toBe('draining');
-    const get = await req('GET', '/backends', { host: HOST, origin: 'http://evil.example' });
+    const get = await req('GET', '/backends', { host: HOST, origin: 'http://evil.example', ...auth });
     expect(get.status).toBe(200);
     expect(Object.keys(get.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
   });

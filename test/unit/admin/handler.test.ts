@@ -6,17 +6,22 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createAdminHandler, MAX_BODY_BYTES, ROUTES, type AdminHandlerOptions, type AdminRequest } from '../../../src/admin/index.js';
 import type { AdminErrorBody, BackendView, LeaderView, ReloadFailedBody } from '../../../src/admin/dto.js';
+import type { AdminChannel } from '../../../src/admin/authorize.js';
 import { fakeControl } from './fake-control.js';
 
 const TOKEN = 'c2f1e0b7a9d84e6f8c1b2a3d4e5f6a7b';
 
-function setup(over: Partial<AdminHandlerOptions> = {}) {
+/**
+ * Route tests go through the unix socket (its file permissions authorise, no token needed); tests
+ * with a token, through TCP. `via` overrides.
+ */
+function setup(over: Partial<AdminHandlerOptions> = {}, via: AdminChannel = over.token === undefined ? 'socket' : 'tcp') {
   const control = fakeControl();
   const metrics = new Registry();
   const handle = createAdminHandler({ control, metrics, ...over });
   // State changes carry the JSON type, as the CLI and the status page send them (admin/csrf.ts).
   const req = async (method: string, url: string, body?: string, headers: AdminRequest['headers'] = method === 'GET' ? {} : { 'content-type': 'application/json' }) => {
-    const r = await handle({ method, url, headers, body });
+    const r = await handle({ method, url, headers, body, via });
     return { ...r, json: (): unknown => JSON.parse(r.body) };
   };
   return { control, metrics, req };
@@ -175,8 +180,44 @@ describe('admin auth', () => {
     }
   });
 
-  it('without a token configured, no header is needed', async () => {
-    expect((await setup().req('GET', '/status')).status).toBe(200);
+  it('without a token configured, reads over TCP need no header', async () => {
+    for (const path of ['/status', '/backends', '/metrics', '/healthz', '/', '/activity']) {
+      expect((await setup({}, 'tcp').req('GET', path)).status, path).toBe(200);
+    }
+  });
+
+  it('without a token configured, every state change over TCP is refused with 403 SIPLB_ERR_ADMIN_AUTH naming admin.token and admin.socket', async () => {
+    const { req, control } = setup({}, 'tcp');
+    for (const route of ROUTES.filter((r) => r.method === 'POST')) {
+      const r = await req('POST', route.path.replace(':id', 'gw1'), '{"state":"disabled"}', { 'content-type': 'application/json', authorization: 'Bearer whatever-you-like-here' });
+      expect(r.status, route.path).toBe(403);
+      expect(code(r.json())).toBe('SIPLB_ERR_ADMIN_AUTH');
+      expect((r.json() as AdminErrorBody).error.message).toMatch(/admin\.token.*admin\.socket/);
+    }
+    expect(control.calls.filter((c) => !c.startsWith('status') && !c.startsWith('backends'))).toEqual([]);
+  });
+
+  it('with a token, a state change over TCP needs it: none or a wrong one → 401, the right one → 200', async () => {
+    const { req, control } = setup({ token: TOKEN }, 'tcp');
+    const json = { 'content-type': 'application/json' };
+    expect((await req('POST', '/backends/gw1/state', '{"state":"draining"}', json)).status).toBe(401);
+    expect((await req('POST', '/backends/gw1/state', '{"state":"draining"}', { ...json, authorization: `Bearer ${TOKEN}x` })).status).toBe(401);
+    expect(control.calls).not.toContain('setAdminState gw1 draining');
+    expect((await req('POST', '/backends/gw1/state', '{"state":"draining"}', { ...json, authorization: `Bearer ${TOKEN}` })).status).toBe(200);
+    expect(control.calls).toContain('setAdminState gw1 draining');
+  });
+
+  it('over the unix socket, state changes and reads need no token, with or without one configured', async () => {
+    for (const token of [undefined, TOKEN]) {
+      const { req, control } = setup({ token }, 'socket');
+      expect((await req('POST', '/backends/gw1/state', '{"state":"disabled"}')).status).toBe(200);
+      expect(control.calls).toContain('setAdminState gw1 disabled');
+      expect((await req('GET', '/status')).status).toBe(200);
+      // The socket is no browser's origin: no DNS-rebinding Host check there (curl --unix-socket sends any Host).
+      expect((await req('GET', '/status', undefined, { host: 'siplb.example' })).status).toBe(200);
+      // The cross-site rules still hold: a state change is JSON.
+      expect((await req('POST', '/reload', '{}', { 'content-type': 'text/plain' })).status).toBe(403);
+    }
   });
 });
 

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { MockAgent } from 'undici';
 import { cli, mockAdmin } from './harness.js';
 import { backendView, fakeControl } from '../admin/fake-control.js';
-import { formatOverload } from '../../../src/cli/commands/status.js';
+import { formatOverload, formatStatus } from '../../../src/cli/commands/status.js';
 
 const JSON_HEADERS = { headers: { 'content-type': 'application/json' } };
 let agent: MockAgent | undefined;
@@ -206,5 +206,32 @@ describe('usage', () => {
     expect((await cli(['frobnicate'])).code).toBe(64);
     expect((await cli(['status', '--bogus'])).code).toBe(64);
     expect((await cli([])).code).toBe(64);
+  });
+});
+
+describe('siplb status: abuse protection', () => {
+  it('prints the security settings, refusals by reason and one line per top offender, aligned with the other keys', () => {
+    const base = fakeControl().status();
+    const out = formatStatus({
+      ...base,
+      security: {
+        trustedSources: 2,
+        untrusted: 'reject',
+        rateLimit: { enabled: true, perSecond: 20, burst: 40, blockForSeconds: 60 },
+        scannerSignatures: 9,
+        trackedSources: 3,
+        refused: { untrusted: 40, 'rate-limited': 40, flood: 1, blocked: 19919, scanner: 0 },
+        topOffenders: [
+          { address: '127.0.0.2', refused: 20000, lastReason: 'blocked', blockedSeconds: 50, lastSeenSecondsAgo: 6 },
+          { address: '203.0.113.7', refused: 3, lastReason: 'scanner', blockedSeconds: 0, lastSeenSecondsAgo: 120 },
+        ],
+      },
+    });
+    expect(out).toContain('node      lb-a (standalone)');
+    expect(out).toContain('security  2 trusted block(s), others 403; limit 20/s burst 40, block 60s; 9 scanner signatures; refused: untrusted=40 rate-limited=40 flood=1 blocked=19919');
+    expect(out).toContain('offender  127.0.0.2 20000 refused (last: blocked, 6s ago), blocked 50s more\n          203.0.113.7 3 refused (last: scanner, 120s ago)\n');
+    expect(formatStatus({ ...base, security: { trustedSources: 0, untrusted: 'reject', rateLimit: { enabled: false, perSecond: 20, burst: 40, blockForSeconds: 60 }, scannerSignatures: 0, trackedSources: 0, refused: {}, topOffenders: [] } })).toContain(
+      'security  every source; no rate limit; scanner signatures off; refused: none\noffender  none',
+    );
   });
 });

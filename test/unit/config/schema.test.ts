@@ -52,7 +52,15 @@ describe('defaults', () => {
       failover: { enabled: true, timeout: 400, codes: [503], relayed: false, maxAttempts: 2, methods: ['REGISTER', 'MESSAGE', 'SUBSCRIBE'] },
       dialogs: { maxCallDuration: 3 * 3_600_000, maxEntries: 500_000 },
       overload: { enabled: true, maxQueueDelay: 1000, maxUtilization: 0.9, retryAfter: 2 },
-      admin: { listen: { host: '127.0.0.1', port: 8060 } },
+      security: {
+        trustedSources: [],
+        untrusted: 'reject',
+        rateLimit: { enabled: false, perSecond: 20, burst: 40, blockFor: 60_000 },
+        scanners: { enabled: true, userAgents: ['friendly-scanner', 'sipvicious', 'sipcli', 'VaxSIPUserAgent', 'pplsip', 'sundayddr', 'iWar', 'SIVuS', 'sip-scan'] },
+        maxSources: 100_000,
+        topOffenders: 10,
+      },
+      admin: { listen: { host: '127.0.0.1', port: 8060 }, socketMode: '0660' },
       ha: { key: 'siplb:leader', leaseTtl: 3000, renewInterval: 1000, commandTimeout: 500 },
       log: { level: 'info' },
     });

@@ -60,6 +60,9 @@ describe('createMetrics', () => {
     channels.responseForwarded.publish({ status: 200, method: 'INVITE', backend: 'gw1' });
     channels.responseForwarded.publish({ status: 503, method: 'INVITE', backend: 'gw2' });
     channels.drop.publish({ reason: 'parse-error' });
+    channels.security.publish({ reason: 'scanner', action: 'drop' });
+    channels.security.publish({ reason: 'scanner', action: 'drop' });
+    channels.security.publish({ reason: 'rate-limited', action: 'reject' });
     channels.reject.publish({ reason: 'max-forwards', status: 483, method: 'INVITE' });
     channels.localReply.publish({ method: 'OPTIONS', status: 200 });
     channels.failover.publish({ kind: 'serial', backend: 'gw2', reason: 'status-503' });
@@ -73,6 +76,9 @@ describe('createMetrics', () => {
     expect(sample(t, 'siplb_responses_forwarded_total{class="5xx",backend="gw2",node="lb-a"}')).toBe(1);
     expect(sample(t, 'siplb_datagrams_dropped_total{reason="parse-error",node="lb-a"}')).toBe(1);
     expect(sample(t, 'siplb_datagrams_dropped_total{reason="overload",node="lb-a"}')).toBe(0);
+    expect(sample(t, 'siplb_security_refused_total{reason="scanner",action="drop",node="lb-a"}')).toBe(2);
+    expect(sample(t, 'siplb_security_refused_total{reason="rate-limited",action="reject",node="lb-a"}')).toBe(1);
+    expect(sample(t, 'siplb_security_refused_total{reason="untrusted",action="drop",node="lb-a"}')).toBe(0); // every pair from the first scrape
     expect(sample(t, 'siplb_requests_rejected_total{reason="max-forwards",status="483",node="lb-a"}')).toBe(1);
     expect(sample(t, 'siplb_local_replies_total{method="OPTIONS",status="200",node="lb-a"}')).toBe(1);
     expect(sample(t, 'siplb_failovers_total{kind="serial",backend="gw2",node="lb-a"}')).toBe(1);
