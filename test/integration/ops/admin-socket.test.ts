@@ -5,7 +5,7 @@
  * and the CLI `siplb backends drain gw1` works through the socket.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AdminErrorBody, BackendView } from '../../../src/admin/dto.js';
 import { freePorts } from '../../helpers/ports.js';
 import { CLI, startSiplb, type SiplbProcess } from '../../helpers/siplb.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const run = promisify(execFile);
 const TOKEN = '5e0c2b9a7d3f41e68b2c9d0a1f3e5b7c';
@@ -36,7 +37,12 @@ async function node(admin: Record<string, unknown>): Promise<{ base: string; soc
     health: { enabled: false },
     admin: { listen: `127.0.0.1:${adminPort}`, ...admin, ...(admin.socket === true ? { socket: sock } : {}) },
   });
-  return { base: `http://127.0.0.1:${adminPort}`, sock };
+  // startSiplb is ready when SIP answers; the admin listeners (TCP, then the socket) come up
+  // just after it: wait for them rather than race them on a busy machine.
+  const base = `http://127.0.0.1:${adminPort}`;
+  await waitFor('the admin API to answer', async () => (await fetch(`${base}/healthz`).then((r) => r.ok).catch(() => false)), 10_000, 50);
+  if (admin.socket === true) await waitFor('the admin socket', () => existsSync(sock), 10_000, 50);
+  return { base, sock };
 }
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}, dispatcher?: Agent): Promise<{ status: number; body: unknown }> {
