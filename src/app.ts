@@ -27,7 +27,7 @@ import { probeTargets, thresholdsCache } from './health/thresholds.js';
 import { channels } from './observe/channels.js';
 import { Admission, type AdmissionReading, type AdmissionState } from './observe/admission.js';
 import { SecurityPolicy } from './security/policy.js';
-import { securityOptions } from './security/options.js';
+import { securityOptions } from './config/security-options.js';
 import { RareEventCounters, type CounterSnapshot } from './observe/counters.js';
 import type { ProxyContext, ProxyObserver } from './proxy/context.js';
 import { CallAffinity } from './proxy/call-affinity.js';

@@ -9,7 +9,6 @@ import type { Balancer } from '../balance/balancer.js';
 import type { SecurityPolicy } from '../security/policy.js';
 import type { Backend, BackendRegistry } from '../backends/registry.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
-import type { OversizeOutcome } from './oversize.js';
 import type { RegistrationAffinity } from './registration-affinity.js';
 import type { SelfAddress } from './self.js';
 import type { SerialFailover } from './serial-failover.js';
@@ -54,6 +53,9 @@ export interface ProxyObserver {
   /** A datagram over the size cap was answered 513 or dropped (for a rate-limited log line). */
   oversize?(bytes: number, from: RemoteInfo, outcome: OversizeOutcome): void;
 }
+
+/** What became of a datagram over sip.maxDatagramBytes (./oversize.ts). */
+export type OversizeOutcome = 'answered-513' | 'response-dropped' | 'unreadable-dropped';
 
 export interface ProxyOptions {
   /** Max-Forwards to add when a request has none (RFC 3261 §16.6 step 3). @default 70 */

@@ -9,10 +9,8 @@
 import type { RemoteInfo } from 'node:dgram';
 import { parseSip } from '../sip/index.js';
 import { channels } from '../observe/channels.js';
-import type { ProxyContext } from './context.js';
+import type { OversizeOutcome, ProxyContext } from './context.js';
 import { reject } from './stateless-reply.js';
-
-export type OversizeOutcome = 'answered-513' | 'response-dropped' | 'unreadable-dropped';
 
 export function handleOversize(ctx: ProxyContext, buf: Buffer, from: RemoteInfo): OversizeOutcome {
   const parsed = parseSip(buf);

@@ -1,9 +1,11 @@
 /**
- * @module security/options
- * The validated `security` config section as SecurityOptions. Pure.
+ * @module config/security-options
+ * The validated `security` config section as the abuse-protection policy's SecurityOptions. Pure.
+ * It lives with the config (which already reads security/ for CIDR and signature checks), so
+ * security/ knows nothing of the config schema.
  */
-import type { SecurityConfig } from '../config/schema.js';
-import type { SecurityOptions } from './policy.js';
+import type { SecurityOptions } from '../security/policy.js';
+import type { SecurityConfig } from './schema.js';
 
 export function securityOptions(c: SecurityConfig): SecurityOptions {
   return {
