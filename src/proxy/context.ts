@@ -4,7 +4,7 @@
  * backend set, the balancer, the affinity table, our own address, a monotonic clock, and optional
  * observers that the health and call-tracking layers plug in. The proxy owns no sockets or timers.
  */
-import type { RemoteInfo } from 'node:dgram';
+import type { MessageSource } from '../transport/source.js';
 import type { Balancer } from '../balance/balancer.js';
 import type { SecurityPolicy } from '../security/policy.js';
 import type { Backend, BackendRegistry } from '../backends/registry.js';
@@ -51,7 +51,7 @@ export interface ProxyObserver {
   /** A response whose only Via is ours: addressed to siplb itself (the 200 to a CANCEL it sent). True if consumed. */
   localResponse?(res: SipResponse): boolean;
   /** A datagram over the size cap was answered 513 or dropped (for a rate-limited log line). */
-  oversize?(bytes: number, from: RemoteInfo, outcome: OversizeOutcome): void;
+  oversize?(bytes: number, from: MessageSource, outcome: OversizeOutcome): void;
 }
 
 /** What became of a datagram over sip.maxDatagramBytes (./oversize.ts). */

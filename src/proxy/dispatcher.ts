@@ -5,7 +5,7 @@
  * unparsable is dropped and counted; a datagram over the size cap goes to ./oversize.ts. Requests
  * from non-backend sources meet abuse protection (./screen.ts) first. Never throws for any input.
  */
-import type { RemoteInfo } from 'node:dgram';
+import type { MessageSource } from '../transport/source.js';
 import { parseSip } from '../sip/index.js';
 import { channels } from '../observe/channels.js';
 import type { ProxyContext } from './context.js';
@@ -15,7 +15,7 @@ import { handleResponse } from './response-path.js';
 import { screenRequest } from './screen.js';
 import { reject } from './stateless-reply.js';
 
-export function handleDatagram(ctx: ProxyContext, buf: Buffer, from: RemoteInfo): void {
+export function handleDatagram(ctx: ProxyContext, buf: Buffer, from: MessageSource): void {
   if (buf.length > ctx.options.maxDatagramBytes) {
     handleOversize(ctx, buf, from);
     return;

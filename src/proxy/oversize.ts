@@ -6,13 +6,13 @@
  * learns why instead of retransmitting into silence. A response over the cap (or a request too
  * broken to answer) is dropped. Either way the observer hears of it, for a rate-limited log line.
  */
-import type { RemoteInfo } from 'node:dgram';
+import type { MessageSource } from '../transport/source.js';
 import { parseSip } from '../sip/index.js';
 import { channels } from '../observe/channels.js';
 import type { OversizeOutcome, ProxyContext } from './context.js';
 import { reject } from './stateless-reply.js';
 
-export function handleOversize(ctx: ProxyContext, buf: Buffer, from: RemoteInfo): OversizeOutcome {
+export function handleOversize(ctx: ProxyContext, buf: Buffer, from: MessageSource): OversizeOutcome {
   const parsed = parseSip(buf);
   let outcome: OversizeOutcome;
   if (parsed.ok && parsed.msg.kind === 'request') {

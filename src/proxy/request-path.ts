@@ -6,7 +6,7 @@
  * decremented or added, our Route removed, Record-Route added on dialog-creating requests.
  * Everything else in the datagram passes through byte for byte.
  */
-import type { RemoteInfo } from 'node:dgram';
+import type { MessageSource } from '../transport/source.js';
 import type { Backend } from '../backends/registry.js';
 import { applyEdits, removeListValue } from '../sip/index.js';
 import { HeaderId, type Edit, type NameAddr, type SipRequest, type Via } from '../sip/message.js';
@@ -26,7 +26,7 @@ const OPTIONS_EXTRA = [
   'Server: siplb',
 ];
 
-export function handleRequest(ctx: ProxyContext, req: SipRequest, from: RemoteInfo): void {
+export function handleRequest(ctx: ProxyContext, req: SipRequest, from: MessageSource): void {
   // §16.3 step 3: Max-Forwards.
   const mf = req.maxForwards();
   if (mf !== undefined && Number.isNaN(mf)) return reject(ctx.sender, req, from, 400, 'bad-request');
@@ -65,7 +65,7 @@ export function handleRequest(ctx: ProxyContext, req: SipRequest, from: RemoteIn
 function dispatch(
   ctx: ProxyContext,
   req: SipRequest,
-  from: RemoteInfo,
+  from: MessageSource,
   vias: readonly Via[],
   removeRoute: NameAddr | undefined,
   mf: number | undefined,
@@ -122,7 +122,7 @@ function registrationHolder(ctx: ProxyContext, req: SipRequest, now: number): Ba
 export function resendRequest(
   ctx: ProxyContext,
   req: SipRequest,
-  from: RemoteInfo,
+  from: MessageSource,
   vias: readonly Via[],
   backend: Backend,
   removeRoute: NameAddr | undefined,
@@ -137,7 +137,7 @@ export function resendRequest(
 function forward(
   ctx: ProxyContext,
   req: SipRequest,
-  from: RemoteInfo,
+  from: MessageSource,
   vias: readonly Via[],
   host: string,
   port: number,
@@ -166,7 +166,7 @@ function forward(
  * RFC 3261 §18.2.1: add `received` when the sent-by host is not the source IP; RFC 3581 §4: when
  * the client asked with a bare `rport`, fill in the source port and always add `received`.
  */
-function addReceived(edits: Edit[], top: Via, from: RemoteInfo): void {
+function addReceived(edits: Edit[], top: Via, from: MessageSource): void {
   if (top.rport === null) {
     const p = top.params.find((x) => x.name === 'rport')!;
     edits.push({ start: p.span.start, end: p.span.end, insert: `rport=${from.port}` });

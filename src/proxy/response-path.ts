@@ -4,7 +4,7 @@
  * must be one we pushed (else the response is not ours to relay: dropped and counted); it is
  * removed and the response goes to the address the next Via names.
  */
-import type { RemoteInfo } from 'node:dgram';
+import type { MessageSource } from '../transport/source.js';
 import { applyEdits, removeListValue } from '../sip/index.js';
 import type { SipResponse } from '../sip/message.js';
 import { channels, type DropReason } from '../observe/channels.js';
@@ -15,7 +15,7 @@ function drop(reason: DropReason): void {
   if (channels.drop.hasSubscribers) channels.drop.publish({ reason });
 }
 
-export function handleResponse(ctx: ProxyContext, res: SipResponse, from: RemoteInfo): void {
+export function handleResponse(ctx: ProxyContext, res: SipResponse, from: MessageSource): void {
   const vias = res.vias();
   if (vias === undefined || vias.length === 0) return drop('bad-via');
   const top = vias[0]!;

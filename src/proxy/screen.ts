@@ -7,7 +7,7 @@
  * trusted (by IP, any port). The common case, a passing request from a known source, allocates
  * nothing: the User-Agent is matched in the datagram's bytes.
  */
-import type { RemoteInfo } from 'node:dgram';
+import type { MessageSource } from '../transport/source.js';
 import { channels, type SecurityEvent } from '../observe/channels.js';
 import type { SecurityPolicy, Verdict } from '../security/policy.js';
 import { HeaderId, type SipRequest } from '../sip/message.js';
@@ -26,7 +26,7 @@ const EVENTS: Readonly<Record<Exclude<Verdict, 'pass'>, SecurityEvent>> = {
 };
 
 /** True when the request may go on to the proxy; otherwise it has been answered or dropped. */
-export function screenRequest(ctx: ProxyContext, policy: SecurityPolicy, req: SipRequest, from: RemoteInfo): boolean {
+export function screenRequest(ctx: ProxyContext, policy: SecurityPolicy, req: SipRequest, from: MessageSource): boolean {
   if (ctx.backends.isBackendHost(from.address)) return true;
   const ua = req.first(HeaderId.USER_AGENT);
   // An ACK completes an INVITE transaction (RFC 3261 §17.1.1.3) and an in-dialog request belongs

@@ -29,7 +29,7 @@
  * final response (and, for a request that did fail over, until the transaction lifetime ends so
  * its CANCEL, ACK and retransmissions still get the right branch).
  */
-import type { RemoteInfo } from 'node:dgram';
+import type { MessageSource } from '../transport/source.js';
 import { hashString } from '../balance/hash.js';
 import { bestTier } from '../balance/tiers.js';
 import type { Backend } from '../backends/registry.js';
@@ -63,7 +63,7 @@ export interface FailoverOptions {
 }
 
 /** The forwarding the proxy does; injected to keep this module free of the request path. */
-export type ResendRequest = (req: SipRequest, from: RemoteInfo, vias: readonly Via[], backend: Backend, removeRoute: NameAddr | undefined, mf: number | undefined, attempt: number) => void;
+export type ResendRequest = (req: SipRequest, from: MessageSource, vias: readonly Via[], backend: Backend, removeRoute: NameAddr | undefined, mf: number | undefined, attempt: number) => void;
 
 interface Abandoned {
   readonly backend: Backend;
@@ -81,7 +81,7 @@ interface Call {
   /** CSeq number: tells a retransmission from the next transaction of the same Call-ID. */
   readonly seq: number;
   req: SipRequest | undefined;
-  from: RemoteInfo | undefined;
+  from: MessageSource | undefined;
   vias: readonly Via[] | undefined;
   readonly removeRoute: NameAddr | undefined;
   readonly mf: number | undefined;
@@ -141,7 +141,7 @@ export class SerialFailover {
    * An initial INVITE, or an out-of-dialog request of a covered method, was just sent to
    * `backend` with the branch of `attemptOf(req)` (0 for a new transaction).
    */
-  begin(req: SipRequest, from: RemoteInfo, vias: readonly Via[], backend: Backend, removeRoute: NameAddr | undefined, mf: number | undefined): void {
+  begin(req: SipRequest, from: MessageSource, vias: readonly Via[], backend: Backend, removeRoute: NameAddr | undefined, mf: number | undefined): void {
     const callId = req.callId();
     const invite = req.method === 'INVITE';
     const seq = req.cseq().seq;

@@ -5,7 +5,7 @@
  * way §18.2.2 and RFC 3581 say: to the source IP, at the source port when the top Via asked for
  * `rport`, else at the Via's sent-by port.
  */
-import type { RemoteInfo } from 'node:dgram';
+import type { MessageSource } from '../transport/source.js';
 import { buildResponse } from '../sip/index.js';
 import type { SipRequest } from '../sip/message.js';
 import { channels, type RejectReason } from '../observe/channels.js';
@@ -14,7 +14,7 @@ import type { DatagramSender } from './context.js';
 export function sendStatelessReply(
   sender: DatagramSender,
   req: SipRequest,
-  from: RemoteInfo,
+  from: MessageSource,
   status: number,
   extraHeaders?: string[],
 ): void {
@@ -31,7 +31,7 @@ export function sendStatelessReply(
 export function reject(
   sender: DatagramSender,
   req: SipRequest,
-  from: RemoteInfo,
+  from: MessageSource,
   status: number,
   reason: RejectReason,
   extraHeaders?: string[],
