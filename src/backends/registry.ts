@@ -7,10 +7,16 @@
  */
 import { bestTier, type TieredMember } from '../balance/tiers.js';
 import { addressKey } from '../transport/address.js';
+import type { Transport } from '../transport/contract.js';
+
+/** Transports a backend may be reached over (WebSocket is a client-side edge only). */
+export type BackendTransport = Extract<Transport, 'udp' | 'tcp' | 'tls'>;
 
 export interface BackendDef {
   readonly id: string;
   readonly address: { readonly host: string; readonly port: number };
+  /** Transport towards the backend. @default 'udp' */
+  readonly transport?: BackendTransport;
   readonly weight: number;
   /** Tier, lower preferred. @default 0 */
   readonly priority?: number;
@@ -20,6 +26,8 @@ export interface Backend extends TieredMember {
   readonly id: string;
   readonly host: string;
   readonly port: number;
+  /** Requests and probes go over it; a Backend is itself a SendTarget (no allocation per send). */
+  readonly transport: BackendTransport;
   readonly weight: number;
   /** `host:port` text, for logs and the admin API. */
   readonly key: string;
@@ -49,6 +57,7 @@ export class BackendRegistry {
         id: d.id,
         host: d.address.host,
         port: d.address.port,
+        transport: d.transport ?? 'udp',
         weight: d.weight,
         priority: d.priority ?? 0,
         key: addressKey(d.address.host, d.address.port),

@@ -40,7 +40,7 @@ export async function sendOptionsProbe(target: HostPortArg, opts: ProbeOptions):
     socket.disconnect();
     const id = randomBytes(8).toString('hex');
     const request = buildOptionsPing({
-      target: { host: ip, port: target.port },
+      target: { transport: 'udp', host: ip, port: target.port },
       via: { host: local.address, port: local.port },
       fromUri: `sip:siplb-cli@${local.address.includes(':') ? `[${local.address}]` : local.address}`,
       userAgent: opts.userAgent ?? 'siplb-cli',

@@ -143,13 +143,21 @@ const SipSchema = z.strictObject({
   }),
 });
 
+const BACKEND_TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
+
 const BackendSchema = z.strictObject({
   id: doc(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), {
     description: 'Stable name of the backend in logs, metrics and the admin API. Required.',
     example: 'gw1',
     hint: "use 1 to 64 letters, digits, '_', '.' or '-', e.g. gw1",
   }),
-  address: doc(address(), { description: 'SIP address of the backend (UDP). Required.', example: '10.0.0.11:5060' }),
+  address: doc(address(), { description: 'SIP address of the backend. Required.', example: '10.0.0.11:5060' }),
+  transport: doc(z.enum(BACKEND_TRANSPORTS).default('udp'), {
+    description:
+      'Transport siplb uses towards the backend: udp, tcp or tls. Requests, CANCELs, ACKs and probes go over it (a failed TCP connect or TLS handshake is a probe failure). Default: udp.',
+    example: 'tcp',
+    hint: 'use udp, tcp or tls',
+  }),
   weight: doc(int(1, 100).default(1), {
     description: 'Relative share of new calls (1..100); a backend of weight 2 gets twice the calls of weight 1. Default: 1.',
     example: 2,

@@ -7,13 +7,14 @@
  * reply addressed to siplb itself is recognisably a probe reply.
  */
 import { hostportText, type HostPort } from '../transport/address.js';
+import { viaToken, type SendTarget } from '../transport/contract.js';
 
 /** Branch prefix of probe transactions: magic cookie + 'slp' (forwarded branches are 'sl' + hex). */
 export const PROBE_BRANCH_PREFIX = 'z9hG4bKslp';
 
 export interface OptionsPingSpec {
-  /** Target of the probe (Request-URI `sip:host:port`). */
-  readonly target: HostPort;
+  /** Target of the probe: Request-URI `sip:host:port` (`;transport=` for streams, `sips:` for TLS) and the Via's transport. */
+  readonly target: SendTarget;
   /** sent-by of our Via: where the reply must come back (the socket the probe leaves from). */
   readonly via: HostPort;
   /** From URI, e.g. `sip:siplb@lb.example.net`. */
@@ -33,10 +34,12 @@ export function probeCallId(id: string, via: HostPort): string {
 
 /** The OPTIONS datagram. Max-Forwards 70 (§8.1.1.6); `rport` so NATed replies still reach us. */
 export function buildOptionsPing(spec: OptionsPingSpec): Buffer {
-  const target = `sip:${hostportText(spec.target)}`;
+  const t = spec.target.transport;
+  const target =
+    t === 'tls' ? `sips:${hostportText(spec.target)}` : t === 'udp' ? `sip:${hostportText(spec.target)}` : `sip:${hostportText(spec.target)};transport=${t}`;
   const text =
     `OPTIONS ${target} SIP/2.0\r\n` +
-    `Via: SIP/2.0/UDP ${hostportText(spec.via)};branch=${probeBranch(spec.id)};rport\r\n` +
+    `Via: SIP/2.0/${viaToken(t)} ${hostportText(spec.via)};branch=${probeBranch(spec.id)};rport\r\n` +
     `Max-Forwards: 70\r\n` +
     `From: <${spec.fromUri}>;tag=slp${spec.id}\r\n` +
     `To: <${target}>\r\n` +

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SipResponse } from '../sip/message.js';
 import type { HostPort } from '../transport/address.js';
-import type { DatagramSender } from '../proxy/context.js';
+import { isStream, type MessageSender, type SendTarget, type Transport } from '../transport/contract.js';
 import { buildOptionsPing, probeCallId, PROBE_BRANCH_PREFIX } from './options-ping.js';
 import type { ProbeResult } from './state-machine.js';
 
@@ -21,12 +21,14 @@ export interface ProbeTarget {
   readonly id: string;
   readonly host: string;
   readonly port: number;
+  /** The backend's transport: the probe goes over it (a failed connection or handshake is a failure). */
+  readonly transport: Transport;
   readonly intervalMs: number;
   readonly timeoutMs: number;
 }
 
 export interface ProberOptions {
-  readonly sender: DatagramSender;
+  readonly sender: MessageSender;
   /** Our Via sent-by: the address of the socket probes leave from (replies come back there). */
   readonly via: HostPort;
   readonly fromUri: string;
@@ -44,8 +46,7 @@ interface InFlight {
   readonly callId: string;
   readonly sentAt: number;
   readonly buf: Buffer;
-  readonly host: string;
-  readonly port: number;
+  readonly to: SendTarget;
   retransmitEvery: number;
   retransmitTimer: NodeJS.Timeout | undefined;
   deadline: NodeJS.Timeout;
@@ -136,16 +137,16 @@ export class Prober {
   #schedule(s: Scheduled, delayMs: number): void {
     s.timer = setTimeout(() => {
       if (!this.#running || this.#scheduled.get(s.target.id) !== s) return;
-      this.#send(s.target.id, s.target.host, s.target.port, s.target.timeoutMs);
+      this.#send(s.target.id, { transport: s.target.transport, host: s.target.host, port: s.target.port }, s.target.timeoutMs);
       this.#schedule(s, s.target.intervalMs);
     }, delayMs);
     s.timer.unref();
   }
 
-  #send(targetId: string, host: string, port: number, timeoutMs: number): void {
+  #send(targetId: string, to: SendTarget, timeoutMs: number): void {
     const id = `${this.#idPrefix}${(this.#seq++).toString(36)}`;
     const buf = buildOptionsPing({
-      target: { host, port },
+      target: to,
       via: this.#via,
       fromUri: this.#opts.fromUri,
       userAgent: this.#opts.userAgent,
@@ -158,22 +159,22 @@ export class Prober {
       callId: probeCallId(id, this.#via),
       sentAt: this.#opts.now(),
       buf,
-      host,
-      port,
+      to,
       retransmitEvery: T1_MS,
       retransmitTimer: undefined,
       deadline: setTimeout(() => this.#finish(f, { kind: 'timeout' }), timeoutMs),
     };
     f.deadline.unref();
     this.#inflight.set(branch, f);
-    this.#opts.sender.send(buf, port, host);
-    this.#armRetransmit(f);
+    this.#opts.sender.send(buf, to);
+    // Timer E retransmits over unreliable transports only (RFC 3261 §17.1.2.2); a stream delivers or fails.
+    if (!isStream(to.transport)) this.#armRetransmit(f);
   }
 
   #armRetransmit(f: InFlight): void {
     f.retransmitTimer = setTimeout(() => {
       if (!this.#inflight.has(f.branch)) return;
-      this.#opts.sender.send(f.buf, f.port, f.host);
+      this.#opts.sender.send(f.buf, f.to);
       f.retransmitEvery = Math.min(f.retransmitEvery * 2, T2_MS);
       this.#armRetransmit(f);
     }, f.retransmitEvery);

@@ -40,6 +40,6 @@ export function probeTargets(config: Config): ProbeTarget[] {
   if (!config.health.enabled) return [];
   return config.backends.map((b) => {
     const h = effectiveHealth(config.health, b);
-    return { id: b.id, host: b.address.host, port: b.address.port, intervalMs: h.interval, timeoutMs: h.timeout };
+    return { id: b.id, host: b.address.host, port: b.address.port, transport: b.transport, intervalMs: h.interval, timeoutMs: h.timeout };
   });
 }

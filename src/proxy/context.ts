@@ -4,7 +4,7 @@
  * backend set, the balancer, the affinity table, our own address, a monotonic clock, and optional
  * observers that the health and call-tracking layers plug in. The proxy owns no sockets or timers.
  */
-import type { MessageSource } from '../transport/source.js';
+import type { MessageSender, MessageSource } from '../transport/contract.js';
 import type { Balancer } from '../balance/balancer.js';
 import type { SecurityPolicy } from '../security/policy.js';
 import type { Backend, BackendRegistry } from '../backends/registry.js';
@@ -12,10 +12,6 @@ import type { SipRequest, SipResponse } from '../sip/message.js';
 import type { RegistrationAffinity } from './registration-affinity.js';
 import type { SelfAddress } from './self.js';
 import type { SerialFailover } from './serial-failover.js';
-
-export interface DatagramSender {
-  send(buf: Buffer, port: number, host: string): void;
-}
 
 /** Call-ID → backend memory for requests of a call before its dialog exists (call-affinity.ts). */
 export interface Affinity {
@@ -79,7 +75,7 @@ export interface ProxyOptions {
 }
 
 export interface ProxyContext {
-  readonly sender: DatagramSender;
+  readonly sender: MessageSender;
   readonly backends: BackendRegistry;
   /** Read on every new call so a reload can swap the balancer. */
   balancer(): Balancer;

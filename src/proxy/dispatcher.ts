@@ -5,7 +5,7 @@
  * unparsable is dropped and counted; a datagram over the size cap goes to ./oversize.ts. Requests
  * from non-backend sources meet abuse protection (./screen.ts) first. Never throws for any input.
  */
-import type { MessageSource } from '../transport/source.js';
+import type { MessageSource } from '../transport/contract.js';
 import { parseSip } from '../sip/index.js';
 import { channels } from '../observe/channels.js';
 import type { ProxyContext } from './context.js';

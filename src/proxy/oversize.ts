@@ -6,7 +6,7 @@
  * learns why instead of retransmitting into silence. A response over the cap (or a request too
  * broken to answer) is dropped. Either way the observer hears of it, for a rate-limited log line.
  */
-import type { MessageSource } from '../transport/source.js';
+import type { MessageSource } from '../transport/contract.js';
 import { parseSip } from '../sip/index.js';
 import { channels } from '../observe/channels.js';
 import type { OversizeOutcome, ProxyContext } from './context.js';

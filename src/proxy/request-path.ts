@@ -6,7 +6,7 @@
  * decremented or added, our Route removed, Record-Route added on dialog-creating requests.
  * Everything else in the datagram passes through byte for byte.
  */
-import type { MessageSource } from '../transport/source.js';
+import type { MessageSource, SendTarget } from '../transport/contract.js';
 import type { Backend } from '../backends/registry.js';
 import { applyEdits, removeListValue } from '../sip/index.js';
 import { HeaderId, type Edit, type NameAddr, type SipRequest, type Via } from '../sip/message.js';
@@ -52,7 +52,7 @@ export function handleRequest(ctx: ProxyContext, req: SipRequest, from: MessageS
     case 'reject':
       return reject(ctx.sender, req, from, decision.status, decision.reason);
     case 'forward':
-      forward(ctx, req, from, vias, decision.host, decision.port, decision.removeRoute, mf, 0);
+      forward(ctx, req, from, vias, decision.target, decision.removeRoute, mf, 0);
       publishForwarded(req, decision.backend, 'routed');
       ctx.observer.requestForwarded?.(req, decision.backend, false);
       return;
@@ -98,7 +98,7 @@ function dispatch(
   const failover = ctx.failover;
   // Retransmissions, CANCEL and the ACK of a non-2xx use the branch of the request's current attempt.
   const attempt = failover !== undefined && !isNewCall ? failover.attemptOf(req) : 0;
-  forward(ctx, req, from, vias, backend.host, backend.port, removeRoute, mf, attempt);
+  forward(ctx, req, from, vias, backend, removeRoute, mf, attempt);
   publishForwarded(req, backend, isNewCall ? 'new' : 'affinity');
   const newInvite = isNewCall && req.method === 'INVITE';
   ctx.observer.requestForwarded?.(req, backend, newInvite);
@@ -129,7 +129,7 @@ export function resendRequest(
   mf: number | undefined,
   attempt: number,
 ): void {
-  forward(ctx, req, from, vias, backend.host, backend.port, removeRoute, mf, attempt);
+  forward(ctx, req, from, vias, backend, removeRoute, mf, attempt);
   publishForwarded(req, backend, 'new');
   ctx.observer.requestForwarded?.(req, backend, req.method === 'INVITE');
 }
@@ -139,8 +139,7 @@ function forward(
   req: SipRequest,
   from: MessageSource,
   vias: readonly Via[],
-  host: string,
-  port: number,
+  to: SendTarget,
   removeRoute: NameAddr | undefined,
   mf: number | undefined,
   attempt: number,
@@ -159,7 +158,7 @@ function forward(
     edits.push({ start: field.valueStart, end: field.valueEnd, insert: String(mf - 1) });
   }
   if (removeRoute !== undefined) edits.push(removeListValue(req, removeRoute));
-  ctx.sender.send(applyEdits(req.buf, edits), port, host);
+  ctx.sender.send(applyEdits(req.buf, edits), to);
 }
 
 /**

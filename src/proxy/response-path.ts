@@ -4,7 +4,7 @@
  * must be one we pushed (else the response is not ours to relay: dropped and counted); it is
  * removed and the response goes to the address the next Via names.
  */
-import type { MessageSource } from '../transport/source.js';
+import type { MessageSource } from '../transport/contract.js';
 import { applyEdits, removeListValue } from '../sip/index.js';
 import type { SipResponse } from '../sip/message.js';
 import { channels, type DropReason } from '../observe/channels.js';
@@ -38,7 +38,7 @@ export function handleResponse(ctx: ProxyContext, res: SipResponse, from: Messag
 
   ctx.observer.relayed?.(res, backend);
   const to = responseAddress(next);
-  ctx.sender.send(applyEdits(res.buf, [removeListValue(res, top)]), to.port, to.host);
+  ctx.sender.send(applyEdits(res.buf, [removeListValue(res, top)]), to);
   if (channels.responseForwarded.hasSubscribers) {
     channels.responseForwarded.publish({ status: res.status, method, backend: backend?.id ?? 'external' });
   }

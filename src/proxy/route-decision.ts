@@ -18,6 +18,7 @@ import type { Backend, BackendRegistry } from '../backends/registry.js';
 import { HeaderId, type NameAddr, type SipRequest, type SipUri } from '../sip/message.js';
 import { SEMI } from '../sip/bytes.js';
 import { isNumericDomain } from '../sip/host.js';
+import type { SendTarget, Transport } from '../transport/contract.js';
 import type { SelfAddress } from './self.js';
 
 export type RouteDecision =
@@ -25,8 +26,8 @@ export type RouteDecision =
   | { readonly kind: 'dispatch'; readonly removeRoute: NameAddr | undefined }
   | {
       readonly kind: 'forward';
-      readonly host: string;
-      readonly port: number;
+      /** The next hop: the backend itself when it is one (its configured transport), else the URI's. */
+      readonly target: SendTarget;
       /** The configured backend at that address, if any. */
       readonly backend: Backend | undefined;
       readonly removeRoute: NameAddr | undefined;
@@ -58,6 +59,26 @@ export function hasToTag(req: SipRequest): boolean {
 
 function defaultPort(uri: SipUri): number {
   return uri.port ?? (uri.scheme === 'sips' ? 5061 : 5060);
+}
+
+/**
+ * The transport a URI asks for (RFC 3263 §4.1 without NAPTR/SRV): its `transport=` parameter,
+ * TLS for a `sips:` URI (§26.2.2, never downgraded), else UDP.
+ */
+export function uriTransport(uri: SipUri): Transport {
+  if (uri.scheme === 'sips') return uri.params.get('transport') === 'ws' || uri.params.get('transport') === 'wss' ? 'wss' : 'tls';
+  switch (uri.params.get('transport')) {
+    case 'tcp':
+      return 'tcp';
+    case 'tls':
+      return 'tls';
+    case 'ws':
+      return 'ws';
+    case 'wss':
+      return 'wss';
+    default:
+      return 'udp';
+  }
 }
 
 export function decideRoute(
@@ -95,7 +116,7 @@ export function decideRoute(
     if (ruri === undefined) return { kind: 'dispatch', removeRoute: undefined };
     const ruriBackend = backends.byAddress(ruri.host, defaultPort(ruri));
     if (ruriBackend !== undefined && (hasToTag(req) || fromBackend !== undefined)) {
-      return { kind: 'forward', host: ruriBackend.host, port: ruriBackend.port, backend: ruriBackend, removeRoute };
+      return { kind: 'forward', target: ruriBackend, backend: ruriBackend, removeRoute };
     }
     if (fromBackend !== undefined) target = ruri;
     else return { kind: 'dispatch', removeRoute: undefined };
@@ -105,5 +126,5 @@ export function decideRoute(
   const backend = backends.byAddress(target.host, port);
   if (backend === undefined && fromBackend === undefined) return RELAY;
   if (backend === undefined && isNumericDomain(target.host)) return UNRESOLVABLE;
-  return { kind: 'forward', host: target.host, port, backend, removeRoute };
+  return { kind: 'forward', target: backend ?? { transport: uriTransport(target), host: target.host, port }, backend, removeRoute };
 }

@@ -7,7 +7,7 @@
  * trusted (by IP, any port). The common case, a passing request from a known source, allocates
  * nothing: the User-Agent is matched in the datagram's bytes.
  */
-import type { MessageSource } from '../transport/source.js';
+import type { MessageSource } from '../transport/contract.js';
 import { channels, type SecurityEvent } from '../observe/channels.js';
 import type { SecurityPolicy, Verdict } from '../security/policy.js';
 import { HeaderId, type SipRequest } from '../sip/message.js';

@@ -29,7 +29,7 @@
  * final response (and, for a request that did fail over, until the transaction lifetime ends so
  * its CANCEL, ACK and retransmissions still get the right branch).
  */
-import type { MessageSource } from '../transport/source.js';
+import type { MessageSource } from '../transport/contract.js';
 import { hashString } from '../balance/hash.js';
 import { bestTier } from '../balance/tiers.js';
 import type { Backend } from '../backends/registry.js';
@@ -227,7 +227,7 @@ export class SerialFailover {
       const viaLine = this.#viaLine(c);
       if (this.#next(c, `status-${res.status}`)) {
         // §17.1.1.3: a non-2xx final response to an INVITE is ACKed; a non-INVITE one never is.
-        if (c.invite) this.#ctx.sender.send(buildAck(c.req!, viaLine, res), failed.port, failed.host);
+        if (c.invite) this.#ctx.sender.send(buildAck(c.req!, viaLine, res), failed);
         return false;
       }
     }
@@ -303,11 +303,11 @@ export class SerialFailover {
     if (res.status < 200) {
       if (!a.cancelled && c.req !== undefined) {
         a.cancelled = true;
-        this.#ctx.sender.send(buildCancel(c.req, a.viaLine), a.backend.port, a.backend.host);
+        this.#ctx.sender.send(buildCancel(c.req, a.viaLine), a.backend);
       }
     } else if (res.status >= 300 && c.req !== undefined) {
       // Every retransmission of the final response gets its ACK (§17.1.1.2 Timer D absorbs them at a UAC).
-      this.#ctx.sender.send(buildAck(c.req, a.viaLine, res), a.backend.port, a.backend.host);
+      this.#ctx.sender.send(buildAck(c.req, a.viaLine, res), a.backend);
     }
     // A 2xx from an abandoned branch after the caller was moved on cannot be merged statelessly:
     // it is dropped, as a stateless Kamailio would; the backend's dialog times out on its side.

@@ -8,7 +8,6 @@
  * back to it (and sipp UAS peers, which answer the request's source address, work).
  */
 import dgram from 'node:dgram';
-import type { RemoteInfo } from 'node:dgram';
 import dns from 'node:dns';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -16,10 +15,9 @@ import { SiplbError } from '../errors.js';
 import { isNumericDomain } from '../sip/host.js';
 import { channels, type DropEvent } from '../observe/channels.js';
 import { ipFamily, type HostPort } from './address.js';
+import type { MessageHandler, MessageSender, SendTarget } from './contract.js';
 import { BacklogMeter, LIBUV_READ_BATCH } from './backlog-meter.js';
 
-export type { RemoteInfo };
-export type DatagramHandler = (buf: Buffer, from: RemoteInfo) => void;
 
 export interface UdpTransportOptions {
   readonly listen: HostPort;
@@ -81,10 +79,10 @@ function publishDrop(event: DropEvent): void {
   if (channels.drop.hasSubscribers) channels.drop.publish(event);
 }
 
-export class UdpTransport {
+export class UdpTransport implements MessageSender {
   readonly #opts: UdpTransportOptions;
   readonly #socket: dgram.Socket;
-  #handler: DatagramHandler = () => {};
+  #handler: MessageHandler = () => {};
   #bound: HostPort | undefined;
   #closed = false;
   /** SO_RCVBUF/SO_SNDBUF as the kernel granted them, read once at bind (they do not change after). */
@@ -126,7 +124,7 @@ export class UdpTransport {
   }
 
   /** Register the single upward callback (wired in app.ts). */
-  onMessage(handler: DatagramHandler): void {
+  onMessage(handler: MessageHandler): void {
     this.#handler = handler;
   }
 
@@ -185,11 +183,11 @@ export class UdpTransport {
   }
 
   /** Send a datagram. Fire and forget: UDP has no delivery report; failures go to onSendError. */
-  send(buf: Buffer, port: number, host: string): void {
+  send(buf: Buffer, target: SendTarget): void {
     if (this.#closed) return;
     // No per-send callback (it would allocate a closure per datagram): without one, dgram
     // reports a failed send as an 'error' event on the socket, handled in the constructor.
-    this.#socket.send(buf, port, host);
+    this.#socket.send(buf, target.port, target.host);
   }
 
   close(): Promise<void> {
@@ -204,7 +202,7 @@ export class UdpTransport {
     });
   }
 
-  #receive(buf: Buffer, from: RemoteInfo): void {
+  #receive(buf: Buffer, from: dgram.RemoteInfo): void {
     // libuv delivers a batch of reads within one poll phase; an immediate runs right after it.
     if (this.#watchBacklog) {
       this.#batch++;
@@ -217,6 +215,6 @@ export class UdpTransport {
       publishDrop({ reason: 'keepalive' });
       return;
     }
-    this.#handler(buf, from);
+    this.#handler(buf, { transport: 'udp', address: from.address, port: from.port });
   }
 }

@@ -8,7 +8,7 @@
  * sent in answer is in `sender`. `events` records the observer calls the health and call layers
  * would get.
  */
-import type { RemoteInfo } from 'node:dgram';
+import type { MessageSource } from '../../../src/transport/contract.js';
 import type { Balancer, Member } from '../../../src/balance/balancer.js';
 import { createBalancer } from '../../../src/balance/index.js';
 import { BackendRegistry, type Backend, type BackendDef } from '../../../src/backends/registry.js';
@@ -60,8 +60,8 @@ export interface ProxyRig {
   readonly admission: { admit: boolean; saturated: boolean };
   backend(id: string): Backend;
   /** The address a backend's datagrams come from (its configured address). */
-  from(id: string): RemoteInfo;
-  deliver(datagram: string | Buffer, from: RemoteInfo): void;
+  from(id: string): MessageSource;
+  deliver(datagram: string | Buffer, from: MessageSource): void;
 }
 
 /** Always the first eligible member: a test decides where a call goes by eligibility alone. */
@@ -150,7 +150,7 @@ export function proxyRig(opts: ProxyRigOptions = {}): ProxyRig {
     backend,
     from: (id) => {
       const b = backend(id);
-      return { address: b.host, port: b.port, family: 'IPv4', size: 0 };
+      return { transport: 'udp', address: b.host, port: b.port };
     },
     deliver: (datagram, from) => handleDatagram(ctx, typeof datagram === 'string' ? Buffer.from(datagram, 'latin1') : datagram, from),
   };

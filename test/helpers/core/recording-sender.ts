@@ -1,10 +1,10 @@
 /**
  * @module test/helpers/core/recording-sender
- * A `DatagramSender` that sends nothing: it records each datagram (bytes, destination) so a test
+ * A `MessageSender` that sends nothing: it records each datagram (bytes, destination) so a test
  * can read what the proxy or the prober put on the wire, parsed. The shared stand-in for a
  * transport in unit tests; a new transport's tests can replay `sent` through their own sockets.
  */
-import type { DatagramSender } from '../../../src/proxy/context.js';
+import type { MessageSender, SendTarget, Transport } from '../../../src/transport/contract.js';
 import { parseSip } from '../../../src/sip/index.js';
 import type { SipMessage, SipRequest, SipResponse } from '../../../src/sip/message.js';
 
@@ -12,22 +12,27 @@ export interface SentDatagram {
   readonly buf: Buffer;
   readonly host: string;
   readonly port: number;
+  readonly transport: Transport;
+  /** The stream connection asked for first, if any. */
+  readonly connectionId: number | undefined;
   /** The bytes as latin1 text (SIP is ASCII on the wire; latin1 keeps every byte). */
   readonly text: string;
   /** The datagram parsed back; throws if siplb sent something unparsable. */
   readonly msg: SipMessage;
 }
 
-export class RecordingSender implements DatagramSender {
+export class RecordingSender implements MessageSender {
   readonly sent: SentDatagram[] = [];
 
-  send(buf: Buffer, port: number, host: string): void {
+  send(buf: Buffer, target: SendTarget): void {
     const copy = Buffer.from(buf);
     let parsed: SipMessage | undefined;
     this.sent.push({
       buf: copy,
-      host,
-      port,
+      host: target.host,
+      port: target.port,
+      transport: target.transport,
+      connectionId: target.connectionId,
       text: copy.toString('latin1'),
       get msg(): SipMessage {
         if (parsed === undefined) {

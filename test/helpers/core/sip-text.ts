@@ -3,7 +3,7 @@
  * SIP messages for unit tests, written as text with sensible defaults (RFC 3261 §8.1.1: the
  * mandatory headers) and parsed, so a test names only what it is about.
  */
-import type { RemoteInfo } from 'node:dgram';
+import type { MessageSource } from '../../../src/transport/contract.js';
 import { buildResponse, parseSip } from '../../../src/sip/index.js';
 import type { SipRequest, SipResponse } from '../../../src/sip/message.js';
 
@@ -23,10 +23,10 @@ export interface RequestSpec {
   readonly body?: string;
 }
 
-export const CALLER: RemoteInfo = { address: '192.0.2.10', port: 5060, family: 'IPv4', size: 0 };
+export const CALLER: MessageSource = { transport: 'udp', address: '192.0.2.10', port: 5060 };
 
-export function remote(address: string, port: number): RemoteInfo {
-  return { address, port, family: address.includes(':') ? 'IPv6' : 'IPv4', size: 0 };
+export function remote(address: string, port: number): MessageSource {
+  return { transport: 'udp', address, port };
 }
 
 export function requestText(spec: RequestSpec = {}): string {

@@ -16,7 +16,7 @@ it('reports ENOTFOUND for a numeric-domain destination instead of sending to an 
   const errors: Error[] = [];
   t = new UdpTransport({ listen: { host: '127.0.0.1', port: 0 }, recvBufferBytes: 65536, sendBufferBytes: 65536, onSendError: (e) => void errors.push(e) });
   await t.start();
-  t.send(Buffer.from('OPTIONS sip:x SIP/2.0\r\n\r\n'), 5060, '3402000000');
+  t.send(Buffer.from('OPTIONS sip:x SIP/2.0\r\n\r\n'), { transport: 'udp', host: '3402000000', port: 5060 });
   await waitFor('send error', () => errors.length === 1, 2000);
   expect((errors[0] as NodeJS.ErrnoException).code).toBe('ENOTFOUND');
 });

@@ -35,7 +35,7 @@ describe('defaults', () => {
         optionsReflectBackends: true,
         noBackendRetryAfter: 5,
       },
-      backends: [{ id: 'gw1', address: { host: '127.0.0.1', port: 5071 }, weight: 1, priority: 0, health: {} }],
+      backends: [{ id: 'gw1', address: { host: '127.0.0.1', port: 5071 }, transport: 'udp', weight: 1, priority: 0, health: {} }],
       balance: { mode: 'hash', hashKey: { register: 'to-user', registered: 'request-uri-user', other: 'call-id' }, vnodes: 3000, affinityTtl: 32_000, failback: 'hold-registrations', affinityMaxEntries: 200_000 },
       health: {
         enabled: true,

@@ -9,8 +9,8 @@ import type { ProbeResult } from '../../../src/health/state-machine.js';
 import { asRequest, headerValues, RecordingSender, type SentDatagram } from '../../helpers/core/recording-sender.js';
 import { answer, parseResponse } from '../../helpers/core/sip-text.js';
 
-const GW1: ProbeTarget = { id: 'gw1', host: '198.51.100.11', port: 5060, intervalMs: 10_000, timeoutMs: 5000 };
-const GW2: ProbeTarget = { id: 'gw2', host: '198.51.100.12', port: 5070, intervalMs: 10_000, timeoutMs: 5000 };
+const GW1: ProbeTarget = { id: 'gw1', host: '198.51.100.11', port: 5060, transport: 'udp', intervalMs: 10_000, timeoutMs: 5000 };
+const GW2: ProbeTarget = { id: 'gw2', host: '198.51.100.12', port: 5070, transport: 'udp', intervalMs: 10_000, timeoutMs: 5000 };
 /** Start-up jitter is below min(50 ms, interval/10): the first probe goes within this. */
 const JITTER = 50;
 
@@ -39,9 +39,9 @@ function rig(targets: readonly ProbeTarget[] = [GW1]) {
   /** Send times (ms after start) of datagrams sent so far, and forgets them. */
   const times: number[] = [];
   const origSend = sender.send.bind(sender);
-  sender.send = (buf, port, host) => {
+  sender.send = (buf, to) => {
     times.push(performance.now() - t0);
-    origSend(buf, port, host);
+    origSend(buf, to);
   };
   return { sender, results, prober, times };
 }

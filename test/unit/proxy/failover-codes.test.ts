@@ -18,7 +18,7 @@ afterEach(() => void vi.useRealTimers());
 /** The INVITEs the proxy sent to backends, in order. */
 const invitesOut = (r: ProxyRig): Sent[] => r.sent.filter((s) => s.msg.kind === 'request' && s.msg.method === 'INVITE');
 const toCaller = (r: ProxyRig): number[] => r.to(CALLER.address, CALLER.port).map((s) => (s.msg as SipResponse).status);
-const fromBackend = (s: Sent) => ({ address: '127.0.0.1', port: s.port, family: 'IPv4' as const, size: 0 });
+const fromBackend = (s: Sent) => ({ transport: 'udp' as const, address: '127.0.0.1', port: s.port });
 
 function start(codes?: number[]): { r: ProxyRig; first: Sent } {
   const r = proxyRig({ backends: B, failover: { codes } });

@@ -3,7 +3,7 @@
  * affinity and balancer, with a recording sender instead of a socket and the caller's clock.
  * Messages are written as text with '\n' line ends (turned into CRLF here).
  */
-import type { RemoteInfo } from 'node:dgram';
+import type { MessageSource } from '../../../src/transport/contract.js';
 import { BackendRegistry } from '../../../src/backends/registry.js';
 import { createBalancer } from '../../../src/balance/index.js';
 import { CallAffinity } from '../../../src/proxy/call-affinity.js';
@@ -19,7 +19,7 @@ import { parseSip } from '../../../src/sip/index.js';
 import type { SipMessage, SipResponse } from '../../../src/sip/message.js';
 
 export const LB = { host: '127.0.0.1', port: 5060 };
-export const CALLER: RemoteInfo = { address: '10.9.9.9', port: 5099, family: 'IPv4', size: 0 };
+export const CALLER: MessageSource = { transport: 'udp', address: '10.9.9.9', port: 5099 };
 
 export interface Sent {
   readonly text: string;
@@ -30,8 +30,8 @@ export interface Sent {
 
 export const crlf = (t: string): Buffer => Buffer.from(t.replace(/\r?\n/g, '\r\n'), 'latin1');
 
-export function from(host: string, port: number): RemoteInfo {
-  return { address: host, port, family: 'IPv4', size: 0 };
+export function from(host: string, port: number): MessageSource {
+  return { transport: 'udp', address: host, port };
 }
 
 export interface ProxyRig {
@@ -41,7 +41,7 @@ export interface ProxyRig {
   readonly users: RegisteredUsers;
   now: number;
   /** Deliver a datagram to the proxy. */
-  recv(text: string, src: RemoteInfo): void;
+  recv(text: string, src: MessageSource): void;
   /** Sent messages going to host:port. */
   to(host: string, port: number): Sent[];
   take(): Sent[];
@@ -74,10 +74,10 @@ export function proxyRig(opts: {
   const now = (): number => rig.now;
   const ctx: ProxyContext = {
     sender: {
-      send(buf, port, host) {
+      send(buf, to) {
         const r = parseSip(buf);
         if (!r.ok) throw new Error(`proxy sent an unparsable message: ${r.error.detail}`);
-        sent.push({ text: buf.toString('latin1'), msg: r.msg, port, host });
+        sent.push({ text: buf.toString('latin1'), msg: r.msg, port: to.port, host: to.host });
       },
     },
     backends,

@@ -17,7 +17,7 @@ afterEach(() => void vi.useRealTimers());
 
 const out = (r: ProxyRig, method: string): Sent[] => r.sent.filter((s) => s.msg.kind === 'request' && s.msg.method === method);
 const toCaller = (r: ProxyRig): number[] => r.to(CALLER.address, CALLER.port).map((s) => (s.msg as SipResponse).status);
-const fromBackend = (s: Sent) => ({ address: '127.0.0.1', port: s.port, family: 'IPv4' as const, size: 0 });
+const fromBackend = (s: Sent) => ({ transport: 'udp' as const, address: '127.0.0.1', port: s.port });
 const branchOf = (s: Sent): string | undefined => (s.msg as SipRequest).topVia().branch;
 
 function request(method: string, callId: string, seq: number, opts: { toTag?: string; branch?: string } = {}): string {

@@ -81,7 +81,7 @@ Content-Length: 0
 `;
 }
 const backendOf = (s: Sent): string => (s.port === 5071 ? 'a' : 'b');
-const src = (s: Sent) => ({ address: '127.0.0.1', port: s.port, family: 'IPv4' as const, size: 0 });
+const src = (s: Sent) => ({ transport: 'udp' as const, address: '127.0.0.1', port: s.port });
 
 function register(r: ProxyRig, callId: string, expires = 3600): string {
   r.recv(devRequest('REGISTER', callId, expires), CALLER);

@@ -8,7 +8,7 @@ import { SelfAddress } from '../../../src/proxy/self.js';
 import { BACKENDS, LB } from '../../helpers/core/proxy-rig.js';
 import { request, type RequestSpec } from '../../helpers/core/sip-text.js';
 
-const backends = new BackendRegistry([...BACKENDS, { id: 'tls', address: { host: '198.51.100.14', port: 5061 }, weight: 1 }]);
+const backends = new BackendRegistry([...BACKENDS, { id: 'tls', address: { host: '198.51.100.14', port: 5061 }, transport: 'tls', weight: 1 }]);
 const gw2 = backends.byId('gw2')!;
 const OUR_ROUTE = `Route: <sip:${LB.host};lr>`;
 
@@ -58,16 +58,16 @@ describe('decideRoute', () => {
 
   it('removes our Route and forwards to the Request-URI when it was the last Route (§16.12)', () => {
     const d = decide({ uri: 'sip:bob@198.51.100.12', to: '<sip:bob@x>;tag=1', headers: [OUR_ROUTE] });
-    expect(d).toMatchObject({ kind: 'forward', host: '198.51.100.12', port: 5060, backend: gw2 });
+    expect(d).toMatchObject({ kind: 'forward', target: { host: '198.51.100.12', port: 5060 }, backend: gw2 });
     expect(d.kind === 'forward' && d.removeRoute?.uriText).toBe(`sip:${LB.host};lr`);
   });
 
   it('forwards to the next Route when it names a backend', () => {
-    expect(decide({ headers: [OUR_ROUTE, 'Route: <sip:198.51.100.12;lr>'] })).toMatchObject({ kind: 'forward', host: '198.51.100.12', backend: gw2 });
+    expect(decide({ headers: [OUR_ROUTE, 'Route: <sip:198.51.100.12;lr>'] })).toMatchObject({ kind: 'forward', target: { host: '198.51.100.12' }, backend: gw2 });
   });
 
   it('forwards to a first Route that is not ours, without removing anything, when it names a backend', () => {
-    expect(decide({ headers: ['Route: <sip:198.51.100.13;lr>'] })).toMatchObject({ kind: 'forward', host: '198.51.100.13', removeRoute: undefined });
+    expect(decide({ headers: ['Route: <sip:198.51.100.13;lr>'] })).toMatchObject({ kind: 'forward', target: { host: '198.51.100.13' }, removeRoute: undefined });
   });
 
   it('refuses to relay a request from outside to an address that is no backend', () => {
@@ -76,8 +76,8 @@ describe('decideRoute', () => {
   });
 
   it('lets a backend route anywhere (outbound calls): the target has no backend', () => {
-    expect(decide({ headers: [OUR_ROUTE, 'Route: <sip:peer.test:5070;lr>'] }, true)).toMatchObject({ kind: 'forward', host: 'peer.test', port: 5070, backend: undefined });
-    expect(decide({ uri: 'sip:carol@peer.test' }, true)).toMatchObject({ kind: 'forward', host: 'peer.test', port: 5060, backend: undefined });
+    expect(decide({ headers: [OUR_ROUTE, 'Route: <sip:peer.test:5070;lr>'] }, true)).toMatchObject({ kind: 'forward', target: { host: 'peer.test', port: 5070 }, backend: undefined });
+    expect(decide({ uri: 'sip:carol@peer.test' }, true)).toMatchObject({ kind: 'forward', target: { host: 'peer.test', port: 5060 }, backend: undefined });
   });
 
   it('sends an in-dialog request whose Request-URI is a backend straight there (no Route of ours)', () => {
@@ -89,11 +89,11 @@ describe('decideRoute', () => {
   });
 
   it('sends a request from a backend to the backend its Request-URI names', () => {
-    expect(decide({ uri: 'sip:bob@198.51.100.13' }, true)).toMatchObject({ kind: 'forward', host: '198.51.100.13', backend: backends.byId('gw3') });
+    expect(decide({ uri: 'sip:bob@198.51.100.13' }, true)).toMatchObject({ kind: 'forward', target: { host: '198.51.100.13' }, backend: backends.byId('gw3') });
   });
 
   it('takes 5061 as the default port of a sips URI, 5060 of a sip URI', () => {
-    expect(decide({ method: 'BYE', uri: 'sips:bob@198.51.100.14', to: '<sip:b@x>;tag=1' })).toMatchObject({ kind: 'forward', port: 5061, backend: backends.byId('tls') });
+    expect(decide({ method: 'BYE', uri: 'sips:bob@198.51.100.14', to: '<sip:b@x>;tag=1' })).toMatchObject({ kind: 'forward', target: { port: 5061, transport: 'tls' }, backend: backends.byId('tls') });
     expect(decide({ method: 'BYE', uri: 'sip:bob@198.51.100.14', to: '<sip:b@x>;tag=1' }).kind).toBe('dispatch');
   });
 });

@@ -1,0 +1,63 @@
+/**
+ * @module transport/contract
+ * The one transport contract everything above src/transport reads. A listener (UDP socket, TCP or
+ * TLS server, later WebSocket) hands each SIP message up with its {@link MessageSource}; whatever
+ * sends takes a {@link SendTarget} naming the transport, so proxy/, health/ and backends/ never
+ * see node:dgram, node:net or node:tls.
+ *
+ * RFC 3261 §18.2.2: a response goes back over the connection its request came in on; only when
+ * that connection is gone is a new one opened to the Via's sent-by. A target therefore may carry
+ * the id of the connection to use first.
+ */
+import type { HostPort } from './address.js';
+
+/**
+ * The SIP transports siplb knows, as written in a Via (upper-cased there, RFC 3261 §20.42) and in
+ * a URI's `transport=` parameter (lower-cased, §19.1.1). `ws`/`wss` are RFC 7118.
+ */
+export type Transport = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
+
+/** Stream transports: framed by Content-Length, answered on the connection (RFC 3261 §18.3). */
+export function isStream(t: Transport): boolean {
+  return t !== 'udp';
+}
+
+/** Transports that are secure end to end for a `sips:` URI (RFC 3261 §26.2.2). */
+export function isSecure(t: Transport): boolean {
+  return t === 'tls' || t === 'wss';
+}
+
+/** The token in a Via's sent-protocol: `SIP/2.0/UDP`, `SIP/2.0/TLS`, … */
+export function viaToken(t: Transport): string {
+  return t.toUpperCase();
+}
+
+/** Where a message came from, as a listener hands it up. */
+export interface MessageSource {
+  readonly transport: Transport;
+  /** The peer's IP address, as the socket reported it. */
+  readonly address: string;
+  readonly port: number;
+  /** Stream transports: the connection it arrived on (unique per node); undefined for UDP. */
+  readonly connectionId?: number | undefined;
+}
+
+/** Where to send a message: a transport and an address, and for streams the connection to try first. */
+export interface SendTarget extends HostPort {
+  readonly transport: Transport;
+  /** Reuse this connection if it is still open (RFC 3261 §18.2.2); else connect to host:port. */
+  readonly connectionId?: number | undefined;
+}
+
+/** Sends SIP messages. Fire and forget: failures are reported by the adapter, never thrown. */
+export interface MessageSender {
+  send(buf: Buffer, target: SendTarget): void;
+}
+
+/** The single upward callback a listener is given (wired in app.ts). */
+export type MessageHandler = (buf: Buffer, source: MessageSource) => void;
+
+/** The UDP target back to a message's source (the common reply case), without a stream id. */
+export function replyTarget(source: MessageSource): SendTarget {
+  return { transport: source.transport, host: source.address, port: source.port, connectionId: source.connectionId };
+}
