@@ -121,7 +121,8 @@ export function build(initial: Config, deps: AppDeps): App {
   const registeredUsers = new RegisteredUsers(config.balance.affinityMaxEntries);
   const makeRegistrations = (c: Config): RegistrationAffinity =>
     new RegistrationAffinity(registeredUsers, c.balance.failback, c.balance.hashKey.registered !== 'call-id');
-  const self = new SelfAddress(config.sip.advertise ?? config.sip.listen, config.sip.listen);
+  const primary = config.sip.listen[0]!;
+  const self = new SelfAddress(config.sip.advertise ?? primary, config.sip.listen);
 
   const health = new HealthMonitor({
     registry: backends,
@@ -135,8 +136,10 @@ export function build(initial: Config, deps: AppDeps): App {
   let balancer = makeBalancer(config);
 
   const transportLog = log.child({ component: 'transport' });
+  // UDP backends and clients need a UDP socket even when no udp: listener is configured: then an
+  // ephemeral one on the primary host (responses come back to it).
   const transport = new UdpTransport({
-    listen: config.sip.listen,
+    listen: config.sip.listen.find((l) => l.transport === 'udp') ?? { host: primary.host, port: 0 },
     recvBufferBytes: config.sip.recvBufferBytes,
     sendBufferBytes: config.sip.sendBufferBytes,
     onSendError: (err) => {
@@ -148,7 +151,7 @@ export function build(initial: Config, deps: AppDeps): App {
   // port). Their replies then never queue behind a flood on the SIP socket, where the kernel would
   // drop them with everything else and the node would mark every backend down (Kamailio's
   // overload failure mode). With a VIP shared by nodes, health.source names the node's own IP.
-  const probeListen = config.health.source ?? { host: config.sip.listen.host, port: 0 };
+  const probeListen = config.health.source ?? { host: primary.host, port: 0 };
   const probeSocket = new UdpTransport({
     listen: probeListen,
     recvBufferBytes: 262_144,
@@ -209,6 +212,7 @@ export function build(initial: Config, deps: AppDeps): App {
       optionsReflectBackends: config.sip.optionsReflectBackends,
       noBackendRetryAfter: config.sip.noBackendRetryAfter,
       maxDatagramBytes: config.sip.maxDatagramBytes,
+      udpMtu: config.sip.udpMtu,
     },
     observer,
     admission: undefined,
@@ -220,7 +224,7 @@ export function build(initial: Config, deps: AppDeps): App {
     enabled: config.overload.enabled,
     maxUtilization: config.overload.maxUtilization,
     maxQueueDelayMs: config.overload.maxQueueDelay,
-    port: config.sip.listen.port,
+    port: transport.address?.port ?? primary.port,
     backlogMs: () => transport.takeBacklogMs(),
     watchBacklog: (on) => transport.watchBacklog(on),
     queueLimitBytes: () => transport.recvBufferBytes,
