@@ -4,7 +4,7 @@
  * and admin state, admin changes, reload, leader view. The admin HTTP API and the metrics
  * collectors read the node only through this.
  */
-import type { ActivityView, AdminControl, AdminStateName, BackendView, BalanceView, LeaderView, OverloadView, ReloadView, Role, SecurityView, StatusView } from './admin/dto.js';
+import type { ActivityView, AdminControl, AdminStateName, BackendView, BalanceView, LeaderView, OverloadView, ReloadView, Role, SecurityView, StatusView } from './api/control.js';
 import type { App } from './app.js';
 import type { Config } from './config/schema.js';
 import type { ConfigIssue } from './config/errors.js';

@@ -16,7 +16,7 @@
 import { existsSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Dispatcher } from 'undici';
-import type { AdminStateName } from '../admin/dto.js';
+import type { AdminStateName } from '../api/control.js';
 import { parseDuration } from '../config/duration.js';
 import { isSiplbError } from '../errors.js';
 import { parseSipTarget } from './address.js';
