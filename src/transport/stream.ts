@@ -199,7 +199,9 @@ export class StreamTransport implements MessageSender, ConnectionOwner {
 
   #tlsServer(): tls.Server {
     const opts = this.#opts.tls ?? {};
-    const server = tls.createServer({ ...serverOptions(this.#material, opts), handshakeTimeout: this.table.limits.firstByteMs });
+    // The table's first-byte deadline closes a silent handshake (counted as such); node's own
+    // handshake timeout is only the backstop, a little later.
+    const server = tls.createServer({ ...serverOptions(this.#material, opts), handshakeTimeout: this.table.limits.firstByteMs + 1000 });
     server.on('connection', (raw: net.Socket) => this.#acceptRawTls(raw));
     server.on('secureConnection', (s: tls.TLSSocket) => {
       const conn = this.#handshaking.get(addressKey(plainAddress(s.remoteAddress), s.remotePort ?? 0));

@@ -31,7 +31,7 @@ export class RawClient {
     });
   }
 
-  static connectTls(port: number, opts: tls.ConnectionOptions): Promise<RawClient> {
+  static connectTls(port: number, opts: tls.ConnectionOptions & { localAddress?: string }): Promise<RawClient> {
     return new Promise((resolve, reject) => {
       const s = tls.connect({ port, host: '127.0.0.1', ...opts });
       s.once('error', reject);

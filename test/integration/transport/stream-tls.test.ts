@@ -74,11 +74,8 @@ if (!missingPrerequisites('TLS stream transport with OpenSSL', opensslMissing())
     });
 
     it('serves a new certificate after reloadCertificates() while an established connection stays up', async () => {
-      const oldPair = pki.issue('srv-old', 'A001');
-      const newPair = pki.issue('srv-new', 'B002');
       const live1 = pki.issue('srv-live', 'A001');
-      copyFileSync(oldPair.cert, live1.cert);
-      copyFileSync(oldPair.key, live1.key);
+      const newPair = pki.issue('srv-new', 'B002');
       const { t, port, got } = await listener({ certFile: live1.cert, keyFile: live1.key });
       expect(await servedSerial(port, pki.caFile)).toBe('A001');
 
@@ -99,11 +96,8 @@ if (!missingPrerequisites('TLS stream transport with OpenSSL', opensslMissing())
     });
 
     it('keeps the old certificate when reloaded files are unusable', async () => {
-      const pair = pki.issue('srv-keep', 'C003');
+      const live2 = pki.issue('srv-keep', 'C003');
       const other = pki.issue('srv-other', 'C004');
-      const live2 = pki.issue('srv-live2', 'C003');
-      copyFileSync(pair.cert, live2.cert);
-      copyFileSync(pair.key, live2.key);
       const { t, port } = await listener({ certFile: live2.cert, keyFile: live2.key });
       copyFileSync(other.key, live2.key); // key no longer matches the certificate
       await expect(t.reloadCertificates()).rejects.toMatchObject({ code: 'SIPLB_ERR_TLS_FILES' });
