@@ -82,6 +82,7 @@ export class StreamConnection implements FramerSink {
    */
   holdRaw(raw: net.Socket): void {
     this.#socket = raw;
+    raw.on('error', (err) => this.#failed(err));
     raw.once('close', () => {
       if (this.#state === 'handshake' || this.#state === 'closing') this.#finish();
     });

@@ -84,5 +84,6 @@ export function serverOptions(m: TlsMaterial, opts: StreamTlsOptions): tls.TlsOp
 /** Options for tls.connect towards `host` (a backend): the server is always verified. */
 export function clientOptions(m: TlsMaterial, opts: StreamTlsOptions, host: string): tls.ConnectionOptions {
   const servername = opts.servername ?? (isIpLiteral(host) ? undefined : host);
-  return { ...contextOptions(m, opts), rejectUnauthorized: true, servername, ...(servername === undefined ? {} : { checkServerIdentity: (_h: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(servername, cert) }) };
+  // node checks the certificate against `servername`, else against the host (IP SANs for an address).
+  return { ...contextOptions(m, opts), rejectUnauthorized: true, servername };
 }

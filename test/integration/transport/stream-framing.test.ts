@@ -4,6 +4,7 @@
  * gets its message through.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { channels, type FramingErrorEvent } from '../../../src/observe/channels.js';
 import type { MessageSource } from '../../../src/transport/contract.js';
 import { StreamTransport } from '../../../src/transport/stream.js';
 import { RawClient, sipRequest } from '../../helpers/raw-stream.js';
@@ -14,12 +15,19 @@ describe('TCP stream framing against raw sockets', () => {
   let t: StreamTransport;
   let port: number;
 
+  const framingErrors: string[] = [];
+  const onFraming = (m: unknown): void => void framingErrors.push((m as FramingErrorEvent).reason);
+
   beforeAll(async () => {
+    channels.framingError.subscribe(onFraming);
     t = new StreamTransport({ transport: 'tcp', listen: { host: '127.0.0.1', port: 0 }, framing: { maxMessageBytes: 8192 } });
     t.onMessage((buf, source) => got.push({ text: buf.toString('latin1'), source }));
     port = (await t.start())!.port;
   });
-  afterAll(() => t.close());
+  afterAll(async () => {
+    channels.framingError.unsubscribe(onFraming);
+    await t.close();
+  });
   beforeEach(() => {
     got.length = 0;
   });
@@ -118,5 +126,6 @@ describe('TCP stream framing against raw sockets', () => {
     const closed = t.stats().closed;
     expect(closed.framing).toBeGreaterThanOrEqual(5);
     expect(closed['missing-content-length']).toBe(1);
+    expect(framingErrors).toEqual(['missing-content-length', 'bad-content-length', 'bad-content-length', 'conflicting-content-length', 'too-large', 'headers-too-large']);
   });
 });

@@ -7,7 +7,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { channels, type ConnectionEvent } from '../../../src/observe/channels.js';
 import type { MessageSource } from '../../../src/transport/contract.js';
-import { StreamTransport, type StreamErrorReport } from '../../../src/transport/stream.js';
+import { StreamTransport, type StreamErrorReport, type StreamTransportOptions } from '../../../src/transport/stream.js';
 import { sipRequest } from '../../helpers/raw-stream.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -37,8 +37,8 @@ describe('StreamTransport outbound over TCP', () => {
     return { port: (srv.address() as net.AddressInfo).port, sockets, received: () => text };
   }
 
-  function client(onError?: (r: StreamErrorReport) => void): { t: StreamTransport; got: Array<{ text: string; source: MessageSource }> } {
-    const t = new StreamTransport({ transport: 'tcp', onError });
+  function client(onError?: (r: StreamErrorReport) => void, writeLimits?: StreamTransportOptions['writeLimits']): { t: StreamTransport; got: Array<{ text: string; source: MessageSource }> } {
+    const t = new StreamTransport({ transport: 'tcp', onError, writeLimits, maxConnectionsPerDestination: 1 });
     const got: Array<{ text: string; source: MessageSource }> = [];
     t.onMessage((buf, source) => got.push({ text: buf.toString('latin1'), source }));
     cleanup.push(() => t.close());
@@ -106,5 +106,54 @@ describe('StreamTransport outbound over TCP', () => {
     await t.close();
     t.send(Buffer.from(sipRequest(), 'latin1'), { transport: 'tcp', host: '127.0.0.1', port: 9 });
     expect(reports.map((r) => r.reason)).toEqual(['transport-closed']);
+  });
+
+  it('opens a second pooled connection only while the first has a write backlog', async () => {
+    const srv = await plainServer();
+    const t = new StreamTransport({ transport: 'tcp', maxConnectionsPerDestination: 2 });
+    cleanup.push(() => t.close());
+    const target = { transport: 'tcp' as const, host: '127.0.0.1', port: srv.port };
+    t.send(Buffer.from(sipRequest({ callId: 'p1' }), 'latin1'), target);
+    await waitFor('the first connection', () => srv.sockets.length === 1 && srv.received().includes('Call-ID: p1'));
+    srv.sockets[0]!.pause();
+    const chunk = Buffer.from(sipRequest({ callId: 'fill', body: 'x'.repeat(60_000) }), 'latin1');
+    for (let i = 0; i < 500 && srv.sockets.length < 2; i++) {
+      t.send(chunk, target);
+      await new Promise((r) => setImmediate(r));
+    }
+    await waitFor('a second connection', () => srv.sockets.length === 2);
+    expect(t.stats().open['tcp/out']).toBe(2);
+    for (let i = 0; i < 20; i++) t.send(chunk, target);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(srv.sockets).toHaveLength(2); // bounded: never a third
+  });
+
+  it('drops and reports a send past the queue bound while connecting', async () => {
+    const srv = await plainServer();
+    const reports: StreamErrorReport[] = [];
+    const { t } = client((r) => reports.push(r), { maxQueueBytes: 1000 });
+    const target = { transport: 'tcp' as const, host: '127.0.0.1', port: srv.port };
+    const big = Buffer.from(sipRequest({ callId: 'q', body: 'x'.repeat(500) }), 'latin1');
+    t.send(big, target);
+    t.send(big, target); // same tick: still connecting, the queue would pass 1000 bytes
+    expect(reports.map((r) => r.reason)).toEqual(['queue-full']);
+    await waitFor('the first message', () => srv.received().length === big.length);
+  });
+
+  it('closes a connection whose peer stops reading once the write backlog passes its bound', async () => {
+    const srv = await plainServer();
+    const reports: StreamErrorReport[] = [];
+    const { t } = client((r) => reports.push(r), { maxWriteBacklogBytes: 200_000 });
+    const target = { transport: 'tcp' as const, host: '127.0.0.1', port: srv.port };
+    t.send(Buffer.from(sipRequest({ callId: 'first' }), 'latin1'), target);
+    await waitFor('the connection', () => srv.sockets.length === 1 && srv.received().includes('Call-ID: first'));
+    srv.sockets[0]!.pause(); // the peer stops reading: the kernel buffers fill, then ours
+    const chunk = Buffer.from(sipRequest({ callId: 'fill', body: 'x'.repeat(60_000) }), 'latin1');
+    for (let i = 0; i < 1000 && !reports.some((r) => r.reason === 'write-backlog'); i++) {
+      t.send(chunk, target);
+      await new Promise((r) => setImmediate(r));
+    }
+    await waitFor('the backlog close', () => t.stats().closed['write-backlog'] === 1);
+    expect(reports.some((r) => r.reason === 'write-backlog')).toBe(true);
   });
 });
