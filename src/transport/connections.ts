@@ -199,12 +199,17 @@ export class ConnectionTable {
     e.lastActivity = this.#clock.now();
   }
 
-  /** Bytes were read (`midMessage`: the framer holds a started message) or written. */
-  activity(e: ConnectionEntry, read: boolean, midMessage: boolean): void {
+  /**
+   * Bytes were read or written. `midMessage`: the framer now holds a started message;
+   * `completed`: it finished at least one message in these bytes, so a started one is a new one
+   * (a busy connection whose reads keep ending mid-message is not one slow message).
+   */
+  activity(e: ConnectionEntry, read: boolean, midMessage: boolean, completed = false): void {
     const now = this.#clock.now();
     e.lastActivity = now;
     if (read) e.gotFirstByte = true;
     if (!midMessage) e.messageStartedAt = -1;
+    else if (completed && e.messageStartedAt >= 0) e.messageStartedAt = now;
     else if (e.messageStartedAt < 0) {
       e.messageStartedAt = now;
       this.#arm(e); // the message deadline may be earlier than the armed one

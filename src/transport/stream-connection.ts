@@ -50,6 +50,8 @@ export class StreamConnection implements FramerSink {
   #tcpUp = false;
   #queue: Buffer[] = [];
   #queued = 0;
+  /** Messages handed up so far (tells the table a started message is a new one). */
+  #delivered = 0;
   #reason: CloseReason | undefined;
   #error: Error | undefined;
 
@@ -145,6 +147,7 @@ export class StreamConnection implements FramerSink {
   // FramerSink: what the framer found in the bytes read.
 
   onMessage(buf: Buffer): void {
+    this.#delivered++;
     this.#owner.deliver(buf, this.source);
   }
 
@@ -196,8 +199,9 @@ export class StreamConnection implements FramerSink {
   }
 
   #read(chunk: Buffer): void {
+    const before = this.#delivered;
     this.#framer.push(chunk, this);
-    if (this.#state === 'open') this.#owner.table.activity(this.entry, true, this.#framer.midMessage);
+    if (this.#state === 'open') this.#owner.table.activity(this.entry, true, this.#framer.midMessage, this.#delivered !== before);
   }
 
   #failed(err: Error): void {

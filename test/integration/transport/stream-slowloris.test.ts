@@ -12,8 +12,8 @@ import { RawClient, sipRequest } from '../../helpers/raw-stream.js';
 import { makePki, opensslMissing, type TestPki } from '../../helpers/tls-certs.js';
 import { sleep, waitFor } from '../../helpers/wait.js';
 
-const FIRST_BYTE_MS = 1500;
-const TLS_FIRST_BYTE_MS = 4000;
+const FIRST_BYTE_MS = 2500;
+const TLS_FIRST_BYTE_MS = 6000;
 
 async function openMany(n: number, open: () => Promise<RawClient>): Promise<RawClient[]> {
   const out: RawClient[] = [];

@@ -96,6 +96,19 @@ describe('ConnectionTable', () => {
     expect(expired).toEqual([[e.id, 'message-timeout']]);
   });
 
+  it('restarts the message deadline on a busy connection whose reads keep ending mid-message', () => {
+    const { t, expired, add } = table();
+    const e = add();
+    t.activity(e, true, true);
+    for (let i = 0; i < 30; i++) {
+      vi.advanceTimersByTime(1000);
+      t.activity(e, true, true, true); // a message completed, the next one started in the same read
+    }
+    expect(expired).toEqual([]);
+    vi.advanceTimersByTime(10_000);
+    expect(expired).toEqual([[e.id, 'message-timeout']]);
+  });
+
   it('closes an idle connection after the idle lifetime, counted from its last activity', () => {
     const { t, expired, add } = table();
     const e = add();
