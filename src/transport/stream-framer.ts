@@ -221,7 +221,7 @@ export class StreamFramer {
   #scanHeaders(buf: Buffer, pos: number, end: number, sink: FramerSink): boolean {
     let ls = pos + this.#lineStart;
     for (;;) {
-      const lf = ls < end ? buf.indexOf(LF, ls) : -1;
+      const lf = findLF(buf, ls, end);
       if (lf < 0) {
         this.#lineStart = ls - pos;
         if (end - pos > this.#maxHeader) this.#fatal(sink, 'headers-too-large', `no end of headers within ${this.#maxHeader} bytes`);
@@ -304,6 +304,20 @@ export class StreamFramer {
     this.finish();
     sink.onFatal(reason, detail);
   }
+}
+
+/**
+ * Offset of the first LF in buf[from, end), or -1. Header lines are short (tens of bytes), where
+ * a plain loop beats the fixed cost of a call into Buffer#indexOf; past a line's usual length
+ * memchr takes over (the same trade as sip/parse.ts).
+ */
+const LF_LOOP_BYTES = 128;
+function findLF(buf: Buffer, from: number, end: number): number {
+  const stop = Math.min(end, from + LF_LOOP_BYTES);
+  for (let i = from; i < stop; i++) if (buf[i] === LF) return i;
+  if (stop >= end) return -1;
+  const i = buf.indexOf(LF, stop);
+  return i < end ? i : -1;
 }
 
 /** A request line ends with a SIP-Version, a status line starts with one (§7.1, §7.2): either way "SIP/". */
