@@ -127,6 +127,8 @@ export class StreamTransport implements MessageSender, ConnectionOwner {
       server.once('error', onError);
       server.listen({ host: listen.host, port: listen.port, exclusive: true }, () => {
         server.off('error', onError);
+        // A later server error (e.g. EMFILE on accept) must not crash the node: report it.
+        server.on('error', (err) => this.#report({ reason: 'error', direction: 'in', host: listen.host, port: listen.port, error: err }));
         resolve();
       });
     });
