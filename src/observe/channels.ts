@@ -103,6 +103,32 @@ export interface TransportSwitchEvent {
   readonly bytes: number;
 }
 
+/**
+ * A stream connection (TCP, TLS) opened, closed or was refused at accept (transport/stream.ts).
+ * `reason`: for 'closed' a transport/connections.ts CloseReason (idle, first-byte-timeout,
+ * message-timeout, framing, peer …); for 'refused' a RefuseReason (total-cap, per-ip-cap,
+ * tls-handshake-cap). Stable strings: metric label values.
+ */
+export interface ConnectionEvent {
+  readonly transport: string;
+  readonly direction: 'in' | 'out';
+  readonly event: 'opened' | 'closed' | 'refused';
+  readonly reason?: string;
+  readonly connectionId?: number;
+}
+/** A TLS handshake failed (inbound client or outbound to a backend); `reason` is Node's/OpenSSL's error code. */
+export interface TlsHandshakeFailureEvent {
+  readonly direction: 'in' | 'out';
+  readonly reason: string;
+  readonly connectionId?: number;
+}
+/** A stream could not be framed (transport/stream-framer.ts FramingErrorReason, or 'missing-content-length'). */
+export interface FramingErrorEvent {
+  readonly transport: string;
+  readonly reason: string;
+  readonly connectionId?: number;
+}
+
 export const channels = {
   drop: diagnosticsChannel.channel('siplb:drop'),
   reject: diagnosticsChannel.channel('siplb:reject'),
@@ -117,4 +143,7 @@ export const channels = {
   reload: diagnosticsChannel.channel('siplb:config:reload'),
   security: diagnosticsChannel.channel('siplb:security'),
   transportSwitch: diagnosticsChannel.channel('siplb:transport:switch'),
+  connection: diagnosticsChannel.channel('siplb:transport:connection'),
+  tlsHandshakeFailure: diagnosticsChannel.channel('siplb:transport:tls-handshake-failure'),
+  framingError: diagnosticsChannel.channel('siplb:transport:framing-error'),
 } as const;
