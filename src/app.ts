@@ -19,7 +19,6 @@ import { createBalancer } from './balance/index.js';
 import type { Balancer } from './balance/balancer.js';
 import { BackendRegistry } from './backends/registry.js';
 import { DialogTracker } from './calls/dialog-tracker.js';
-import { formatListen } from './config/address.js';
 import type { Config } from './config/schema.js';
 import { HealthMonitor } from './health/monitor.js';
 import { PassiveChecker, type PassiveOptions } from './health/passive.js';
@@ -39,6 +38,7 @@ import { RateLimitedLog } from './ha/rate-limited-log.js';
 import type { DropEvent } from './observe/channels.js';
 import { SelfAddress } from './proxy/self.js';
 import type { HostPort } from './transport/address.js';
+import type { ConnectionStats } from './transport/connections.js';
 import { buildListeners } from './app/listeners.js';
 import { buildProbing } from './app/probing.js';
 import { planReload } from './app/reload-plan.js';
@@ -76,6 +76,10 @@ export interface App {
    * balancing mode. Returns what changed, and what needs a restart to take effect.
    */
   applyConfig(next: Config): string[];
+  /** Re-read the TLS certificate, key and CA files; rejects (keeping the old ones) when unusable. */
+  reloadCertificates(): Promise<void>;
+  /** Stream connections (TCP, TLS): open, accepted, refused, closed by reason. */
+  connectionStats(): ConnectionStats;
   counters(): CounterSnapshot;
 }
 
@@ -215,7 +219,7 @@ export function build(initial: Config, deps: AppDeps): App {
       tickTimer.unref();
       log.info(
         {
-          listen: config.sip.listen.map(formatListen),
+          listen: listeners.bound(),
           advertise: `${self.advertise.host}:${self.advertise.port}`,
           mode: config.balance.mode,
           backends: backends.all.map((b) => `${b.id}=${b.key}`),
@@ -256,6 +260,11 @@ export function build(initial: Config, deps: AppDeps): App {
       return [...plan.changes];
     },
     counters: () => counters.snapshot(),
+    async reloadCertificates() {
+      await listeners.reloadCertificates();
+      await probing.reloadCertificates();
+    },
+    connectionStats: () => listeners.connectionStats(),
   };
   return app;
 }

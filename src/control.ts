@@ -106,6 +106,16 @@ export function createControl(deps: ControlDeps): AdminControl {
       if (channels.reload.hasSubscribers) channels.reload.publish({ ok: false });
       return { ok: false, issues: r.issues };
     }
+    // Certificates are re-read on every reload (renewed in place, e.g. by certbot): new handshakes
+    // get them, open connections stay up. Unusable files refuse the reload; the old ones stay.
+    try {
+      await app.reloadCertificates();
+    } catch (err) {
+      const issues: ConfigIssue[] = [{ path: 'sip.tls.cert', reason: (err as Error).message, fix: 'fix the certificate, key or CA file; the running certificate stays in use' }];
+      app.logger.error({ issues }, 'config reload refused: the running config stays');
+      if (channels.reload.hasSubscribers) channels.reload.publish({ ok: false });
+      return { ok: false, issues };
+    }
     const changes = app.applyConfig(r.config);
     app.logger.info({ changes }, 'config reloaded');
     if (channels.reload.hasSubscribers) channels.reload.publish({ ok: true });

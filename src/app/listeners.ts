@@ -5,14 +5,20 @@
  * answers through the hub, which picks the transport of each target.
  *
  * UDP backends and clients need a UDP socket even when sip.listen names no udp: listener; then
- * an ephemeral one on the primary listener's host serves them (responses come back to it).
+ * an ephemeral one on the primary listener's host serves them (responses come back to it). TCP
+ * and TLS always exist as senders (backends may use them on a node that listens on UDP only);
+ * they listen only where sip.listen says. TCP and TLS share one connection table, so the caps
+ * of sip.tcp count both.
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { channels } from '../observe/channels.js';
 import type { HostPort } from '../transport/address.js';
+import { ConnectionTable, type ConnectionLimits, type ConnectionStats } from '../transport/connections.js';
 import type { MessageHandler } from '../transport/contract.js';
 import { TransportHub } from '../transport/hub.js';
+import { StreamTransport, type StreamErrorReport, type StreamTransportKind } from '../transport/stream.js';
+import type { StreamTlsOptions } from '../transport/tls-material.js';
 import { UdpTransport } from '../transport/udp.js';
 
 export interface Listeners {
@@ -24,6 +30,58 @@ export interface Listeners {
   /** Bind every listener; resolves with the primary listener's bound address. */
   start(): Promise<HostPort>;
   close(): Promise<void>;
+  /** Re-read the TLS files (a reload): new handshakes get them, open connections stay up. */
+  reloadCertificates(): Promise<void>;
+  /** Stream connections: open by transport and direction, accepted, refused, closed by reason. */
+  connectionStats(): ConnectionStats;
+  /** Bound addresses of every listener, as `transport:host:port`. */
+  bound(): string[];
+}
+
+/** sip.tls as the stream transport takes it. */
+export function streamTls(c: Config): StreamTlsOptions {
+  return {
+    certFile: c.sip.tls.cert,
+    keyFile: c.sip.tls.key,
+    caFile: c.sip.tls.ca,
+    minVersion: c.sip.tls.minVersion === '1.2' ? 'TLSv1.2' : 'TLSv1.3',
+    verifyClient: c.sip.tls.verifyClients,
+    verifyServer: c.sip.tls.verifyBackends,
+  };
+}
+
+/** sip.tcp as the connection table takes it. */
+export function streamLimits(c: Config): ConnectionLimits {
+  const t = c.sip.tcp;
+  return {
+    maxConnections: t.maxConnections,
+    maxPerIp: t.maxConnectionsPerIp,
+    maxTlsHandshakes: t.maxHandshakes,
+    firstByteMs: t.firstByteTimeout,
+    messageMs: t.messageTimeout,
+    idleMs: t.idleTimeout,
+    connectMs: t.connectTimeout,
+  };
+}
+
+export interface StreamSenderOptions {
+  readonly config: Config;
+  readonly kind: StreamTransportKind;
+  readonly listen?: HostPort;
+  readonly connections: ConnectionTable;
+  readonly onError?: (r: StreamErrorReport) => void;
+}
+
+/** One TCP or TLS transport with the config's TLS files, size cap and limits. */
+export function streamTransport(o: StreamSenderOptions): StreamTransport {
+  return new StreamTransport({
+    transport: o.kind,
+    listen: o.listen,
+    tls: streamTls(o.config),
+    framing: { maxMessageBytes: o.config.sip.tcp.maxMessageBytes },
+    connections: o.connections,
+    onError: o.onError,
+  });
 }
 
 export function buildListeners(config: Config, log: Logger): Listeners {
@@ -39,13 +97,45 @@ export function buildListeners(config: Config, log: Logger): Listeners {
       transportLog.debug({ err }, 'send failed');
     },
   });
+  const connections = new ConnectionTable(streamLimits(config));
+  const onError = (r: StreamErrorReport): void => {
+    if (channels.drop.hasSubscribers && r.direction === 'out') channels.drop.publish({ reason: 'send-error', detail: `${r.transport} ${r.reason}` });
+    transportLog.debug({ transport: r.transport, reason: r.reason, peer: `${r.host}:${r.port}`, err: r.error }, 'stream failure');
+  };
+  const streams = (['tcp', 'tls'] as const).map((kind) =>
+    streamTransport({ config, kind, listen: config.sip.listen.find((l) => l.transport === kind), connections, onError }),
+  );
   const sender = new TransportHub();
   sender.register('udp', udp);
+  for (const s of streams) sender.register(s.transport, s);
+  let udpBound: HostPort | undefined;
+  const streamBound = new Map<StreamTransportKind, HostPort>();
   return {
     udp,
     sender,
-    onMessage: (handler) => udp.onMessage(handler),
-    start: () => udp.start(),
-    close: () => udp.close(),
+    onMessage: (handler) => {
+      udp.onMessage(handler);
+      for (const s of streams) s.onMessage(handler);
+    },
+    async start() {
+      udpBound = await udp.start();
+      for (const s of streams) {
+        const b = await s.start();
+        if (b !== undefined) streamBound.set(s.transport, b);
+      }
+      return primary.transport === 'udp' ? udpBound : streamBound.get(primary.transport)!;
+    },
+    async close() {
+      await udp.close();
+      await Promise.all(streams.map((s) => s.close()));
+    },
+    async reloadCertificates() {
+      for (const s of streams) await s.reloadCertificates();
+    },
+    connectionStats: () => connections.stats(),
+    bound: () => [
+      ...(udpListen !== undefined && udpBound !== undefined ? [`udp:${udpBound.host}:${udpBound.port}`] : []),
+      ...[...streamBound].map(([t, b]) => `${t}:${b.host}:${b.port}`),
+    ],
   };
 }

@@ -16,9 +16,12 @@ import { Prober } from '../health/prober.js';
 import { probeTargets } from '../health/thresholds.js';
 import { parseSip } from '../sip/index.js';
 import type { HostPort } from '../transport/address.js';
-import type { MessageHandler, MessageSender } from '../transport/contract.js';
+import { ConnectionTable } from '../transport/connections.js';
+import type { MessageHandler } from '../transport/contract.js';
+import type { StreamErrorReport } from '../transport/stream.js';
 import { TransportHub } from '../transport/hub.js';
 import { UdpTransport } from '../transport/udp.js';
+import { streamLimits, streamTransport } from './listeners.js';
 
 export interface Probing {
   readonly prober: Prober;
@@ -27,6 +30,8 @@ export interface Probing {
   stop(): Promise<void>;
   /** A reload: new targets and thresholds. */
   setTargets(config: Config): void;
+  /** Re-read the TLS files (our client certificate, the CA backends are checked against). */
+  reloadCertificates(): Promise<void>;
 }
 
 export interface ProbingDeps {
@@ -37,13 +42,10 @@ export interface ProbingDeps {
   readonly passive: PassiveChecker;
   readonly now: () => number;
   readonly log: Logger;
-  /**
-   * Senders of probes over stream transports (TCP, TLS): a connect-only stream transport of the
-   * probes' own, whose replies are handed back through the returned handler. Optional: without
-   * one, probes of stream backends fail as unsendable.
-   */
-  readonly streamSenders?: (onReply: MessageHandler) => ReadonlyMap<'tcp' | 'tls', MessageSender & { close(): Promise<void> }>;
 }
+
+/** Stream failures that mean the backend could not be reached at all (not a peer hanging up). */
+const UNREACHABLE: ReadonlySet<string> = new Set(['connect-failed', 'connect-timeout', 'tls-handshake', 'error']);
 
 export function buildProbing(deps: ProbingDeps): Probing {
   const { config } = deps;
@@ -69,22 +71,36 @@ export function buildProbing(deps: ProbingDeps): Probing {
     if (parsed.ok && parsed.msg.kind === 'response') prober.handleReply(parsed.msg);
   };
   udp.onMessage(onReply);
-  const streams = deps.streamSenders?.(onReply);
-  for (const [t, s] of streams ?? []) hub.register(t, s);
+  // Probes of TCP and TLS backends go over connections of their own (connect-only, a table of
+  // their own): a probe never queues behind calls, and a failed connect or handshake fails the
+  // probe at once with its reason.
+  const connections = new ConnectionTable(streamLimits(config));
+  const onError = (r: StreamErrorReport): void => {
+    if (r.direction === 'out' && UNREACHABLE.has(r.reason)) prober.unreachable(r.transport, r.host, r.port, r.reason);
+  };
+  const streams = (['tcp', 'tls'] as const).map((kind) => streamTransport({ config, kind, connections, onError }));
+  for (const s of streams) {
+    s.onMessage(onReply);
+    hub.register(s.transport, s);
+  }
 
   return {
     prober,
     async start() {
       // Port 0: the Via of probes must name the port the kernel picked.
       const src = await udp.start();
+      for (const s of streams) await s.start();
       prober.setVia({ host: viaHost, port: src.port });
       prober.start();
     },
     async stop() {
       prober.stop();
       await udp.close();
-      for (const s of streams?.values() ?? []) await s.close();
+      await Promise.all(streams.map((s) => s.close()));
     },
     setTargets: (c) => prober.setTargets(probeTargets(c)),
+    async reloadCertificates() {
+      for (const s of streams) await s.reloadCertificates();
+    },
   };
 }

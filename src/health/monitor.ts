@@ -88,8 +88,8 @@ export class HealthMonitor {
       const c = classifyProbe(result, t);
       channels.probe.publish({
         backend: id,
-        result: c === 'probe-ok' ? 'ok' : c === 'probe-timeout' ? 'timeout' : c === 'probe-bad-code' ? 'bad-code' : 'slow',
-        ...(result.kind === 'reply' ? { code: result.code, rttMs: result.rttMs } : {}),
+        result: c === 'probe-ok' ? 'ok' : c === 'probe-timeout' ? 'timeout' : c === 'probe-bad-code' ? 'bad-code' : c === 'probe-unreachable' ? 'unreachable' : 'slow',
+        ...(result.kind === 'reply' ? { code: result.code, rttMs: result.rttMs } : result.kind === 'unreachable' ? { detail: result.reason } : {}),
       });
     }
     this.#apply(id, e, probeResult(e.state, result, this.#opts.now(), t));

@@ -118,6 +118,17 @@ export class Prober {
    * Offer a response addressed to siplb itself. Returns true when it answered one of our probes
    * (provisional replies are absorbed: the transaction goes on until a final reply, §17.1.2.2).
    */
+  /**
+   * A stream transport could not reach host:port (connect refused or timed out, TLS handshake
+   * failed): every probe in flight to it fails now with that reason instead of waiting for its
+   * timeout, so the operator sees why (a certificate problem is not a dead gateway).
+   */
+  unreachable(transport: Transport, host: string, port: number, reason: string): void {
+    for (const f of [...this.#inflight.values()]) {
+      if (f.to.transport === transport && f.to.port === port && f.to.host === host) this.#finish(f, { kind: 'unreachable', reason });
+    }
+  }
+
   handleReply(res: SipResponse): boolean {
     const branch = res.topVia().branch;
     if (branch === undefined || !branch.startsWith(PROBE_BRANCH_PREFIX)) return false;

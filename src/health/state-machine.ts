@@ -45,7 +45,9 @@ export type StartMode = 'up' | 'probe-first';
 
 export type ProbeResult =
   | { readonly kind: 'reply'; readonly code: number; readonly rttMs: number }
-  | { readonly kind: 'timeout' };
+  | { readonly kind: 'timeout' }
+  /** The probe could not be sent over a stream: connect refused or timed out, TLS handshake failed. */
+  | { readonly kind: 'unreachable'; readonly reason: string };
 
 export type PassiveFailure = 'invite-timeout' | 'status-503' | 'blamed-status' | 'failover';
 
@@ -54,6 +56,7 @@ export type TransitionReason =
   | 'probe-timeout'
   | 'probe-bad-code'
   | 'probe-slow'
+  | 'probe-unreachable'
   | PassiveFailure
   | 'retry-after'
   | 'admin';
@@ -131,8 +134,9 @@ export function eligibleForNewCalls(state: HealthState, nowMs: number): boolean 
 }
 
 /** Classify one probe outcome: 'probe-ok' or the reason it failed. */
-export function classifyProbe(result: ProbeResult, t: HealthThresholds): 'probe-ok' | 'probe-timeout' | 'probe-bad-code' | 'probe-slow' {
+export function classifyProbe(result: ProbeResult, t: HealthThresholds): 'probe-ok' | 'probe-timeout' | 'probe-bad-code' | 'probe-slow' | 'probe-unreachable' {
   if (result.kind === 'timeout') return 'probe-timeout';
+  if (result.kind === 'unreachable') return 'probe-unreachable';
   if (!t.okCodes(result.code)) return 'probe-bad-code';
   if (t.maxRttMs !== undefined && result.rttMs > t.maxRttMs) return 'probe-slow';
   return 'probe-ok';

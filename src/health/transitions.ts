@@ -16,7 +16,7 @@ export interface HealthTransitionLabels {
 
 /** Failures of probes and of live traffic: each counts as one failed probe. */
 const FAILURES: readonly TransitionReason[] = [
-  'probe-timeout', 'probe-bad-code', 'probe-slow', ...(['invite-timeout', 'status-503', 'failover'] satisfies PassiveFailure[]),
+  'probe-timeout', 'probe-bad-code', 'probe-slow', 'probe-unreachable', ...(['invite-timeout', 'status-503', 'failover'] satisfies PassiveFailure[]),
 ];
 
 function build(): readonly HealthTransitionLabels[] {

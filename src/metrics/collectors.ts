@@ -46,7 +46,7 @@ const DROP_REASONS: Record<DropReason, true> = {
 const SECURITY_SERIES: readonly (readonly [SecurityEvent['reason'], SecurityEvent['action']])[] = [
   ['untrusted', 'reject'], ['untrusted', 'drop'], ['rate-limited', 'reject'], ['flood', 'drop'], ['blocked', 'drop'], ['scanner', 'drop'],
 ];
-const PROBE_FAILURES: readonly ProbeEvent['result'][] = ['timeout', 'bad-code', 'slow'];
+const PROBE_FAILURES: readonly ProbeEvent['result'][] = ['timeout', 'bad-code', 'slow', 'unreachable'];
 const FAILOVER_KINDS: readonly FailoverEvent['kind'][] = ['serial', 'ring'];
 const ADMIN_STATES: Record<AdminStateName, true> = { enabled: true, disabled: true, draining: true };
 /** The `backend` label of a next hop that is not a configured backend. */

@@ -74,9 +74,11 @@ export interface AdminChangeEvent { readonly backend: string; readonly from: str
 /** One finished OPTIONS probe. `result` is 'ok' or why it counted as a failure. */
 export interface ProbeEvent {
   readonly backend: string;
-  readonly result: 'ok' | 'timeout' | 'bad-code' | 'slow';
+  readonly result: 'ok' | 'timeout' | 'bad-code' | 'slow' | 'unreachable';
   readonly code?: number;
   readonly rttMs?: number;
+  /** 'unreachable': what failed (connect-failed, connect-timeout, tls-handshake). */
+  readonly detail?: string;
 }
 /** A new call moved off a backend: 'serial' (INVITE retried elsewhere) or 'ring' (backend out). */
 export interface FailoverEvent { readonly kind: 'serial' | 'ring'; readonly backend: string; readonly reason: string }

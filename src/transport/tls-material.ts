@@ -35,6 +35,11 @@ export interface StreamTlsOptions {
    * when the target is an IP address and the certificate names a host. @default the target host
    */
   readonly servername?: string;
+  /**
+   * Outbound: check the backend's certificate against `caFile` (or the public roots) and its
+   * name. Turned off only for a lab backend with a throwaway certificate. @default true
+   */
+  readonly verifyServer?: boolean;
 }
 
 /** The file contents, as read at start or at the last reload. */
@@ -81,9 +86,9 @@ export function serverOptions(m: TlsMaterial, opts: StreamTlsOptions): tls.TlsOp
   return { ...contextOptions(m, opts), requestCert: verify, rejectUnauthorized: verify };
 }
 
-/** Options for tls.connect towards `host` (a backend): the server is always verified. */
+/** Options for tls.connect towards `host` (a backend): the server is verified unless turned off. */
 export function clientOptions(m: TlsMaterial, opts: StreamTlsOptions, host: string): tls.ConnectionOptions {
   const servername = opts.servername ?? (isIpLiteral(host) ? undefined : host);
   // node checks the certificate against `servername`, else against the host (IP SANs for an address).
-  return { ...contextOptions(m, opts), rejectUnauthorized: true, servername };
+  return { ...contextOptions(m, opts), rejectUnauthorized: opts.verifyServer !== false, servername };
 }
