@@ -24,7 +24,9 @@ export type RejectReason = 'parse-error' | 'max-forwards' | 'loop' | 'relay' | '
   /** 513 Message Too Large: a request over sip.maxDatagramBytes (RFC 3261 §21.5.14). */
   | 'too-large'
   /** 404: the next hop is a numeric domain (GB/T 28181), a name siplb cannot resolve (sip/host.ts). */
-  | 'unresolvable';
+  | 'unresolvable'
+  /** 403: a sips: Request-URI whose next hop has no TLS leg (RFC 3261 §26.2.2, proxy/leg-transport.ts). */
+  | 'insecure-leg';
 
 /**
  * The status code the proxy answers each reject reason with (proxy/request-path.ts,
@@ -34,6 +36,7 @@ export const REJECT_STATUS: Readonly<Record<RejectReason, number>> = Object.free
   'parse-error': 400,
   'bad-request': 400,
   relay: 403,
+  'insecure-leg': 403,
   unresolvable: 404,
   loop: 482,
   'max-forwards': 483,
@@ -117,6 +120,15 @@ export interface FramingErrorEvent {
   readonly connectionId?: number;
 }
 
+/** A request left over another transport than its target named, by size (RFC 3261 §18.1.1). */
+export interface TransportSwitchEvent {
+  /** Where the request came in. */
+  readonly from: string;
+  /** The leg it went out on instead of UDP. */
+  readonly to: string;
+  readonly bytes: number;
+}
+
 export const channels = {
   drop: diagnosticsChannel.channel('siplb:drop'),
   reject: diagnosticsChannel.channel('siplb:reject'),
@@ -133,4 +145,5 @@ export const channels = {
   connection: diagnosticsChannel.channel('siplb:transport:connection'),
   tlsHandshakeFailure: diagnosticsChannel.channel('siplb:transport:tls-handshake-failure'),
   framingError: diagnosticsChannel.channel('siplb:transport:framing-error'),
+  transportSwitch: diagnosticsChannel.channel('siplb:transport:switch'),
 } as const;
