@@ -8,7 +8,7 @@
  */
 import type { MessageSource, SendTarget } from '../transport/contract.js';
 import type { Backend } from '../backends/registry.js';
-import { applyEdits, removeListValue } from '../sip/index.js';
+import { applyEdits, removeListValues } from '../sip/index.js';
 import { HeaderId, type Edit, type NameAddr, type SipRequest, type Via } from '../sip/message.js';
 import { channels } from '../observe/channels.js';
 import { computeBranch } from './branch.js';
@@ -194,7 +194,7 @@ function withEdits(
     const field = req.first(HeaderId.MAX_FORWARDS)!;
     edits.push({ start: field.valueStart, end: field.valueEnd, insert: String(mf - 1) });
   }
-  for (const r of removeRoutes) edits.push(removeListValue(req, r));
+  if (removeRoutes.length > 0) edits.push(...removeListValues(req, removeRoutes));
   return applyEdits(req.buf, edits);
 }
 

@@ -165,3 +165,27 @@ export function removeListValue(msg: SipMessage, item: { readonly fieldIndex: nu
   while (prev > f.valueStart && isLws(buf[prev - 1])) prev--;
   return { start: prev, end: item.span.end, insert: '' };
 }
+
+/**
+ * Edits removing several values of comma-separated headers, in message order (e.g. the two Route
+ * entries of an RFC 5658 pair). Values next to each other on one line (`<a>, <b>`) are removed as
+ * one span, so the edits never overlap; each span then goes as removeListValue says.
+ */
+export function removeListValues(msg: SipMessage, items: readonly { readonly fieldIndex: number; readonly span: Span }[]): Edit[] {
+  const out: Edit[] = [];
+  for (let i = 0; i < items.length; ) {
+    const first = items[i]!;
+    let last = first;
+    let j = i + 1;
+    while (j < items.length && items[j]!.fieldIndex === first.fieldIndex && onlySeparators(msg.buf, last.span.end, items[j]!.span.start)) last = items[j++]!;
+    out.push(last === first ? removeListValue(msg, first) : removeListValue(msg, { fieldIndex: first.fieldIndex, span: { start: first.span.start, end: last.span.end } }));
+    i = j;
+  }
+  return out;
+}
+
+/** Only commas and linear white space between `from` and `to`. */
+function onlySeparators(buf: Buffer, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) if (buf[k] !== COMMA && !isLws(buf[k])) return false;
+  return from <= to;
+}

@@ -26,6 +26,7 @@ function explore(t: HealthThresholds): Set<string> {
     (s, now) => probeResult(s, { kind: 'reply', code: 200, rttMs: 50 }, now, t),
     (s, now) => probeResult(s, { kind: 'reply', code: 500, rttMs: 1 }, now, t),
     (s, now) => probeResult(s, { kind: 'timeout' }, now, t),
+    (s, now) => probeResult(s, { kind: 'unreachable', reason: 'tls-handshake' }, now, t),
     (s, now) => passiveFailure(s, 'invite-timeout', now, t),
     (s, now) => passiveFailure(s, 'status-503', now, t),
     (s, now) => passiveFailure(s, 'failover', now, t),

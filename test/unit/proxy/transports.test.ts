@@ -60,6 +60,19 @@ describe('a caller over TCP, a backend over UDP', () => {
     expect([d.host, d.port, d.transport]).toEqual(['198.51.100.11', 5060, 'udp']);
     expect(headerValues(d.text, 'Route')).toEqual([]);
   });
+
+  it('removes both entries when they share one Route line, and keeps a Route after them', () => {
+    const rig = proxyRig({ backends: UDP_GW });
+    const line = `Route: <sip:${LB.host}:${LB.port};transport=tcp;lr;r2=on>, <sip:${LB.host}:${LB.port};transport=udp;lr;r2=on> ,<sip:198.51.100.11:5060;lr>`;
+    rig.deliver(requestText({ method: 'BYE', uri: 'sip:bob@198.51.100.11:5060', to: '<sip:bob@lb.test>;tag=b1', vias: [TCP_VIA], headers: [line] }), TCP_CALLER);
+    const d = rig.sender.takeOne();
+    expect(headerValues(d.text, 'Route')).toEqual(['<sip:198.51.100.11:5060;lr>']);
+
+    const only = proxyRig({ backends: UDP_GW });
+    const pair = `Route: <sip:${LB.host}:${LB.port};transport=tcp;lr;r2=on>,<sip:${LB.host}:${LB.port};transport=udp;lr;r2=on>`;
+    only.deliver(requestText({ method: 'BYE', uri: 'sip:bob@198.51.100.11:5060', to: '<sip:bob@lb.test>;tag=b1', vias: [TCP_VIA], headers: [pair] }), TCP_CALLER);
+    expect(headerValues(only.sender.takeOne().text, 'Route')).toEqual([]);
+  });
 });
 
 describe('a backend over TCP', () => {
