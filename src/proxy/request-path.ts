@@ -8,7 +8,7 @@
  */
 import type { MessageSource, SendTarget } from '../transport/contract.js';
 import type { Backend } from '../backends/registry.js';
-import { applyEdits, removeListValue } from '../sip/index.js';
+import { applyEdits, removeListValue, trailingBytesEdit } from '../sip/index.js';
 import { HeaderId, type Edit, type NameAddr, type SipRequest, type Via } from '../sip/message.js';
 import { channels } from '../observe/channels.js';
 import { computeBranch } from './branch.js';
@@ -158,6 +158,8 @@ function forward(
     edits.push({ start: field.valueStart, end: field.valueEnd, insert: String(mf - 1) });
   }
   if (removeRoute !== undefined) edits.push(removeListValue(req, removeRoute));
+  const trailing = trailingBytesEdit(req); // §18.3: bytes past Content-Length are not forwarded
+  if (trailing !== undefined) edits.push(trailing);
   ctx.sender.send(applyEdits(req.buf, edits), to);
 }
 
