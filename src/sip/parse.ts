@@ -4,8 +4,12 @@
  * offsets of every header field (RFC 3261 §7); then the few checks a stateless proxy relies on are
  * made: the mandatory headers of §8.1.1 are present, the top Via (§20.42), Call-ID (§20.8) and
  * CSeq (§20.16) parse, the CSeq method matches the request line (§8.1.1.5), and Content-Length
- * (§20.14) agrees with the datagram (§18.3). Nothing is copied; values are decoded lazily by the
- * message accessors. Untrusted input never throws: every failure is a returned value.
+ * (§20.14) agrees with the datagram (§18.3); a request may not repeat a single-valued header (§7.3).
+ * A request fault found before the top Via is read (another SIP version, a malformed request
+ * line) is held until it is: a request whose method and top Via are readable is always answerable
+ * (see sip/validate.ts for the rule, docs/request-rules.md for the table). Nothing is copied;
+ * values are decoded lazily by the message accessors. Untrusted input never throws: every failure
+ * is a returned value.
  */
 import type { CSeq, HeaderField, ParseResult, SipParseErrorReason, SipRequest, Span, Via } from './message.js';
 import { HeaderId } from './message.js';
