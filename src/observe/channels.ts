@@ -19,8 +19,25 @@ export type DropReason =
   | 'send-error'
   | 'overload';
 
-/** Why a request was rejected with a stateless error response. */
+/**
+ * Why a request was rejected with a stateless error response. The request checks
+ * (sip/validate.ts, proxy/request-checks.ts) name the header at fault in a `Warning` as well.
+ */
 export type RejectReason = 'parse-error' | 'max-forwards' | 'loop' | 'relay' | 'no-backend' | 'bad-request' | 'overload'
+  /** 400: a mandatory header of RFC 3261 §8.1.1 is missing. */
+  | 'missing-header'
+  /** 400: a single-valued header (Call-ID, CSeq, Max-Forwards, To, From, Content-Length) twice (§7.3). */
+  | 'duplicate-header'
+  /** 400: the datagram is shorter than its Content-Length (§18.3). */
+  | 'body-truncated'
+  /** 400: a malformed SIP Request-URI, or one with escaped headers or a method parameter (§19.1.5). */
+  | 'bad-uri'
+  /** 505: a SIP version other than 2.0 (§8.2.6, §21.5.6). */
+  | 'bad-version'
+  /** 416: a Request-URI scheme other than sip, sips or tel (§16.3 step 1, §21.4.14). */
+  | 'unsupported-scheme'
+  /** 420 with Unsupported: a Proxy-Require option tag; siplb supports none (§16.3 step 4). */
+  | 'bad-extension'
   /** 513 Message Too Large: a request over sip.maxDatagramBytes (RFC 3261 §21.5.14). */
   | 'too-large'
   /** 404: the next hop is a numeric domain (GB/T 28181), a name siplb cannot resolve (sip/host.ts). */
@@ -35,14 +52,21 @@ export type RejectReason = 'parse-error' | 'max-forwards' | 'loop' | 'relay' | '
 export const REJECT_STATUS: Readonly<Record<RejectReason, number>> = Object.freeze({
   'parse-error': 400,
   'bad-request': 400,
+  'missing-header': 400,
+  'duplicate-header': 400,
+  'body-truncated': 400,
+  'bad-uri': 400,
   relay: 403,
   'insecure-leg': 403,
   unresolvable: 404,
+  'unsupported-scheme': 416,
+  'bad-extension': 420,
   loop: 482,
   'max-forwards': 483,
   'no-backend': 503,
   overload: 503,
   'too-large': 513,
+  'bad-version': 505,
 });
 
 export interface DropEvent { readonly reason: DropReason; readonly detail?: string }

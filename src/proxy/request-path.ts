@@ -8,7 +8,7 @@
  */
 import type { MessageSource, SendTarget } from '../transport/contract.js';
 import type { Backend } from '../backends/registry.js';
-import { applyEdits, removeListValues } from '../sip/index.js';
+import { applyEdits, removeListValues, trailingBytesEdit } from '../sip/index.js';
 import { HeaderId, type Edit, type NameAddr, type SipRequest, type Via } from '../sip/message.js';
 import { channels } from '../observe/channels.js';
 import { computeBranch } from './branch.js';
@@ -195,6 +195,8 @@ function withEdits(
     edits.push({ start: field.valueStart, end: field.valueEnd, insert: String(mf - 1) });
   }
   if (removeRoutes.length > 0) edits.push(...removeListValues(req, removeRoutes));
+  const trailing = trailingBytesEdit(req); // §18.3: bytes past Content-Length are not forwarded
+  if (trailing !== undefined) edits.push(trailing);
   return applyEdits(req.buf, edits);
 }
 

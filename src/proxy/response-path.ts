@@ -5,7 +5,7 @@
  * removed and the response goes to the address the next Via names.
  */
 import type { MessageSource } from '../transport/contract.js';
-import { applyEdits, removeListValue } from '../sip/index.js';
+import { applyEdits, removeListValue, trailingBytesEdit } from '../sip/index.js';
 import type { SipResponse, Via } from '../sip/message.js';
 import { channels, type DropReason } from '../observe/channels.js';
 import type { ProxyContext } from './context.js';
@@ -46,7 +46,8 @@ export function handleResponse(ctx: ProxyContext, res: SipResponse, from: Messag
 
   ctx.observer.relayed?.(res, backend);
   const to = responseAddress(next, flowOf(top));
-  ctx.sender.send(applyEdits(res.buf, [removeListValue(res, top)]), to);
+  const trailing = trailingBytesEdit(res); // §18.3: bytes past Content-Length are not forwarded
+  ctx.sender.send(applyEdits(res.buf, trailing === undefined ? [removeListValue(res, top)] : [removeListValue(res, top), trailing]), to);
   if (channels.responseForwarded.hasSubscribers) {
     channels.responseForwarded.publish({ status: res.status, method, backend: backend?.id ?? 'external' });
   }

@@ -46,6 +46,17 @@ export const TOKEN = table("-.!%*_+`'~", ALNUM);
  */
 export const PARAM_VALUE = table("-.!%*_+`'~:[]", ALNUM);
 
+/**
+ * Characters of a Via parameter value as siplb reads it: any visible byte (UTF-8 included) but the
+ * separators ';' ',' and '"'. Stricter than nothing, looser than `token`: a `branch`
+ * holding '@' or '/' (Kamailio forwards such) is not siplb's to judge, only to pass on (§16.6).
+ */
+export const VIA_PARAM_VALUE = (() => {
+  const t = new Uint8Array(256);
+  for (let c = 0x21; c <= 0xff; c++) if (c !== 0x3b && c !== 0x2c && c !== 0x22 && c !== 0x7f) t[c] = 1;
+  return t;
+})();
+
 /** Characters allowed in a hostname, IPv4 address or (inside brackets) an IPv6 address (§25.1). */
 export const HOST = table('-._', ALNUM);
 

@@ -94,6 +94,8 @@ export function headerIdOf(buf: Buffer, start: number, end: number): HeaderId {
       if (c === 0x72) return eqLower(buf, start, end, 'record-route') ? HeaderId.RECORD_ROUTE : HeaderId.OTHER;
       if (c === 0x63) return eqLower(buf, start, end, 'content-type') ? HeaderId.CONTENT_TYPE : HeaderId.OTHER;
       return HeaderId.OTHER;
+    case 13:
+      return c === 0x70 && eqLower(buf, start, end, 'proxy-require') ? HeaderId.PROXY_REQUIRE : HeaderId.OTHER;
     case 14:
       return c === 0x63 && eqLower(buf, start, end, 'content-length') ? HeaderId.CONTENT_LENGTH : HeaderId.OTHER;
     default:
@@ -118,4 +120,5 @@ export const HEADER_NAMES: Readonly<Record<HeaderId, string>> = Object.freeze({
   [HeaderId.CONTENT_TYPE]: 'Content-Type',
   [HeaderId.USER_AGENT]: 'User-Agent',
   [HeaderId.SERVER]: 'Server',
+  [HeaderId.PROXY_REQUIRE]: 'Proxy-Require',
 });

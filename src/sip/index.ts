@@ -22,7 +22,8 @@ export type {
 } from './message.js';
 export { HeaderId } from './message.js';
 export { parseSip } from './parse.js';
-export { applyEdits, insertAt, removeLine, removeListValue, removeListValues, replaceSpan } from './serialize.js';
+export { applyEdits, insertAt, removeLine, removeListValue, removeListValues, replaceSpan, trailingBytesEdit } from './serialize.js';
+export { checkRequest, type RequestFault, type RequestFaultKind } from './validate.js';
 export { buildResponse, type BuildResponseOptions } from './build-response.js';
 export { REASON_PHRASES, reasonPhrase } from './status.js';
 export { COMPACT_FORMS, HEADER_NAMES, headerIdOf, longHeaderName } from './compact-forms.js';

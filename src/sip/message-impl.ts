@@ -40,7 +40,7 @@ export interface ScanState {
  * tolerate that, and the proxy only needs the raw text, so the value degrades instead of failing.
  */
 function opaqueNameAddr(fieldIndex: number, span: Span, text: string): NameAddr {
-  return { fieldIndex, span, displayName: undefined, uriText: text, uri: undefined, params: NO_PARAMS };
+  return { fieldIndex, span, displayName: undefined, uriText: text, uri: undefined, params: NO_PARAMS, malformed: true };
 }
 
 abstract class ParsedMessage {

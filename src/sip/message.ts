@@ -23,6 +23,7 @@ export const HeaderId = {
   CONTENT_TYPE: 12,
   USER_AGENT: 13,
   SERVER: 14,
+  PROXY_REQUIRE: 15,
 } as const;
 export type HeaderId = (typeof HeaderId)[keyof typeof HeaderId];
 
@@ -82,6 +83,8 @@ export interface SipUri {
   readonly port: number | undefined;
   /** Lower-cased names; value `undefined` for flags such as `lr`. */
   readonly params: ReadonlyMap<string, string | undefined>;
+  /** True when `?headers` follow (§19.1.1); they are not allowed in a Request-URI (§19.1.5). */
+  readonly hasHeaders?: boolean;
 }
 
 /** A name-addr or addr-spec value: Route, Record-Route, To, From, Contact (§20.10, §25.1). */
@@ -97,6 +100,8 @@ export interface NameAddr {
   readonly uri: SipUri | undefined;
   /** Header parameters after the `>` (e.g. `tag`). Lower-cased names. */
   readonly params: ReadonlyMap<string, string | undefined>;
+  /** True when the value is not a name-addr/addr-spec at all: only its raw text is known. */
+  readonly malformed?: true;
 }
 
 export interface CSeq {
@@ -180,15 +185,21 @@ export type SipParseErrorReason =
   | 'bad-call-id'
   | 'bad-content-length'
   | 'body-truncated'
+  | 'duplicate-header'
   | 'bad-status';
 
 export interface SipParseError {
   readonly reason: SipParseErrorReason;
-  /** Human detail for debug logs, e.g. 'missing Call-ID'. */
+  /**
+   * What is wrong, naming the header (or the request line) at fault, e.g. 'missing Call-ID'. A
+   * constant (never bytes of the message), so it can go into a `Warning` header as it is.
+   */
   readonly detail: string;
   /**
-   * True when the message was recognisably a request whose top Via, Call-ID, CSeq, From and To
-   * could be read, so a stateless 400 can be built and sent back (RFC 3261 §8.2.6, §16.3).
+   * True when the message was recognisably a request (a method token, then SP) whose top Via
+   * could be read, so a stateless error can be built and sent back (RFC 3261 §8.2.6, §16.3): the
+   * Via tells where the answer goes (§18.2.2), and the copied From, To, Call-ID and CSeq (when
+   * present) let the client match it.
    */
   readonly canReply: boolean;
   /** When `canReply`, the partially parsed request to build the 400 from. */

@@ -122,5 +122,5 @@ export function parseSipUri(buf: Buffer, start: number, end: number): SipUri | u
   }
   // `?headers` are not used for routing; anything else after the host part is malformed.
   if (p < end && buf[p] !== QMARK) return undefined;
-  return { scheme, user, host: hp.host, port: hp.port, params };
+  return p < end ? { scheme, user, host: hp.host, port: hp.port, params, hasHeaders: true } : { scheme, user, host: hp.host, port: hp.port, params };
 }

@@ -14,10 +14,10 @@ import {
   EQUAL,
   HOST,
   LBRACKET,
-  PARAM_VALUE,
   SEMI,
   SLASH,
   TOKEN,
+  VIA_PARAM_VALUE,
   eqLower,
   internLatin1,
   isDigit,
@@ -108,7 +108,7 @@ function scanVia(buf: Buffer, pos: number, end: number, fieldIndex: number): Via
         ve = quotedEnd(buf, vs, end);
         if (ve < 0) return undefined;
       } else {
-        ve = skipClass(buf, vs, end, PARAM_VALUE);
+        ve = skipClass(buf, vs, end, VIA_PARAM_VALUE);
         if (ve === vs) return undefined;
       }
       // branch values are unique per transaction: not worth a cache slot.

@@ -4,16 +4,19 @@
  * offsets of every header field (RFC 3261 §7); then the few checks a stateless proxy relies on are
  * made: the mandatory headers of §8.1.1 are present, the top Via (§20.42), Call-ID (§20.8) and
  * CSeq (§20.16) parse, the CSeq method matches the request line (§8.1.1.5), and Content-Length
- * (§20.14) agrees with the datagram (§18.3). Nothing is copied; values are decoded lazily by the
- * message accessors. Untrusted input never throws: every failure is a returned value.
+ * (§20.14) agrees with the datagram (§18.3); a request may not repeat a single-valued header (§7.3).
+ * A request fault found before the top Via is read (another SIP version, a malformed request
+ * line) is held until it is: a request whose method and top Via are readable is always answerable
+ * (see sip/validate.ts for the rule, docs/request-rules.md for the table). Nothing is copied;
+ * values are decoded lazily by the message accessors. Untrusted input never throws: every failure
+ * is a returned value.
  */
 import type { CSeq, HeaderField, ParseResult, SipParseErrorReason, SipRequest, Span, Via } from './message.js';
 import { HeaderId } from './message.js';
 import { COLON, CR, HTAB, LF, SP, TOKEN, eqLower, eqRanges, isDigit, methodString, parseUint, skipClass } from './bytes.js';
-import { headerIdOf } from './compact-forms.js';
+import { HEADER_NAMES, headerIdOf } from './compact-forms.js';
 import { Field, ParsedRequest, ParsedResponse, type ScanState } from './message-impl.js';
 import { isValidCallId, parseCSeq, parseContentLength } from './parse-headers.js';
-import { parseNameAddr } from './parse-name-addr.js';
 import { parseFirstVia } from './parse-via.js';
 
 /**
@@ -82,6 +85,18 @@ function isRequestUri(buf: Buffer, start: number, end: number): boolean {
   return true;
 }
 
+/**
+ * Headers that may appear once only (§7.3: a header that is not a comma-separated list must not
+ * be repeated): the ones siplb reads to route, answer and frame a request. Two of them make the
+ * value siplb would act on ambiguous (RFC 4475 §3.3.8, §3.3.9), so the request is answered 400.
+ */
+const SINGLE_VALUED = (() => {
+  const t = new Uint8Array(16);
+  for (const id of [HeaderId.CALL_ID, HeaderId.CSEQ, HeaderId.MAX_FORWARDS, HeaderId.TO, HeaderId.FROM, HeaderId.CONTENT_LENGTH]) t[id] = 1;
+  return t;
+})();
+const DUPLICATE_DETAIL: readonly string[] = Array.from({ length: 16 }, (_, id) => `more than one ${HEADER_NAMES[id as HeaderId] ?? ''} header`);
+
 /** Parses one SIP datagram. Never throws. */
 export function parseSip(buf: Buffer): ParseResult {
   const len = buf.length;
@@ -98,6 +113,8 @@ export function parseSip(buf: Buffer): ParseResult {
   let uriSpan: Span = { start: 0, end: 0 };
   let status = 0;
   let reasonSpan: Span = { start: 0, end: 0 };
+  let lineFault: SipParseErrorReason | undefined;
+  let lineDetail = '';
 
   if (eqLower(buf, pos, pos + 4, 'sip/')) {
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
@@ -115,28 +132,30 @@ export function parseSip(buf: Buffer): ParseResult {
     if (status < 100 || status > 699) return noReply('bad-status', 'status code out of range');
     reasonSpan = { start: Math.min(cs + 4, slEnd), end: slEnd };
   } else {
-    // Request-Line = Method SP Request-URI SP SIP-Version
+    // Request-Line = Method SP Request-URI SP SIP-Version. Without a method token and a SP it is
+    // not recognisably a request and is dropped; after that, a fault is held until the top Via is
+    // read, so that the sender can be told (505 for another version, §8.2.6 / §21.5.6; else 400).
     isRequest = true;
     const me = skipClass(buf, pos, slEnd, TOKEN);
     if (me === pos || buf[me] !== SP || me >= slEnd) return noReply('bad-start-line', 'malformed request line');
+    method = methodString(buf, pos, me);
     const us = me + 1;
     let ue = us;
     while (ue < slEnd && buf[ue] !== SP) ue++;
-    const vs = ue + 1;
-    if (ue >= slEnd || vs >= slEnd) return noReply('bad-start-line', 'malformed request line');
-    if (!eqLower(buf, vs, slEnd, 'sip/2.0')) {
-      return isSipVersion(buf, vs, slEnd) ? noReply('bad-version', 'unsupported SIP version') : noReply('bad-start-line', 'malformed request line');
-    }
-    if (!isRequestUri(buf, us, ue)) return noReply('bad-start-line', 'malformed Request-URI');
-    method = methodString(buf, pos, me);
     uriSpan = { start: us, end: ue };
+    const vs = ue + 1;
+    if (ue >= slEnd || vs >= slEnd) [lineFault, lineDetail] = ['bad-start-line', 'malformed Request-Line'];
+    else if (!eqLower(buf, vs, slEnd, 'sip/2.0')) {
+      [lineFault, lineDetail] = isSipVersion(buf, vs, slEnd) ? ['bad-version', 'SIP version not supported'] : ['bad-start-line', 'malformed Request-Line'];
+    } else if (!isRequestUri(buf, us, ue)) [lineFault, lineDetail] = ['bad-start-line', 'malformed Request-URI'];
   }
   if (lf0 < 0) return noReply('headers-unterminated', 'no line end after start line');
 
   // ---- header lines (§7.3) -------------------------------------------------------------------
   const headersStart = lf0 + 1;
   const headers: HeaderField[] = [];
-  const first = [-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1];
+  const first = [-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1];
+  let duplicate = -1; // HeaderId of the first single-valued header seen twice
   let contentLength = -2; // -2: absent, -1: malformed or conflicting
   let callIdConflict = false;
   let headersEnd = -1;
@@ -179,6 +198,7 @@ export function parseSip(buf: Buffer): ParseResult {
     headers.push(new Field(id, pos, lf + 1, vs, ve));
     const prev = first[id] ?? -1;
     if (prev < 0) first[id] = index;
+    else if (duplicate < 0 && SINGLE_VALUED[id] === 1) duplicate = id;
     if (id === HeaderId.CONTENT_LENGTH) {
       // Several Content-Length values that disagree make the body length unknowable (§20.14).
       const n = parseContentLength(buf, vs, ve);
@@ -194,14 +214,10 @@ export function parseSip(buf: Buffer): ParseResult {
 
   // ---- mandatory headers (§8.1.1; responses carry the same set, §8.2.6.2) --------------------
   // A message without Via cannot be routed back (§8.1.1.7, §18.2.2): its own reason, so it can be
-  // counted and logged apart from garbage.
-  if ((first[HeaderId.VIA] ?? -1) < 0) return noReply('missing-via', 'missing Via');
-  if ((first[HeaderId.CALL_ID] ?? -1) < 0) return noReply('missing-header', 'missing Call-ID');
-  if ((first[HeaderId.CSEQ] ?? -1) < 0) return noReply('missing-header', 'missing CSeq');
-  if ((first[HeaderId.FROM] ?? -1) < 0) return noReply('missing-header', 'missing From');
-  if ((first[HeaderId.TO] ?? -1) < 0) return noReply('missing-header', 'missing To');
-
+  // counted and logged apart from garbage. Every other fault of a request with a readable top Via
+  // is answered (see replyable below).
   const viaIndex = first[HeaderId.VIA] ?? -1;
+  if (viaIndex < 0) return lineFault !== undefined ? noReply(lineFault, lineDetail) : noReply('missing-via', 'missing Via');
   const viaField = headers[viaIndex];
   const topVia = viaField === undefined ? undefined : parseFirstVia(buf, viaField.valueStart, viaField.valueEnd, viaIndex);
   const cidField = headers[first[HeaderId.CALL_ID] ?? -1];
@@ -214,7 +230,14 @@ export function parseSip(buf: Buffer): ParseResult {
 
   let reason: SipParseErrorReason | undefined;
   let detail = '';
-  if (topVia === undefined) [reason, detail] = ['bad-via', 'malformed top Via'];
+  // The request line's fault comes first: with another SIP version nothing else can be judged.
+  if (lineFault !== undefined) [reason, detail] = [lineFault, lineDetail];
+  else if (topVia === undefined) [reason, detail] = ['bad-via', 'malformed top Via'];
+  else if (cidField === undefined) [reason, detail] = ['missing-header', 'missing Call-ID'];
+  else if (csField === undefined) [reason, detail] = ['missing-header', 'missing CSeq'];
+  else if ((first[HeaderId.FROM] ?? -1) < 0) [reason, detail] = ['missing-header', 'missing From'];
+  else if ((first[HeaderId.TO] ?? -1) < 0) [reason, detail] = ['missing-header', 'missing To'];
+  else if (isRequest && duplicate >= 0) [reason, detail] = ['duplicate-header', DUPLICATE_DETAIL[duplicate] ?? 'duplicate header'];
   else if (!callIdOk) [reason, detail] = ['bad-call-id', 'malformed Call-ID'];
   else if (callIdConflict) [reason, detail] = ['bad-call-id', 'conflicting Call-ID headers'];
   else if (cseq === undefined) [reason, detail] = ['bad-cseq', 'malformed CSeq'];
@@ -230,13 +253,14 @@ export function parseSip(buf: Buffer): ParseResult {
       : { ok: true, msg: new ParsedResponse(state, bodyLength, cseq, topVia, status, reasonSpan) };
   }
   if (!isRequest) return noReply(reason, detail);
-  return replyable(state, reason, detail, cseq, topVia, callIdOk && !callIdConflict, method, uriSpan, contentLength === -2 ? available : Math.max(0, Math.min(contentLength, available)));
+  return replyable(state, reason, detail, cseq, topVia, method, uriSpan, contentLength === -2 ? available : Math.max(0, Math.min(contentLength, available)));
 }
 
 /**
- * The error for a request that failed a check after its headers were scanned. When its top Via,
- * Call-ID, CSeq, From and To are readable a stateless 400 can be built (§8.2.6, §16.3), so the
- * partial request travels with the error; otherwise the datagram is just dropped.
+ * The error for a request that failed a check after its headers were scanned. When its top Via
+ * is readable a stateless error can be built (§8.2.6, §16.3: the Via says where it goes, §18.2.2;
+ * From, To, Call-ID and CSeq are copied when present), so the partial request travels with the
+ * error; otherwise the datagram is just dropped.
  */
 function replyable(
   s: ScanState,
@@ -244,25 +268,11 @@ function replyable(
   detail: string,
   cseq: CSeq | undefined,
   topVia: Via | undefined,
-  callIdOk: boolean,
   method: string,
   uriSpan: Span,
   bodyLength: number,
 ): ParseResult {
-  const { buf, headers } = s;
-  const fromIdx = s.firstIndex[HeaderId.FROM] ?? -1;
-  const toIdx = s.firstIndex[HeaderId.TO] ?? -1;
-  const from = headers[fromIdx];
-  const to = headers[toIdx];
-  const readable =
-    topVia !== undefined &&
-    callIdOk &&
-    cseq !== undefined &&
-    from !== undefined &&
-    to !== undefined &&
-    parseNameAddr(buf, from.valueStart, from.valueEnd, fromIdx) !== undefined &&
-    parseNameAddr(buf, to.valueStart, to.valueEnd, toIdx) !== undefined;
-  if (!readable) return noReply(reason, detail);
+  if (topVia === undefined) return noReply(reason, detail);
   const partial: SipRequest = new ParsedRequest(s, bodyLength, cseq, topVia, method, uriSpan);
   return { ok: false, error: { reason, detail, canReply: true, partial } };
 }

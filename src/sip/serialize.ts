@@ -120,6 +120,15 @@ function writeString(dst: Buffer, s: string, at: number): number {
   return n;
 }
 
+/**
+ * RFC 3261 §18.3: over a datagram transport, bytes after the body that Content-Length declares are
+ * discarded. The edit cutting them from a forwarded copy, or `undefined` when there are none.
+ */
+export function trailingBytesEdit(msg: SipMessage): Edit | undefined {
+  const end = msg.bodyStart + msg.bodyLength;
+  return end < msg.buf.length ? { start: end, end: msg.buf.length, insert: '' } : undefined;
+}
+
 /** An edit inserting `text` at `offset`, e.g. whole header lines (`"Via: ...\r\n"`) at a line start. */
 export function insertAt(offset: number, text: string | Buffer): Edit {
   return { start: offset, end: offset, insert: text };

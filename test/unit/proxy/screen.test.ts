@@ -48,6 +48,15 @@ describe('proxy screen', () => {
     expect(sent.map((s) => `${s.host}:${s.port} ${s.text.split('\r\n', 1)[0]}`)).toEqual(['10.9.9.9:5099 SIP/2.0 200 OK', '127.0.0.1:5071 INVITE sip:1000@127.0.0.1:5060 SIP/2.0']);
   });
 
+  it('screens a broken request as it screens a good one: a scanner gets no 400/505 either (request-checks.ts)', () => {
+    const r = rig();
+    r.recv(request('OPTIONS', 5, 'friendly-scanner').replace('SIP/2.0\n', 'SIP/7.0\n'), CALLER);
+    r.recv(request('INVITE', 6, 'sipvicious').replace('CSeq: 1 INVITE', 'CSeq: 1 BYE'), CALLER);
+    expect(r.take()).toEqual([]);
+    r.recv(request('OPTIONS', 7, 'Linphone').replace('SIP/2.0\n', 'SIP/7.0\n'), CALLER);
+    expect(r.take().map((s) => s.text.split('\r\n', 1)[0])).toEqual(['SIP/2.0 505 Version Not Supported']);
+  });
+
   it('an untrusted source gets 403 (or nothing with untrusted: drop); a trusted one is forwarded', () => {
     const r = rig({ trustedSources: ['192.0.2.0/24'] });
     r.recv(request('INVITE', 1), CALLER);

@@ -52,9 +52,9 @@ describe('headerIdOf (compact forms, §7.3.3)', () => {
 });
 
 describe('parseSipUri (§19.1.1)', () => {
-  it('parses user, password, host, port, params and ignores ?headers', () => {
+  it('parses user, password, host, port, params and flags ?headers', () => {
     expect(uri('sip:alice:secret@atlanta.example.com:5070;transport=TCP;lr;Maddr=239.255.255.1?subject=x')).toEqual({
-      scheme: 'sip', user: 'alice', host: 'atlanta.example.com', port: 5070,
+      scheme: 'sip', user: 'alice', host: 'atlanta.example.com', port: 5070, hasHeaders: true,
       params: new Map([['transport', 'TCP'], ['lr', undefined], ['maddr', '239.255.255.1']]),
     });
   });
