@@ -44,6 +44,7 @@ import type { DropEvent } from './observe/channels.js';
 import { SelfAddress } from './proxy/self.js';
 import type { HostPort } from './transport/address.js';
 import { UdpTransport } from './transport/udp.js';
+import { buildDnsBackends, type DnsBackends } from './dns/wiring.js';
 
 export interface AppDeps {
   readonly logger: Logger;
@@ -65,6 +66,8 @@ export interface App {
   readonly admission: Admission;
   /** Abuse protection: refusal counts and top offenders for status. */
   readonly security: SecurityPolicy;
+  /** Backends from DNS (backends[].host / .srv): where they came from, for status and metrics. */
+  readonly dns: Pick<DnsBackends, 'status'>;
   readonly logger: Logger;
   readonly startedAt: number;
   /** Bind sockets and start timers. Resolves with the bound SIP address. */
@@ -108,7 +111,9 @@ function passiveOptions(c: Config): PassiveOptions {
 export function build(initial: Config, deps: AppDeps): App {
   const log = deps.logger;
   const now = deps.now ?? (() => performance.now());
-  let config = initial;
+  // A DNS answer that changes the members is applied like a reload of the file (src/dns/wiring.ts).
+  const dns = buildDnsBackends(initial, { logger: deps.logger, reapply: (file) => app.applyConfig(file) });
+  let config = dns.effective(initial);
 
   const backends = new BackendRegistry(config.backends);
   const callLoad = new CallLoad({ maxEntries: config.dialogs.maxEntries, maxCallDurationMs: config.dialogs.maxCallDuration });
@@ -313,9 +318,11 @@ export function build(initial: Config, deps: AppDeps): App {
     prober,
     admission,
     security,
+    dns,
     logger: log,
     startedAt: Date.now(),
     async start() {
+      await dns.start(); // the first calls find the DNS backends already there
       const bound = await transport.start();
       warnIfBuffersCapped(log, config, transport);
       // Port 0: the Via of probes must name the port the kernel picked.
@@ -344,6 +351,7 @@ export function build(initial: Config, deps: AppDeps): App {
       if (stopped) return;
       stopped = true;
       if (tickTimer) clearInterval(tickTimer);
+      dns.stop();
       prober.stop();
       admission.stop();
       ctx.failover?.clear();
@@ -353,7 +361,8 @@ export function build(initial: Config, deps: AppDeps): App {
       await probeSocket.close();
       if (started) log.info('siplb stopped');
     },
-    applyConfig(next) {
+    applyConfig(file) {
+      const next = dns.effective(file);
       const changes: string[] = [];
       const prev = config;
       const before = new Set(prev.backends.map((b) => b.id));

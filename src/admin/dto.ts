@@ -75,6 +75,31 @@ export interface StatusView {
   readonly overload: OverloadView;
   /** Abuse protection; absent from nodes older than it. */
   readonly security?: SecurityView;
+  /** Backends from DNS (backends[].host / .srv), one per name; absent from nodes older than it. */
+  readonly dns?: readonly DnsNameView[];
+}
+
+/** Where DNS-derived backends came from: one configured host or SRV name and its last answer. */
+export interface DnsNameView {
+  /** The entry's id: the prefix of its members' ids. */
+  readonly id: string;
+  readonly kind: 'srv' | 'host';
+  readonly name: string;
+  /** pending: never answered yet; ok: the last lookup succeeded; failing: it failed, the last good set stays. */
+  readonly state: 'pending' | 'ok' | 'failing';
+  /** Ids of the backends the last good answer gave. */
+  readonly members: readonly string[];
+  /** TTL of the last good answer, in seconds. */
+  readonly ttlSeconds: number | null;
+  /** Seconds between lookups now: the TTL clamped to dns.minTtl..dns.maxTtl (dns.minTtl after a failure). */
+  readonly refreshSeconds: number | null;
+  /** Wall clock of the last lookup, good or not. */
+  readonly lastRefresh: string | null;
+  /** Wall clock of the last good answer. */
+  readonly lastGood: string | null;
+  readonly lastError: string | null;
+  /** Failed lookups since start. */
+  readonly failures: number;
 }
 
 /** Abuse protection at a glance: settings, refusals by reason, the worst sources. */

@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { DEFAULT_VNODES } from '../balance/hash-ring.js';
 import { parseCidr } from '../security/cidr.js';
 import { DEFAULT_SCANNER_USER_AGENTS } from '../security/signatures.js';
-import { formatAddress, isHostname, isIPv4 } from './address.js';
+import { formatAddress, isHostname, isIPv4, type Address } from './address.js';
 import { parseDnsServer, parseSrvName, splitBackends } from './backend-entries.js';
 import { checkCrossField } from './cross-field.js';
 import { address, doc, duration, int, okCode } from './fields.js';
@@ -150,7 +150,14 @@ const BACKEND_TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
 const BACKEND_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const dnsName = z.string().refine((v) => isHostname(v) && !isIPv4(v), { params: { rule: 'dns-name' }, message: 'not a DNS host name' });
 const srvName = z.string().refine((v) => parseSrvName(v) !== undefined, { params: { rule: 'srv-name' }, message: 'not a SIP SRV name' });
-const dnsServer = z.string().refine((v) => parseDnsServer(v) !== undefined, { params: { rule: 'dns-server' }, message: 'not an IP address with an optional port' });
+const dnsServer = z.string().transform((v, ctx): Address => {
+  const a = parseDnsServer(v);
+  if (a === undefined) {
+    ctx.addIssue({ code: 'custom', input: v, message: `invalid DNS server '${v}': not an IP address with an optional port`, params: { rule: 'dns-server' } });
+    return z.NEVER;
+  }
+  return a;
+});
 
 const BackendSchema = z.strictObject({
   id: doc(z.string().regex(BACKEND_ID).optional(), {
