@@ -12,7 +12,7 @@ import { startDnsmasq, dnsmasqMissing, type Dnsmasq } from '../helpers/dnsmasq.j
 import { freePorts } from '../helpers/ports.js';
 import { missingPrerequisites } from '../helpers/prerequisites.js';
 import { newInvitesTo, startInProcess, stopRig, type InProcessSiplb } from '../helpers/inproc.js';
-import { runUac, sippAvailable, startUas, type Uas } from '../helpers/sipp.js';
+import { runUac, sippAvailable, startUas, type UacResult, type Uas } from '../helpers/sipp.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 const SUITE = 'DNS SRV backends against a real dnsmasq and sipp gateways';
@@ -29,6 +29,15 @@ afterEach(async () => {
   await rig?.dns?.stop();
   rig = undefined;
 });
+
+/**
+ * sipp exits 0 only when every call succeeded (1 when one failed); its stat file is read from
+ * the last periodic dump, which a starved CPU can leave a second behind, so the exit code decides.
+ */
+function allCallsOk(r: UacResult): void {
+  expect(r.exitCode, `sipp: ${r.stderr}${r.errors}`).toBe(0);
+  expect(r.failed, r.errors).toBe(0);
+}
 
 function records(gw: ReadonlyArray<{ name: string; ip: string; port: number; priority: number }>): string[] {
   return [
@@ -56,6 +65,9 @@ describe.skipIf(skip)(SUITE, () => {
       health: { interval: 300, timeout: 200, fall: 2, rise: 2 },
       // Not under test here, and this machine's CPU is shared: a busy moment must not shed calls.
       overload: { enabled: false },
+      // sipp answers at once; only a starved CPU makes it miss 400 ms, and a failover to tier 2
+      // would then blur what this test counts (serial failover has tests of its own).
+      failover: { timeout: '2s' },
     });
     const metrics = createMetrics({ control: lb.control, nodeId: 'dns-e2e', defaultMetrics: false });
     rig = { lb, uas, dns, metrics };
@@ -76,17 +88,14 @@ describe.skipIf(skip)(SUITE, () => {
     expect(lb.app.backends.candidates().map((b) => b.id)).toEqual([m1]);
 
     const tier1 = await runUac({ target: `127.0.0.1:${lbPort}`, port: uacPort!, calls: 50, rate: 25 });
-    expect(tier1.failed).toBe(0);
-    expect(tier1.successful).toBe(50);
+    allCallsOk(tier1);
     expect(newInvitesTo(lb.forwarded, m1)).toBe(50);
     expect(newInvitesTo(lb.forwarded, m2)).toBe(0);
 
     uas[0]!.kill('SIGKILL');
     const downAt = await waitFor('tier 1 out', () => (!eligible(m1) ? performance.now() : undefined), 5000, 10);
     const tier2 = await runUac({ target: `127.0.0.1:${lbPort}`, port: uacPort!, calls: 50, rate: 25 });
-    if (tier2.successful !== 50) console.log(JSON.stringify(tier2.stats), tier2.errors.slice(0, 2000), tier2.stderr.slice(0, 1000), JSON.stringify(lb.forwarded.filter((f) => f.at > downAt).slice(0, 3)));
-    expect(tier2.failed).toBe(0);
-    expect(tier2.successful).toBe(50);
+    allCallsOk(tier2);
     expect(newInvitesTo(lb.forwarded, m2, downAt)).toBe(50);
 
     // gw1 leaves the zone, gw3 joins tier 2: the member set follows within the TTL bound.
@@ -100,8 +109,9 @@ describe.skipIf(skip)(SUITE, () => {
     await waitFor('gw3 probed up', () => (eligible(m3) ? true : undefined), 3000, 20);
     const afterChangeAt = performance.now();
     const spread = await runUac({ target: `127.0.0.1:${lbPort}`, port: uacPort!, calls: 40, rate: 20 });
-    expect(spread.failed).toBe(0);
-    expect(newInvitesTo(lb.forwarded, m2, afterChangeAt) + newInvitesTo(lb.forwarded, m3, afterChangeAt)).toBe(40);
+    allCallsOk(spread);
+    expect(newInvitesTo(lb.forwarded, m2, afterChangeAt) + newInvitesTo(lb.forwarded, m3, afterChangeAt)).toBeGreaterThanOrEqual(40);
+    expect(newInvitesTo(lb.forwarded, m1, afterChangeAt)).toBe(0);
     expect(newInvitesTo(lb.forwarded, m3, afterChangeAt)).toBeGreaterThan(0);
 
     // DNS server gone: lookups fail, the last good set stays and keeps serving.
@@ -115,8 +125,7 @@ describe.skipIf(skip)(SUITE, () => {
     expect(scrape1).toMatch(new RegExp(`siplb_dns_lookup_failures_total\\{name="${SRV.replaceAll('.', '\\.')}",node="dns-e2e"\\} [1-9]`));
     await sleep(500);
     const noDns = await runUac({ target: `127.0.0.1:${lbPort}`, port: uacPort!, calls: 30, rate: 15 });
-    expect(noDns.failed).toBe(0);
-    expect(noDns.successful).toBe(30);
+    allCallsOk(noDns);
     console.log(`dns e2e: member set followed the record change in ${Math.round(followedMs)} ms (TTL ${TTL_S}s, maxTtl ${MAX_TTL_MS}ms)`);
   }, 90_000);
 });
