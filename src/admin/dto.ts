@@ -4,6 +4,7 @@
  * in-process control interface the app implements and the admin server calls.
  */
 import type { ConfigIssue } from '../config/errors.js';
+import type { DnsEntryStatus } from '../dns/refresher.js';
 import type { RuntimeFacts } from '../runtime/node-version.js';
 
 export type Role = 'standalone' | 'leader' | 'follower';
@@ -80,27 +81,7 @@ export interface StatusView {
 }
 
 /** Where DNS-derived backends came from: one configured host or SRV name and its last answer. */
-export interface DnsNameView {
-  /** The entry's id: the prefix of its members' ids. */
-  readonly id: string;
-  readonly kind: 'srv' | 'host';
-  readonly name: string;
-  /** pending: never answered yet; ok: the last lookup succeeded; failing: it failed, the last good set stays. */
-  readonly state: 'pending' | 'ok' | 'failing';
-  /** Ids of the backends the last good answer gave. */
-  readonly members: readonly string[];
-  /** TTL of the last good answer, in seconds. */
-  readonly ttlSeconds: number | null;
-  /** Seconds between lookups now: the TTL clamped to dns.minTtl..dns.maxTtl (dns.minTtl after a failure). */
-  readonly refreshSeconds: number | null;
-  /** Wall clock of the last lookup, good or not. */
-  readonly lastRefresh: string | null;
-  /** Wall clock of the last good answer. */
-  readonly lastGood: string | null;
-  readonly lastError: string | null;
-  /** Failed lookups since start. */
-  readonly failures: number;
-}
+export type DnsNameView = DnsEntryStatus;
 
 /** Abuse protection at a glance: settings, refusals by reason, the worst sources. */
 export interface SecurityView {

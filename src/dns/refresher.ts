@@ -7,10 +7,32 @@
  * between ok and failing, never once per retry.
  */
 import type { Logger } from 'pino';
-import type { DnsNameView } from '../admin/dto.js';
 import type { DnsBackendConfig, FixedBackendConfig } from '../config/schema.js';
 import { membersOf, refreshDelayMs, sameBackends, type DnsAnswer } from './members.js';
 import type { DnsLookup } from './resolver.js';
+
+/** One DNS entry and its last answer, for GET /status, `siplb status` and metrics (admin/dto.ts DnsNameView). */
+export interface DnsEntryStatus {
+  /** The entry's id: the prefix of its members' ids. */
+  readonly id: string;
+  readonly kind: 'srv' | 'host';
+  readonly name: string;
+  /** pending: never answered yet; ok: the last lookup succeeded; failing: it failed, the last good set stays. */
+  readonly state: 'pending' | 'ok' | 'failing';
+  /** Ids of the backends the last good answer gave. */
+  readonly members: readonly string[];
+  /** TTL of the last good answer, in seconds. */
+  readonly ttlSeconds: number | null;
+  /** Seconds between lookups now: the TTL clamped to dns.minTtl..dns.maxTtl (dns.minTtl after a failure). */
+  readonly refreshSeconds: number | null;
+  /** Wall clock of the last lookup, good or not. */
+  readonly lastRefresh: string | null;
+  /** Wall clock of the last good answer. */
+  readonly lastGood: string | null;
+  readonly lastError: string | null;
+  /** Failed lookups since start. */
+  readonly failures: number;
+}
 
 interface EntryState {
   entry: DnsBackendConfig;
@@ -18,7 +40,7 @@ interface EntryState {
   readonly key: string;
   answer: DnsAnswer | undefined;
   members: FixedBackendConfig[];
-  state: DnsNameView['state'];
+  state: DnsEntryStatus['state'];
   lastError: string | null;
   failures: number;
   lastRefreshAt: number | null;
@@ -104,7 +126,7 @@ export class DnsRefresher {
     return new Map([...this.#entries].map(([id, st]) => [id, st.members]));
   }
 
-  status(): DnsNameView[] {
+  status(): DnsEntryStatus[] {
     const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
     return [...this.#entries.values()].map((st) => ({
       id: st.entry.id,

@@ -7,10 +7,9 @@
  * edited file (members that stay keep their ids and ring positions; calls in progress go on).
  */
 import type { Logger } from 'pino';
-import type { DnsNameView } from '../admin/dto.js';
 import type { Config } from '../config/schema.js';
 import { backendList } from './members.js';
-import { DnsRefresher } from './refresher.js';
+import { DnsRefresher, type DnsEntryStatus } from './refresher.js';
 import { createResolver, type DnsLookup } from './resolver.js';
 
 export interface DnsBackends {
@@ -19,7 +18,7 @@ export interface DnsBackends {
   /** Resolve every name once, then keep them fresh. */
   start(): Promise<void>;
   stop(): void;
-  status(): DnsNameView[];
+  status(): DnsEntryStatus[];
 }
 
 export interface DnsDeps {

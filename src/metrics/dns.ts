@@ -33,25 +33,20 @@ export function createDnsSeries(registry: Registry, control: AdminControl): void
       }
     },
   });
-  const age: Gauge<'name'> = new Gauge({
-    name: 'siplb_dns_last_good_age_seconds',
-    help: 'Seconds since the last good DNS answer for the name (-1 before the first one): alert when it grows past a few TTLs.',
-    labelNames: ['name'] as const,
-    registers: [registry],
-    collect: () => {
-      age.reset();
-      const t = Date.now();
-      for (const n of names()) age.set({ name: n.name }, n.lastGood === null ? -1 : Math.max(0, (t - Date.parse(n.lastGood)) / 1000));
-    },
-  });
-  const members: Gauge<'name'> = new Gauge({
-    name: 'siplb_dns_members',
-    help: 'Backends the last good DNS answer for the name gave.',
-    labelNames: ['name'] as const,
-    registers: [registry],
-    collect: () => {
-      members.reset();
-      for (const n of names()) members.set({ name: n.name }, n.members.length);
-    },
-  });
+  const perName = (name: string, help: string, value: (n: DnsNameView, nowMs: number) => number): void => {
+    const g: Gauge<'name'> = new Gauge({
+      name,
+      help,
+      labelNames: ['name'] as const,
+      registers: [registry],
+      collect: () => {
+        g.reset();
+        const t = Date.now();
+        for (const n of names()) g.set({ name: n.name }, value(n, t));
+      },
+    });
+  };
+  perName('siplb_dns_last_good_age_seconds', 'Seconds since the last good DNS answer for the name (-1 before the first one): alert when it grows past a few TTLs.',
+    (n, t) => (n.lastGood === null ? -1 : Math.max(0, (t - Date.parse(n.lastGood)) / 1000)));
+  perName('siplb_dns_members', 'Backends the last good DNS answer for the name gave.', (n) => n.members.length);
 }

@@ -62,7 +62,8 @@ describe.skipIf(skip)(SUITE, () => {
       sip: { listen: `127.0.0.1:${lbPort}` },
       backends: [{ srv: SRV, id: 'gw' }],
       dns: { servers: [`127.0.0.1:${dns.port}`], minTtl: '1s', maxTtl: `${MAX_TTL_MS}ms` },
-      health: { interval: 300, timeout: 200, fall: 2, rise: 2 },
+      // Probes lenient enough that a starved CPU on this shared machine does not take tier 2 down too.
+      health: { interval: 500, timeout: 400, fall: 3, rise: 2 },
       // Not under test here, and this machine's CPU is shared: a busy moment must not shed calls.
       overload: { enabled: false },
       // sipp answers at once; only a starved CPU makes it miss 400 ms, and a failover to tier 2
@@ -87,14 +88,14 @@ describe.skipIf(skip)(SUITE, () => {
     await waitFor('first probes answered', () => lb.app.backends.all.every((b) => lb.app.health.view(b.id)?.lastRttMs !== null), 3000);
     expect(lb.app.backends.candidates().map((b) => b.id)).toEqual([m1]);
 
-    const tier1 = await runUac({ target: `127.0.0.1:${lbPort}`, port: uacPort!, calls: 50, rate: 25 });
+    const tier1 = await runUac({ target: `127.0.0.1:${lbPort}`, port: uacPort!, calls: 50, rate: 25, timeoutS: 45 });
     allCallsOk(tier1);
     expect(newInvitesTo(lb.forwarded, m1)).toBe(50);
     expect(newInvitesTo(lb.forwarded, m2)).toBe(0);
 
     uas[0]!.kill('SIGKILL');
-    const downAt = await waitFor('tier 1 out', () => (!eligible(m1) ? performance.now() : undefined), 5000, 10);
-    const tier2 = await runUac({ target: `127.0.0.1:${lbPort}`, port: uacPort!, calls: 50, rate: 25 });
+    const downAt = await waitFor('tier 1 out', () => (!eligible(m1) && eligible(m2) ? performance.now() : undefined), 8000, 10);
+    const tier2 = await runUac({ target: `127.0.0.1:${lbPort}`, port: uacPort!, calls: 50, rate: 25, timeoutS: 45 });
     allCallsOk(tier2);
     expect(newInvitesTo(lb.forwarded, m2, downAt)).toBe(50);
 
@@ -106,9 +107,9 @@ describe.skipIf(skip)(SUITE, () => {
     expect(followedMs).toBeLessThan(MAX_TTL_MS + 3000);
     const st = lb.control.status().dns?.[0];
     expect(st).toMatchObject({ id: 'gw', kind: 'srv', name: SRV, state: 'ok', members: [m2, m3], ttlSeconds: TTL_S, lastError: null });
-    await waitFor('gw3 probed up', () => (eligible(m3) ? true : undefined), 3000, 20);
+    await waitFor('gw3 probed up', () => (eligible(m3) && eligible(m2) ? true : undefined), 5000, 20);
     const afterChangeAt = performance.now();
-    const spread = await runUac({ target: `127.0.0.1:${lbPort}`, port: uacPort!, calls: 40, rate: 20 });
+    const spread = await runUac({ target: `127.0.0.1:${lbPort}`, port: uacPort!, calls: 40, rate: 20, timeoutS: 45 });
     allCallsOk(spread);
     expect(newInvitesTo(lb.forwarded, m2, afterChangeAt) + newInvitesTo(lb.forwarded, m3, afterChangeAt)).toBeGreaterThanOrEqual(40);
     expect(newInvitesTo(lb.forwarded, m1, afterChangeAt)).toBe(0);
@@ -124,7 +125,7 @@ describe.skipIf(skip)(SUITE, () => {
     const scrape1 = await metrics.registry.metrics();
     expect(scrape1).toMatch(new RegExp(`siplb_dns_lookup_failures_total\\{name="${SRV.replaceAll('.', '\\.')}",node="dns-e2e"\\} [1-9]`));
     await sleep(500);
-    const noDns = await runUac({ target: `127.0.0.1:${lbPort}`, port: uacPort!, calls: 30, rate: 15 });
+    const noDns = await runUac({ target: `127.0.0.1:${lbPort}`, port: uacPort!, calls: 30, rate: 15, timeoutS: 45 });
     allCallsOk(noDns);
     console.log(`dns e2e: member set followed the record change in ${Math.round(followedMs)} ms (TTL ${TTL_S}s, maxTtl ${MAX_TTL_MS}ms)`);
   }, 90_000);
