@@ -7,6 +7,7 @@
  * says so in status and metrics.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { validateConfig } from '../../src/config/validate.js';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
 import { startDnsmasq, dnsmasqMissing, type Dnsmasq } from '../helpers/dnsmasq.js';
 import { freePorts } from '../helpers/ports.js';
@@ -58,7 +59,7 @@ describe.skipIf(skip)(SUITE, () => {
     ] as const;
     const uas = await Promise.all(gws.map((g) => startUas({ host: g.ip, port: g.port })));
     const dns = await startDnsmasq(records([gws[0], gws[1]]));
-    const lb = await startInProcess({
+    const raw = {
       sip: { listen: `127.0.0.1:${lbPort}` },
       backends: [{ srv: SRV, id: 'gw' }],
       dns: { servers: [`127.0.0.1:${dns.port}`], minTtl: '1s', maxTtl: `${MAX_TTL_MS}ms` },
@@ -69,7 +70,8 @@ describe.skipIf(skip)(SUITE, () => {
       // sipp answers at once; only a starved CPU makes it miss 400 ms, and a failover to tier 2
       // would then blur what this test counts (serial failover has tests of its own).
       failover: { timeout: '2s' },
-    });
+    };
+    const lb = await startInProcess(raw);
     const metrics = createMetrics({ control: lb.control, nodeId: 'dns-e2e', defaultMetrics: false });
     rig = { lb, uas, dns, metrics };
     const m1 = `gw/gw1.gw.test:${p1}`;
@@ -114,6 +116,12 @@ describe.skipIf(skip)(SUITE, () => {
     expect(newInvitesTo(lb.forwarded, m2, afterChangeAt) + newInvitesTo(lb.forwarded, m3, afterChangeAt)).toBeGreaterThanOrEqual(40);
     expect(newInvitesTo(lb.forwarded, m1, afterChangeAt)).toBe(0);
     expect(newInvitesTo(lb.forwarded, m3, afterChangeAt)).toBeGreaterThan(0);
+
+    // A reload of the (unchanged) file keeps the DNS members: they are not in the file.
+    const reloaded = validateConfig(raw);
+    if (!reloaded.ok) throw new Error('test config invalid');
+    lb.app.applyConfig(reloaded.config);
+    expect(ids()).toEqual([m2, m3]);
 
     // DNS server gone: lookups fail, the last good set stays and keeps serving.
     await dns.stop();

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { DnsBackendConfig, FixedBackendConfig } from '../../../src/config/schema.js';
+import { HashBalancer } from '../../../src/balance/hash-ring.js';
 import { backendList, membersOf, refreshDelayMs, ringWeight, sameBackends, type DnsAnswer, type SrvTarget } from '../../../src/dns/members.js';
 
 const health = {};
@@ -103,5 +104,38 @@ describe('refreshDelayMs', () => {
     expect(refreshDelayMs(0, 5000, 300_000)).toBe(5000);
     expect(refreshDelayMs(60, 5000, 300_000)).toBe(60_000);
     expect(refreshDelayMs(86_400, 5000, 300_000)).toBe(300_000);
+  });
+});
+
+describe('ring positions across a re-resolution', () => {
+  const T1 = t('gw1.example.com', 5060, 0, 1, '10.0.0.11');
+  const T2 = t('gw2.example.com', 5060, 0, 1, '10.0.0.12');
+  const T3 = t('gw3.example.com', 5060, 0, 1, '10.0.0.13');
+  /** Owner of each of 2000 call keys on a fresh hash balancer over the members of `targets`. */
+  const owners = (...targets: SrvTarget[]): string[] => {
+    const members = membersOf(srvEntry, srv(...targets)).map((d) => ({ id: d.id, weight: d.weight }));
+    const ring = new HashBalancer({ vnodes: 200 });
+    return Array.from({ length: 2000 }, (_, i) => ring.pick(`call-${i}@example.com`, members)?.id ?? '');
+  };
+
+  it('moves no call between members that stay when a member leaves (the records come back in another order)', () => {
+    const a = owners(T1, T2, T3);
+    const b = owners(T3, T2);
+    a.forEach((o, i) => {
+      if (o !== 'gw/gw1.example.com:5060') expect(b[i]).toBe(o);
+    });
+  });
+
+  it('moves calls only to a member that joins', () => {
+    const a = owners(T1, T2);
+    const b = owners(T2, T3, T1);
+    let moved = 0;
+    a.forEach((o, i) => {
+      if (b[i] !== o) {
+        expect(b[i]).toBe('gw/gw3.example.com:5060');
+        moved++;
+      }
+    });
+    expect(moved).toBeGreaterThan(300);
   });
 });
