@@ -3,10 +3,12 @@
  * Wires the layers into one running siplb node: `build(config, deps)` returns an App and has no
  * side effects until `start()`. Only main.ts listens for signals and exits.
  *
- * One UDP datagram: transport → proxy/dispatcher (parse, route, forward) → transport. Beside it:
- * the prober sends OPTIONS from the same socket and its replies come back through the proxy's
- * local-response hook; passive checks and dialog tracking watch what the proxy relays; a coarse
- * one-second tick expires affinity entries, unanswered INVITEs, stale dialogs and Retry-After holds.
+ * One SIP message: a listener (app/listeners.ts) → proxy/dispatcher (parse, route, forward) → the
+ * transport hub, which sends over the target's transport. Beside it: the prober (app/probing.ts)
+ * sends OPTIONS from a socket of its own; passive checks and dialog tracking watch what the proxy
+ * relays (app/proxy-wiring.ts); overload control watches the UDP queue (app/admission-wiring.ts);
+ * a coarse one-second tick expires affinity entries, unanswered INVITEs, stale dialogs and
+ * Retry-After holds. A reload is planned by app/reload-plan.ts (pure) and carried out here.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import process from 'node:process';
@@ -17,33 +19,31 @@ import { createBalancer } from './balance/index.js';
 import type { Balancer } from './balance/balancer.js';
 import { BackendRegistry } from './backends/registry.js';
 import { DialogTracker } from './calls/dialog-tracker.js';
-import { isWildcardHost } from './config/address.js';
+import { formatListen } from './config/address.js';
 import type { Config } from './config/schema.js';
 import { HealthMonitor } from './health/monitor.js';
 import { PassiveChecker, type PassiveOptions } from './health/passive.js';
-import { responseOrigin } from './health/response-origin.js';
-import { Prober } from './health/prober.js';
-import { probeTargets, thresholdsCache } from './health/thresholds.js';
+import type { Prober } from './health/prober.js';
+import { thresholdsCache } from './health/thresholds.js';
 import { channels } from './observe/channels.js';
-import { Admission, type AdmissionReading, type AdmissionState } from './observe/admission.js';
+import type { Admission } from './observe/admission.js';
 import { SecurityPolicy } from './security/policy.js';
 import { securityOptions } from './config/security-options.js';
 import { RareEventCounters, type CounterSnapshot } from './observe/counters.js';
-import type { ProxyContext, ProxyObserver } from './proxy/context.js';
+import type { ProxyContext } from './proxy/context.js';
 import { CallAffinity } from './proxy/call-affinity.js';
-import { handleDatagram } from './proxy/dispatcher.js';
-import { resendRequest } from './proxy/request-path.js';
-import { SerialFailover, type FailoverOptions } from './proxy/serial-failover.js';
-import { parseSip } from './sip/index.js';
 import { perKindRoutingKey } from './proxy/routing-key.js';
 import { RegisteredUsers } from './proxy/registered-users.js';
 import { RegistrationAffinity } from './proxy/registration-affinity.js';
-import { changedKeys, describeChanges } from './config/reload-policy.js';
 import { RateLimitedLog } from './ha/rate-limited-log.js';
 import type { DropEvent } from './observe/channels.js';
 import { SelfAddress } from './proxy/self.js';
 import type { HostPort } from './transport/address.js';
-import { UdpTransport } from './transport/udp.js';
+import { buildListeners } from './app/listeners.js';
+import { buildProbing } from './app/probing.js';
+import { planReload } from './app/reload-plan.js';
+import { buildAdmission, warnIfBuffersCapped } from './app/admission-wiring.js';
+import { failoverFactory, failoverOptions, guardedProxyHandler, proxyObserver, proxyOptions } from './app/proxy-wiring.js';
 import { buildDnsBackends, type DnsBackends } from './dns/wiring.js';
 
 export interface AppDeps {
@@ -82,17 +82,6 @@ export interface App {
   counters(): CounterSnapshot;
 }
 
-function failoverOptions(c: Config): FailoverOptions {
-  return {
-    timeoutMs: c.failover.timeout,
-    codes: new Set(c.failover.codes),
-    relayed: c.failover.relayed,
-    maxAttempts: c.failover.maxAttempts,
-    rememberMs: c.balance.affinityTtl,
-    methods: new Set(c.failover.methods),
-  };
-}
-
 /** One coarse tick for every low-precision deadline (STYLE: undici's shared timers). */
 const TICK_MS = 1000;
 
@@ -126,7 +115,8 @@ export function build(initial: Config, deps: AppDeps): App {
   const registeredUsers = new RegisteredUsers(config.balance.affinityMaxEntries);
   const makeRegistrations = (c: Config): RegistrationAffinity =>
     new RegistrationAffinity(registeredUsers, c.balance.failback, c.balance.hashKey.registered !== 'call-id');
-  const self = new SelfAddress(config.sip.advertise ?? config.sip.listen, config.sip.listen);
+  const primary = config.sip.listen[0]!;
+  const self = new SelfAddress(config.sip.advertise ?? primary, config.sip.listen);
 
   const health = new HealthMonitor({
     registry: backends,
@@ -139,108 +129,32 @@ export function build(initial: Config, deps: AppDeps): App {
   const passive = new PassiveChecker(passiveOptions(config), health, now);
   let balancer = makeBalancer(config);
 
-  const transportLog = log.child({ component: 'transport' });
-  const transport = new UdpTransport({
-    listen: config.sip.listen,
-    recvBufferBytes: config.sip.recvBufferBytes,
-    sendBufferBytes: config.sip.sendBufferBytes,
-    onSendError: (err) => {
-      if (channels.drop.hasSubscribers) channels.drop.publish({ reason: 'send-error', detail: err.message });
-      transportLog.debug({ err }, 'send failed');
-    },
-  });
-  // Probes leave from a socket of their own (health.source, default: the listen host with a free
-  // port). Their replies then never queue behind a flood on the SIP socket, where the kernel would
-  // drop them with everything else and the node would mark every backend down (Kamailio's
-  // overload failure mode). With a VIP shared by nodes, health.source names the node's own IP.
-  const probeListen = config.health.source ?? { host: config.sip.listen.host, port: 0 };
-  const probeSocket = new UdpTransport({
-    listen: probeListen,
-    recvBufferBytes: 262_144,
-    sendBufferBytes: 262_144,
-  });
-  probeSocket.watchBacklog(false); // only the SIP socket's queue drives overload control
-  const probeViaHost = isWildcardHost(probeListen.host) ? self.advertise.host : probeListen.host;
-  const prober = new Prober({
-    sender: probeSocket,
-    via: { host: probeViaHost, port: probeListen.port },
-    fromUri: config.health.fromUri,
-    userAgent: config.health.userAgent,
-    now,
-    onResult: (id, result) => health.probe(id, result),
-    onReply: (id, res) => passive.probeReply(id, res),
-  });
-  prober.setTargets(probeTargets(config));
-  probeSocket.onMessage((buf) => {
-    const parsed = parseSip(buf);
-    if (parsed.ok && parsed.msg.kind === 'response') prober.handleReply(parsed.msg);
-  });
+  const listeners = buildListeners(config, log);
+  const transport = listeners.udp;
+  const probing = buildProbing({ config, advertiseHost: self.advertise.host, health, passive, now, log });
+  const prober = probing.prober;
 
-  const oversizeLog = new RateLimitedLog(log.child({ component: 'proxy' }), 10_000, now);
-  const observer: ProxyObserver = {
-    requestForwarded(req, backend, isNewCall) {
-      dialogs.request(req);
-      if (backend !== undefined && req.method === 'INVITE' && isNewCall) passive.inviteSent(backend, req);
-      else if (req.method === 'CANCEL') passive.forget(req.callId());
-    },
-    response(res, from) {
-      if (from !== undefined) passive.response(from, res);
-      return true;
-    },
-    relayed: (res, from) => dialogs.response(from, res),
-    // Probe replies come back to the probe socket; on the SIP socket a response with only our Via
-    // is the 200 to a CANCEL serial failover sent.
-    localResponse: (res) => ctx.failover?.absorbLocal(res) ?? false,
-    // RFC 3261 §18.1.1 says 65535 bytes must be receivable: a lower cap that bites is worth a
-    // line (rate-limited per outcome: a flood of large datagrams must not flood the log).
-    oversize: (bytes, from, outcome) =>
-      oversizeLog.failure(`oversize-${outcome}`, { bytes, from: `${from.address}:${from.port}`, outcome, cap: ctx.options.maxDatagramBytes }, 'datagram over sip.maxDatagramBytes'),
-  };
+  const proxyLog = log.child({ component: 'proxy' });
+  const observer = proxyObserver({ dialogs, passive, ctx: () => ctx, log: proxyLog, now });
 
   // Abuse protection (security/): consulted for every request from a non-backend source.
   const security = new SecurityPolicy(securityOptions(config.security));
   const ctx: ProxyContext = {
-    sender: transport,
+    sender: listeners.sender,
     backends,
     balancer: () => balancer,
     affinity,
     self,
     now,
     routingKey: perKindRoutingKey(config.balance.hashKey, registeredUsers, now),
-    options: {
-      defaultMaxForwards: config.sip.defaultMaxForwards,
-      recordRoute: config.sip.recordRoute,
-      answerOptions: config.sip.answerOptions,
-      optionsReflectBackends: config.sip.optionsReflectBackends,
-      noBackendRetryAfter: config.sip.noBackendRetryAfter,
-      maxDatagramBytes: config.sip.maxDatagramBytes,
-    },
+    options: proxyOptions(config),
     observer,
     admission: undefined,
     failover: undefined,
     registrations: makeRegistrations(config),
     security,
   };
-  const admission = new Admission({
-    enabled: config.overload.enabled,
-    maxUtilization: config.overload.maxUtilization,
-    maxQueueDelayMs: config.overload.maxQueueDelay,
-    port: config.sip.listen.port,
-    backlogMs: () => transport.takeBacklogMs(),
-    watchBacklog: (on) => transport.watchBacklog(on),
-    queueLimitBytes: () => transport.recvBufferBytes,
-    onChange: (shedding, st) => {
-      const fields = {
-        admitFraction: Math.round(st.admitFraction * 100) / 100,
-        utilization: Math.round(st.utilization * 100) / 100,
-        queueDelayMs: Math.round(st.queueDelayMs),
-        kernelDrops: st.kernelDrops,
-      };
-      if (shedding) log.warn(fields, 'overloaded: shedding new calls with 503');
-      else log.info(fields, 'load back to normal: admitting every new call');
-    },
-    onWindow: log.isLevelEnabled('trace') ? traceAdmissionWindow(log) : undefined,
-  });
+  const admission = buildAdmission(config, transport, log);
   if (config.overload.enabled) {
     ctx.admission = {
       admit: () => admission.admit(),
@@ -250,34 +164,9 @@ export function build(initial: Config, deps: AppDeps): App {
       retryAfterSeconds: config.overload.retryAfter,
     };
   }
-  const makeFailover = (c: Config): SerialFailover | undefined =>
-    c.failover.enabled
-      ? new SerialFailover(failoverOptions(c), ctx, (...args) => resendRequest(ctx, ...args), {
-          onFailover(failed, callId, reason) {
-            passive.forget(callId);
-            // Silence is the backend's own failure; a failure code is judged by the passive
-            // checker's blame rules (a proxy relaying a gateway's 503 is not at fault).
-            if (reason === 'timeout') health.passive(failed.id, 'failover');
-            if (channels.failover.hasSubscribers) channels.failover.publish({ kind: 'serial', backend: failed.id, reason });
-          },
-          isOwnResponse: (b, res) => responseOrigin(res, passive.signatureOf(b.id)) === 'backend',
-        })
-      : undefined;
+  const makeFailover = failoverFactory(ctx, passive, health);
   ctx.failover = makeFailover(config);
-  const proxyLog = log.child({ component: 'proxy' });
-  let internalErrors = 0;
-  transport.onMessage((buf, from) => {
-    try {
-      handleDatagram(ctx, buf, from);
-    } catch (err) {
-      // A bug must cost one datagram, never the node. Logged sparingly (first, then every 1000th).
-      internalErrors++;
-      if (internalErrors === 1 || internalErrors % 1000 === 0) {
-        proxyLog.error({ err, count: internalErrors }, 'internal error while handling a datagram (dropped)');
-      }
-      if (channels.drop.hasSubscribers) channels.drop.publish({ reason: 'parse-error', detail: 'internal' });
-    }
-  });
+  listeners.onMessage(guardedProxyHandler(ctx, proxyLog));
 
   // A response without Via cannot be relayed anywhere: a peer's bug, logged (rate-limited) so an
   // operator can find the sender, besides its own drop reason in the metrics.
@@ -323,20 +212,17 @@ export function build(initial: Config, deps: AppDeps): App {
     startedAt: Date.now(),
     async start() {
       await dns.start(); // the first calls find the DNS backends already there
-      const bound = await transport.start();
+      const bound = await listeners.start();
       warnIfBuffersCapped(log, config, transport);
-      // Port 0: the Via of probes must name the port the kernel picked.
-      const src = await probeSocket.start();
-      prober.setVia({ host: probeViaHost, port: src.port });
+      await probing.start();
       started = true;
       diagnosticsChannel.subscribe(channels.drop.name, onDrop);
       admission.start();
       tickTimer = setInterval(tick, TICK_MS);
       tickTimer.unref();
-      prober.start();
       log.info(
         {
-          listen: `${bound.host}:${bound.port}`,
+          listen: config.sip.listen.map(formatListen),
           advertise: `${self.advertise.host}:${self.advertise.port}`,
           mode: config.balance.mode,
           backends: backends.all.map((b) => `${b.id}=${b.key}`),
@@ -352,75 +238,34 @@ export function build(initial: Config, deps: AppDeps): App {
       stopped = true;
       if (tickTimer) clearInterval(tickTimer);
       dns.stop();
-      prober.stop();
       admission.stop();
       ctx.failover?.clear();
       counters.close();
       diagnosticsChannel.unsubscribe(channels.drop.name, onDrop);
-      await transport.close();
-      await probeSocket.close();
+      await listeners.close();
+      await probing.stop();
       if (started) log.info('siplb stopped');
     },
     applyConfig(file) {
       const next = dns.effective(file);
-      const changes: string[] = [];
-      const prev = config;
-      const before = new Set(prev.backends.map((b) => b.id));
-      const after = new Set(next.backends.map((b) => b.id));
-      for (const id of after) if (!before.has(id)) changes.push(`backend ${id} added`);
-      for (const id of before) if (!after.has(id)) changes.push(`backend ${id} removed (its calls in progress go on by Record-Route)`);
-      const keys = changedKeys(prev, next);
-      if (changes.length > 0) changes.push(...describeChanges(keys.filter((k) => k.path !== 'backends')));
-      else changes.push(...describeChanges(keys).map((c) => (c.startsWith('backends') ? 'backend addresses or weights changed (applied)' : c)));
-
+      const plan = planReload(config, next);
       config = next;
       backends.replace(next.backends);
       health.sync();
       passive.setOptions(passiveOptions(next));
-      prober.setTargets(probeTargets(next));
-      if (prev.failover.enabled !== next.failover.enabled) {
+      probing.setTargets(next);
+      if (plan.failover === 'rebuild') {
         ctx.failover?.clear();
         ctx.failover = makeFailover(next);
       } else ctx.failover?.setOptions(failoverOptions(next));
-      if (prev.balance.mode !== next.balance.mode || prev.balance.vnodes !== next.balance.vnodes) balancer = makeBalancer(next);
+      if (plan.rebuildBalancer) balancer = makeBalancer(next);
       ctx.routingKey = perKindRoutingKey(next.balance.hashKey, registeredUsers, now);
       ctx.registrations = makeRegistrations(next);
       security.reconfigure(securityOptions(next.security));
-      return changes;
+      return [...plan.changes];
     },
     counters: () => counters.snapshot(),
   };
   return app;
 }
 
-/** Trace logging of every admission window, with the CPU time the process got in it. */
-function traceAdmissionWindow(log: Logger): (r: AdmissionReading, st: AdmissionState) => void {
-  let lastCpu = process.cpuUsage();
-  let lastAt = performance.now();
-  return (r, st) => {
-    const cpu = process.cpuUsage();
-    const at = performance.now();
-    const cpuShare = (cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000 / Math.max(1, at - lastAt);
-    lastCpu = cpu;
-    lastAt = at;
-    log.trace({ ...r, admitFraction: st.admitFraction, cpuShare: Math.round(cpuShare * 100) / 100 }, 'admission window');
-  };
-}
-
-/**
- * Linux grants twice the SO_RCVBUF/SO_SNDBUF asked for (half is its own bookkeeping) but caps the
- * request at net.core.rmem_max/wmem_max — 208 KiB on a stock kernel, a few hundred datagrams. A
- * capped receive queue overflows in a burst (silent loss) and makes overload control shed early
- * (it sheds at half full), so say so once at start, with the fix.
- */
-function warnIfBuffersCapped(log: Logger, config: Config, transport: UdpTransport): void {
-  const check = (what: string, asked: number, granted: number | undefined, sysctl: string): void => {
-    if (granted === undefined || granted / 2 >= asked) return;
-    log.warn(
-      { asked, granted: Math.floor(granted / 2), sysctl },
-      `${what} capped by ${sysctl}: raise it to at least ${asked} (deploy/sysctl/99-siplb.conf) or bursts are lost in the kernel`,
-    );
-  };
-  check('SIP socket receive buffer', config.sip.recvBufferBytes, transport.recvBufferBytes, 'net.core.rmem_max');
-  check('SIP socket send buffer', config.sip.sendBufferBytes, transport.sendBufferBytes, 'net.core.wmem_max');
-}

@@ -4,7 +4,7 @@
  * and admin state, admin changes, reload, leader view. The admin HTTP API and the metrics
  * collectors read the node only through this.
  */
-import type { ActivityView, AdminControl, AdminStateName, BackendView, BalanceView, LeaderView, OverloadView, ReloadView, Role, SecurityView, StatusView } from './admin/dto.js';
+import type { ActivityView, AdminControl, AdminStateName, BackendView, BalanceView, LeaderView, OverloadView, ReloadView, Role, SecurityView, StatusView } from './api/control.js';
 import type { App } from './app.js';
 import type { Config } from './config/schema.js';
 import type { ConfigIssue } from './config/errors.js';
@@ -12,6 +12,7 @@ import { SiplbError } from './errors.js';
 import { channels } from './observe/channels.js';
 import type { RecentActivity } from './observe/recent.js';
 import { runtimeFacts } from './runtime/facts.js';
+import { formatListen } from './config/address.js';
 import { hostportText } from './transport/address.js';
 
 export const VERSION = '0.1.0';
@@ -122,8 +123,8 @@ export function createControl(deps: ControlDeps): AdminControl {
         runtime,
         role: deps.leader.role(),
         uptimeSeconds: Math.round((Date.now() - app.startedAt) / 1000),
-        listen: hostportText(c.sip.listen),
-        advertise: hostportText(c.sip.advertise ?? c.sip.listen),
+        listen: c.sip.listen.map(formatListen).join(', '),
+        advertise: hostportText(c.sip.advertise ?? c.sip.listen[0]!),
         mode: c.balance.mode,
         balance: balanceView(c),
         configFile: deps.configFile,

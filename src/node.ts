@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino';
 import { startAdminServer, type AdminServer } from './admin/index.js';
-import type { AdminControl } from './admin/dto.js';
+import type { AdminControl } from './api/control.js';
 import { build, type App } from './app.js';
 import type { Config } from './config/schema.js';
 import { createControl, STANDALONE, type ControlDeps } from './control.js';

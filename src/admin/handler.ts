@@ -11,7 +11,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { isSiplbError } from '../errors.js';
-import type { AdminControl } from './dto.js';
+import type { AdminControl } from '../api/control.js';
 import { authorize, type AdminChannel } from './authorize.js';
 import { checkHost, checkStateChange } from './csrf.js';
 import { errorReply, type AdminResponse } from './reply.js';

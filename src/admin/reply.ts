@@ -5,7 +5,7 @@
  * the code rather than on the message.
  */
 import type { SiplbErrorCode } from '../errors.js';
-import type { AdminErrorBody } from './dto.js';
+import type { AdminErrorBody } from '../api/control.js';
 
 export interface AdminResponse {
   readonly status: number;

@@ -5,7 +5,7 @@
  * dispatcher (./handler.ts) share it without importing each other.
  */
 import type { Registry } from 'prom-client';
-import type { AdminControl } from './dto.js';
+import type { AdminControl } from '../api/control.js';
 import type { AdminResponse } from './reply.js';
 
 export interface RouteContext {

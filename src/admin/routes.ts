@@ -7,7 +7,7 @@
  * ./handler.ts; handlers only translate between HTTP and the AdminControl.
  */
 import { z } from 'zod';
-import type { HealthzView, ReloadFailedBody } from './dto.js';
+import type { HealthzView, ReloadFailedBody } from '../api/control.js';
 import { PAGE_ROUTES } from './page.js';
 import { errorReply, json, text } from './reply.js';
 import type { Route } from './route.js';

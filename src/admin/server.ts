@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { SiplbError } from '../errors.js';
 import { isLoopbackHost } from './auth.js';
-import type { AdminControl } from './dto.js';
+import type { AdminControl } from '../api/control.js';
 import { createAdminHandler, MAX_BODY_BYTES, type AdminHandler } from './handler.js';
 import type { AdminChannel } from './authorize.js';
 import { errorReply, type AdminResponse } from './reply.js';

@@ -17,6 +17,8 @@ export interface BackendDef {
   readonly address: { readonly host: string; readonly port: number };
   /** Transport towards the backend. @default 'udp' */
   readonly transport?: BackendTransport;
+  /** The backend also takes TCP at its address: large requests switch to it (RFC 3261 §18.1.1). @default false */
+  readonly acceptsTcp?: boolean;
   readonly weight: number;
   /** Tier, lower preferred. @default 0 */
   readonly priority?: number;
@@ -28,6 +30,8 @@ export interface Backend extends TieredMember {
   readonly port: number;
   /** Requests and probes go over it; a Backend is itself a SendTarget (no allocation per send). */
   readonly transport: BackendTransport;
+  /** Takes TCP at the same address too: a UDP request over sip.udpMtu goes to it over TCP. */
+  readonly acceptsTcp: boolean;
   readonly weight: number;
   /** `host:port` text, for logs and the admin API. */
   readonly key: string;
@@ -58,6 +62,7 @@ export class BackendRegistry {
         host: d.address.host,
         port: d.address.port,
         transport: d.transport ?? 'udp',
+        acceptsTcp: d.acceptsTcp === true || d.transport === 'tcp',
         weight: d.weight,
         priority: d.priority ?? 0,
         key: addressKey(d.address.host, d.address.port),

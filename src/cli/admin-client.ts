@@ -7,7 +7,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { ERROR_CODES, SiplbError, type SiplbErrorCode } from '../errors.js';
-import type { AdminStateName, BackendView, LeaderView, ReloadView, StatusView } from '../admin/dto.js';
+import type { AdminStateName, BackendView, LeaderView, ReloadView, StatusView } from '../api/control.js';
 import { hostPortText, type HostPortArg } from './address.js';
 
 export interface AdminClientOptions {

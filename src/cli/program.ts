@@ -16,7 +16,7 @@
 import { existsSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Dispatcher } from 'undici';
-import type { AdminStateName } from '../admin/dto.js';
+import type { AdminStateName } from '../api/control.js';
 import { parseDuration } from '../config/duration.js';
 import { isSiplbError } from '../errors.js';
 import { parseSipTarget } from './address.js';
@@ -118,17 +118,21 @@ export function buildProgram(io: CliIo = processIo, deps: CliDeps = {}): Command
     .command('start')
     .description('run a siplb node with a config file')
     .requiredOption('-c, --config <file>', 'config file (YAML or JSON)')
-    .option('--listen <host:port>', 'SIP listen address (overrides sip.listen)')
+    .option('--listen <[proto:]host:port>', 'SIP listener, e.g. tcp:0.0.0.0:5060; repeat for several (replaces sip.listen)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+    .option('--tls-cert <file>', 'PEM certificate for tls: listeners (overrides sip.tls.cert)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert (overrides sip.tls.key)')
     .option('--admin <host:port>', 'admin API address (overrides admin.listen)')
     .option('--redis <url>', 'Redis URL for leader election (overrides ha.redis)')
     .option('--node-id <id>', 'node id (overrides node.id)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']))
-    .action(async (o: { config: string; listen?: string; admin?: string; redis?: string; nodeId?: string; logLevel?: string }) => {
+    .action(async (o: { config: string; listen?: string[]; tlsCert?: string; tlsKey?: string; admin?: string; redis?: string; nodeId?: string; logLevel?: string }) => {
       // Imported on use: the admin commands should not load (or depend on) the whole node.
       const { runStart } = await import('../main.js');
       const code = await runStart({
         config: o.config,
         listen: o.listen,
+        tlsCert: o.tlsCert,
+        tlsKey: o.tlsKey,
         adminListen: o.admin,
         redis: o.redis,
         nodeId: o.nodeId,

@@ -101,3 +101,40 @@ export function isLoopbackHost(host: string): boolean {
 export function isWildcardHost(host: string): boolean {
   return host === '0.0.0.0' || host === '::' || host === '0:0:0:0:0:0:0:0';
 }
+
+/** Transports siplb listens on (WebSocket comes with its own listener kind). */
+export const LISTEN_TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
+export type ListenTransport = (typeof LISTEN_TRANSPORTS)[number];
+
+/** A listener: transport plus address, e.g. `tcp:0.0.0.0:5060`. */
+export interface ListenAddress extends Address {
+  readonly transport: ListenTransport;
+}
+
+export type ParseListenResult = { ok: true; listen: ListenAddress } | { ok: false; reason: string };
+
+/**
+ * `proto:host:port` as Kamailio's `listen=` writes it (`udp:`, `tcp:`, `tls:`, any case); a bare
+ * `host:port` is UDP. The prefix is unambiguous: an IPv6 host always comes in brackets here.
+ */
+export function parseListen(text: string): ParseListenResult {
+  const s = text.trim();
+  const m = /^([A-Za-z]+):(.*)$/.exec(s);
+  let transport: ListenTransport = 'udp';
+  let rest = s;
+  if (m !== null && !/^\d+$/.test(m[2]!)) {
+    const t = m[1]!.toLowerCase();
+    if (!(LISTEN_TRANSPORTS as readonly string[]).includes(t)) {
+      return { ok: false, reason: `unknown transport '${m[1]}' (udp, tcp or tls)` };
+    }
+    transport = t as ListenTransport;
+    rest = m[2]!;
+  }
+  const r = parseAddress(rest, true);
+  return r.ok ? { ok: true, listen: { transport, ...r.address } } : r;
+}
+
+/** The inverse of parseListen: `tcp:127.0.0.1:5060`. */
+export function formatListen(l: ListenAddress): string {
+  return `${l.transport}:${formatAddress(l)}`;
+}

@@ -17,6 +17,7 @@ type BackendHealth = Entry['health'];
 export interface FixedBackendConfig {
   readonly id: string;
   readonly address: Address;
+  readonly acceptsTcp: boolean;
   readonly transport: BackendTransportName;
   readonly weight: number;
   readonly priority: number;
@@ -38,6 +39,7 @@ export type DnsBackendConfig =
       readonly id: string;
       readonly host: string;
       readonly port: number;
+      readonly acceptsTcp: boolean;
       readonly transport: BackendTransportName;
       readonly weight: number;
       readonly priority: number;
@@ -82,9 +84,9 @@ export function splitBackends<B extends ConfigBody>(body: B): Omit<B, 'backends'
   for (const e of body.backends) {
     const transport = e.transport ?? 'udp';
     if (e.address !== undefined) {
-      fixed.push({ id: e.id ?? '', address: e.address, transport, weight: e.weight ?? 1, priority: e.priority ?? 0, health: e.health });
+      fixed.push({ id: e.id ?? '', address: e.address, acceptsTcp: e.acceptsTcp, transport, weight: e.weight ?? 1, priority: e.priority ?? 0, health: e.health });
     } else if (e.host !== undefined) {
-      dns.push({ kind: 'host', id: e.id ?? e.host, host: e.host, port: e.port ?? defaultPort(transport), transport, weight: e.weight ?? 1, priority: e.priority ?? 0, health: e.health });
+      dns.push({ kind: 'host', id: e.id ?? e.host, host: e.host, port: e.port ?? defaultPort(transport), acceptsTcp: e.acceptsTcp, transport, weight: e.weight ?? 1, priority: e.priority ?? 0, health: e.health });
     } else if (e.srv !== undefined) {
       const implied = parseSrvName(e.srv)?.transport ?? 'udp';
       dns.push({ kind: 'srv', id: e.id ?? e.srv, name: e.srv, transport: implied, health: e.health });

@@ -9,7 +9,7 @@
  */
 
 import type { z } from 'zod';
-import { formatAddress, isLoopbackHost, isWildcardHost, sameAddress } from './address.js';
+import { formatAddress, formatListen, isLoopbackHost, isWildcardHost, sameAddress } from './address.js';
 import type { Address } from './address.js';
 import { formatDuration } from './duration.js';
 import { parseSrvName } from './backend-entries.js';
@@ -50,12 +50,7 @@ export function checkCrossField(cfg: ConfigBody, ctx: Ctx): void {
     ctx.addIssue({ code: 'custom', path, message, params });
   };
 
-  if (ok(['sip', 'listen'], ['sip', 'advertise']) && isWildcardHost(cfg.sip.listen.host) && cfg.sip.advertise === undefined) {
-    add(['sip', 'advertise'], `sip.listen ${formatAddress(cfg.sip.listen)} is a wildcard address, which cannot go into Via or Record-Route`, {
-      rule: 'advertise-required',
-      port: cfg.sip.listen.port,
-    });
-  }
+  checkListeners(cfg, ok, add);
 
   checkBackends(cfg, ok, add);
 
@@ -96,6 +91,33 @@ export function checkCrossField(cfg: ConfigBody, ctx: Ctx): void {
   }
 }
 
+/** One listener per transport; a wildcard needs sip.advertise; tls: needs the certificate files. */
+function checkListeners(
+  cfg: ConfigBody,
+  ok: (...paths: Path[]) => boolean,
+  add: (path: PropertyKey[], message: string, params: Record<string, unknown>) => void,
+): void {
+  if (!ok(['sip', 'listen'])) return;
+  const seen = new Set<string>();
+  cfg.sip.listen.forEach((l, i) => {
+    const at = cfg.sip.listen.length === 1 ? ['sip', 'listen'] : ['sip', 'listen', i];
+    if (seen.has(l.transport)) {
+      add(at, `a second ${l.transport} listener ${formatListen(l)}`, { rule: 'listen-duplicate-transport', transport: l.transport });
+    }
+    seen.add(l.transport);
+  });
+  const wildcard = cfg.sip.listen.find((l) => isWildcardHost(l.host));
+  if (wildcard !== undefined && ok(['sip', 'advertise']) && cfg.sip.advertise === undefined) {
+    add(['sip', 'advertise'], `sip.listen ${formatAddress(wildcard)} is a wildcard address, which cannot go into Via or Record-Route`, {
+      rule: 'advertise-required',
+      port: wildcard.port,
+    });
+  }
+  if (seen.has('tls') && ok(['sip', 'tls']) && (cfg.sip.tls.cert === undefined || cfg.sip.tls.key === undefined)) {
+    add(['sip', 'tls', cfg.sip.tls.cert === undefined ? 'cert' : 'key'], 'a tls: listener needs a certificate and its key', { rule: 'tls-files-required' });
+  }
+}
+
 function checkBackends(
   cfg: ConfigBody,
   ok: (...paths: Path[]) => boolean,
@@ -105,7 +127,7 @@ function checkBackends(
   const ids = new Map<string, string>();
   const addrs: Array<{ address: Address; index: number }> = [];
   const self: Address[] = [];
-  if (ok(['sip', 'listen'])) self.push(cfg.sip.listen);
+  if (ok(['sip', 'listen'])) self.push(...cfg.sip.listen);
   if (ok(['sip', 'advertise']) && cfg.sip.advertise !== undefined) self.push(cfg.sip.advertise);
   const healthOk = ok(['health', 'interval'], ['health', 'timeout']);
 

@@ -6,8 +6,8 @@
  */
 
 import { z } from 'zod';
-import { parseAddress } from './address.js';
-import type { Address } from './address.js';
+import { parseAddress, parseListen } from './address.js';
+import type { Address, ListenAddress } from './address.js';
 import { MAX_TIMER_MS, formatDuration, parseDuration } from './duration.js';
 import type { Milliseconds } from './duration.js';
 
@@ -31,6 +31,9 @@ export type ConfigRule =
   | 'duration'
   | 'duration-range'
   | 'address'
+  | 'listen'
+  | 'listen-duplicate-transport'
+  | 'tls-files-required'
   | 'status-code'
   | 'redis-url'
   | 'duplicate-backend-id'
@@ -86,6 +89,22 @@ export function address(allowPortZero = false) {
     return r.address;
   });
   return schema.meta({ kind: 'address' });
+}
+
+/**
+ * `sip.listen`: one listener (`host:port`, `tcp:host:port`) or a list of them, normalised to a
+ * list; port 0 lets the OS pick (tests).
+ */
+export function listenList() {
+  const one = z.string().transform((v, ctx): ListenAddress => {
+    const r = parseListen(v);
+    if (!r.ok) {
+      ctx.addIssue({ code: 'custom', input: v, message: `invalid listen address '${v}': ${r.reason}`, params: { rule: 'listen' } });
+      return z.NEVER;
+    }
+    return r.listen;
+  });
+  return z.union([one.transform((l) => [l]), z.array(one).min(1).max(8)]).meta({ kind: 'listen' });
 }
 
 export function int(min: number, max: number) {

@@ -17,8 +17,12 @@ import type { ValidateResult } from './validate.js';
 
 /** Values from the command line; each replaces the file's value before validation. */
 export interface ConfigOverrides {
-  /** Replaces sip.listen, e.g. "0.0.0.0:5060". */
-  listen?: string;
+  /** Replaces sip.listen: one address or a list, e.g. ["udp:0.0.0.0:5060", "tcp:0.0.0.0:5060"]. */
+  listen?: string | readonly string[];
+  /** Replaces sip.tls.cert (a PEM file). */
+  tlsCert?: string;
+  /** Replaces sip.tls.key (a PEM file). */
+  tlsKey?: string;
   /** Replaces admin.listen, e.g. "127.0.0.1:8060". */
   adminListen?: string;
   /** Replaces ha.redis, e.g. "redis://10.0.0.5:6379/0". */
@@ -46,6 +50,8 @@ const EXAMPLE_HINT = 'deploy/siplb.example.yaml documents every key';
 /** Which config key each override replaces, and how to name its source in an error. */
 const OVERRIDES: ReadonlyArray<{ key: keyof ConfigOverrides; path: Path }> = [
   { key: 'listen', path: ['sip', 'listen'] },
+  { key: 'tlsCert', path: ['sip', 'tls', 'cert'] },
+  { key: 'tlsKey', path: ['sip', 'tls', 'key'] },
   { key: 'adminListen', path: ['admin', 'listen'] },
   { key: 'redis', path: ['ha', 'redis'] },
   { key: 'nodeId', path: ['node', 'id'] },

@@ -22,7 +22,7 @@ import { DEFAULT_SCANNER_USER_AGENTS } from '../security/signatures.js';
 import { formatAddress, isHostname, isIPv4, type Address } from './address.js';
 import { parseDnsServer, parseSrvName, splitBackends } from './backend-entries.js';
 import { checkCrossField } from './cross-field.js';
-import { address, doc, duration, int, okCode } from './fields.js';
+import { address, doc, duration, int, listenList, okCode } from './fields.js';
 import type { FieldMeta } from './fields.js';
 
 export type { Address } from './address.js';
@@ -101,10 +101,87 @@ const NodeSchema = z.strictObject({
   }),
 });
 
+const TlsSchema = z.strictObject({
+  cert: doc(z.string().min(1).optional(), {
+    description: 'PEM certificate chain siplb presents on tls: listeners (and as a client certificate to backends that ask). Re-read on reload (SIGHUP, POST /reload): new connections get the new one, open ones stay up. Default: unset.',
+    example: '/etc/siplb/tls/cert.pem',
+  }),
+  key: doc(z.string().min(1).optional(), {
+    description: 'PEM private key of sip.tls.cert. Never logged. Default: unset.',
+    example: '/etc/siplb/tls/key.pem',
+  }),
+  ca: doc(z.string().min(1).optional(), {
+    description: 'PEM CA bundle that client certificates (verifyClients) and backend certificates are checked against. Default: unset (the system CAs for backends).',
+    example: '/etc/siplb/tls/ca.pem',
+  }),
+  minVersion: doc(z.enum(['1.2', '1.3']).default('1.3'), {
+    description: 'Oldest TLS version accepted, both ways. Default: "1.3"; "1.2" only for peers that cannot do 1.3.',
+    example: '1.2',
+    hint: "use '1.3' or '1.2'",
+  }),
+  verifyClients: doc(z.boolean().default(false), {
+    description: 'Require a client certificate signed by sip.tls.ca on tls: listeners (mutual TLS for trunks). Default: false.',
+    example: true,
+  }),
+  verifyBackends: doc(z.boolean().default(true), {
+    description: "Check a TLS backend's certificate against sip.tls.ca (or the system CAs) and its address. Default: true.",
+    example: false,
+  }),
+});
+
+const StreamLimitsSchema = z.strictObject({
+  maxConnections: doc(int(1, 1_000_000).default(4096), {
+    description: 'Open TCP and TLS connections at most, inbound and outbound together (Kamailio: tcp_max_connections). Default: 4096.',
+    example: 16384,
+  }),
+  maxConnectionsPerIp: doc(int(1, 1_000_000).default(1024), {
+    description: 'Inbound connections from one source IP at most (Kamailio: tcp_accept_iplimit); generous, since many clients may share one carrier-grade NAT address. Default: 1024.',
+    example: 256,
+  }),
+  maxHandshakes: doc(int(1, 100_000).default(256), {
+    description: 'TLS handshakes in flight at most; more connections wait to be accepted. Default: 256.',
+    example: 64,
+  }),
+  idleTimeout: doc(duration(1000).default(3_605_000), {
+    description: 'A connection with no traffic for this long is closed (just above a one-hour registration, as Kamailio ships tcp_connection_lifetime). Default: 3605s. In Config: integer milliseconds.',
+    example: '600s',
+  }),
+  firstByteTimeout: doc(duration(100, 600_000).default(5000), {
+    description: 'An inbound connection must send its first byte within this (slowloris guard). Default: 5s. In Config: integer milliseconds.',
+    example: '2s',
+  }),
+  messageTimeout: doc(duration(100, 600_000).default(10_000), {
+    description: 'A message once started must be complete within this (slowloris guard). Default: 10s. In Config: integer milliseconds.',
+    example: '5s',
+  }),
+  connectTimeout: doc(duration(100, 60_000).default(3000), {
+    description: 'Connecting to a backend (TCP connect and TLS handshake) must finish within this; else the send and a probe fail. Default: 3s. In Config: integer milliseconds.',
+    example: '1s',
+  }),
+  maxMessageBytes: doc(int(1024, 1_048_576).default(65535), {
+    description: 'Largest SIP message accepted on a stream; a larger Content-Length closes the connection (it cannot be resynchronised, RFC 3261 §18.3). Default: 65535.',
+    example: 131072,
+  }),
+});
+
 const SipSchema = z.strictObject({
-  listen: doc(address(true).prefault('127.0.0.1:5060'), {
-    description: 'UDP address siplb receives SIP on. Port 0 lets the OS pick (tests). Default: "127.0.0.1:5060".',
-    example: '0.0.0.0:5060',
+  listen: doc(listenList().prefault('127.0.0.1:5060'), {
+    description:
+      'Where siplb receives SIP: one address or a list, each `[udp:|tcp:|tls:]host:port` as Kamailio writes listen= (a bare host:port is UDP; one listener per transport; the first is the primary, whose port sip.advertise stands for). tls: needs sip.tls.cert and sip.tls.key. Port 0 lets the OS pick (tests). Default: "127.0.0.1:5060" (UDP only).',
+    example: ['udp:0.0.0.0:5060', 'tcp:0.0.0.0:5060', 'tls:0.0.0.0:5061'],
+  }),
+  udpMtu: doc(int(0, 65535).default(1300), {
+    description:
+      'A request that would leave over UDP larger than this many bytes goes over TCP instead, to a backend with acceptsTcp (RFC 3261 §18.1.1: 1300 bytes when the path MTU is unknown; a video or WebRTC SDP is 3-6 KB). 0 turns the switch off. Default: 1300.',
+    example: 1400,
+  }),
+  tls: doc(TlsSchema.prefault({}), {
+    description: 'Certificates and policy of TLS, for tls: listeners and backends with transport tls. Default: {} (no certificate: no tls: listener).',
+    example: { cert: '/etc/siplb/tls/cert.pem', key: '/etc/siplb/tls/key.pem' },
+  }),
+  tcp: doc(StreamLimitsSchema.prefault({}), {
+    description: 'Limits of TCP and TLS connections, both ways (caps, deadlines, sizes). Default: {}.',
+    example: { maxConnectionsPerIp: 256 },
   }),
   advertise: doc(address().optional(), {
     description: 'Address siplb writes into Via and Record-Route: the VIP in production (RFC 3261 §16.6 step 4, §18.2.1). Required when listen is 0.0.0.0 or [::]. Default: unset (listen is used).',
@@ -169,6 +246,10 @@ const BackendSchema = z.strictObject({
   address: doc(address().optional(), {
     description: 'SIP address of the backend, host:port. Required: one of address, host or srv.',
     example: '10.0.0.11:5060',
+  }),
+  acceptsTcp: doc(z.boolean().default(false), {
+    description: 'The backend also takes TCP at its address: a request over sip.udpMtu bytes goes to it over TCP instead of UDP (RFC 3261 §18.1.1). Implied by transport tcp. Default: false.',
+    example: true,
   }),
   host: doc(dnsName.optional(), {
     description:

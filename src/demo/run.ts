@@ -14,7 +14,7 @@
 import { createWriteStream, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { BackendView } from '../admin/dto.js';
+import type { BackendView } from '../api/control.js';
 import { validateConfig } from '../config/validate.js';
 import { createLogger } from '../log.js';
 import { startNode, type RunningNode } from '../node.js';

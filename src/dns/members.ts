@@ -52,7 +52,8 @@ const normalName = (n: string): string => (n.endsWith('.') ? n.slice(0, -1) : n)
 
 /** The backends one DNS entry stands for, given its answer. */
 export function membersOf(entry: DnsBackendConfig, answer: DnsAnswer): FixedBackendConfig[] {
-  const base = { transport: entry.transport, health: entry.health };
+  // SRV records name one transport per service; only a host entry can say its backend also takes TCP.
+  const base = { transport: entry.transport, acceptsTcp: entry.kind === 'host' ? entry.acceptsTcp : entry.transport === 'tcp', health: entry.health };
   if (entry.kind === 'host') {
     if (answer.kind !== 'host') return [];
     const addrs = uniqueSorted(answer.addresses);

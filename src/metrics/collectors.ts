@@ -8,7 +8,7 @@
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { AdminControl, AdminStateName } from '../admin/dto.js';
+import type { AdminControl, AdminStateName } from '../api/control.js';
 import { HEALTH_TRANSITIONS } from '../health/transitions.js';
 import {
   channels,

@@ -5,7 +5,7 @@
  * failure counter at 0 until a lookup fails, and gone once a reload removes the name.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { AdminControl, DnsNameView } from '../admin/dto.js';
+import type { AdminControl, DnsNameView } from '../api/control.js';
 
 export function createDnsSeries(registry: Registry, control: AdminControl): void {
   const names = (): readonly DnsNameView[] => control.status().dns ?? [];

@@ -7,9 +7,9 @@
  * refilled, so a backend removed by a reload disappears at the next scrape.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { AdminControl, AdminStateName, BackendView, HealthName, OverloadView, Role } from '../admin/dto.js';
+import type { AdminControl, AdminStateName, BackendView, HealthName, OverloadView, Role } from '../api/control.js';
 
-/** Every value of the enumerations, as records so the compiler flags a value added to dto.ts. */
+/** Every value of the enumerations, as records so the compiler flags a value added to api/control.ts. */
 const HEALTH: Record<HealthName, true> = { up: true, failing: true, down: true, recovering: true };
 const ADMIN: Record<AdminStateName, true> = { enabled: true, disabled: true, draining: true };
 const ROLES: Record<Role, true> = { standalone: true, leader: true, follower: true };

@@ -5,7 +5,7 @@
  * default label `node`, which is what the dashboard and alerts select and group on.
  */
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import type { AdminControl } from '../admin/dto.js';
+import type { AdminControl } from '../api/control.js';
 import { createCollectors } from './collectors.js';
 
 export interface MetricsOptions {

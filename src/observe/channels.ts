@@ -24,7 +24,9 @@ export type RejectReason = 'parse-error' | 'max-forwards' | 'loop' | 'relay' | '
   /** 513 Message Too Large: a request over sip.maxDatagramBytes (RFC 3261 §21.5.14). */
   | 'too-large'
   /** 404: the next hop is a numeric domain (GB/T 28181), a name siplb cannot resolve (sip/host.ts). */
-  | 'unresolvable';
+  | 'unresolvable'
+  /** 403: a sips: Request-URI whose next hop has no TLS leg (RFC 3261 §26.2.2, proxy/leg-transport.ts). */
+  | 'insecure-leg';
 
 /**
  * The status code the proxy answers each reject reason with (proxy/request-path.ts,
@@ -34,6 +36,7 @@ export const REJECT_STATUS: Readonly<Record<RejectReason, number>> = Object.free
   'parse-error': 400,
   'bad-request': 400,
   relay: 403,
+  'insecure-leg': 403,
   unresolvable: 404,
   loop: 482,
   'max-forwards': 483,
@@ -91,6 +94,41 @@ export interface SecurityEvent {
   readonly action: 'reject' | 'drop';
 }
 
+/** A request left over another transport than its target named, by size (RFC 3261 §18.1.1). */
+export interface TransportSwitchEvent {
+  /** Where the request came in. */
+  readonly from: string;
+  /** The leg it went out on instead of UDP. */
+  readonly to: string;
+  readonly bytes: number;
+}
+
+/**
+ * A stream connection (TCP, TLS) opened, closed or was refused at accept (transport/stream.ts).
+ * `reason`: for 'closed' a transport/connections.ts CloseReason (idle, first-byte-timeout,
+ * message-timeout, framing, peer …); for 'refused' a RefuseReason (total-cap, per-ip-cap,
+ * tls-handshake-cap). Stable strings: metric label values.
+ */
+export interface ConnectionEvent {
+  readonly transport: string;
+  readonly direction: 'in' | 'out';
+  readonly event: 'opened' | 'closed' | 'refused';
+  readonly reason?: string;
+  readonly connectionId?: number;
+}
+/** A TLS handshake failed (inbound client or outbound to a backend); `reason` is Node's/OpenSSL's error code. */
+export interface TlsHandshakeFailureEvent {
+  readonly direction: 'in' | 'out';
+  readonly reason: string;
+  readonly connectionId?: number;
+}
+/** A stream could not be framed (transport/stream-framer.ts FramingErrorReason, or 'missing-content-length'). */
+export interface FramingErrorEvent {
+  readonly transport: string;
+  readonly reason: string;
+  readonly connectionId?: number;
+}
+
 export const channels = {
   drop: diagnosticsChannel.channel('siplb:drop'),
   reject: diagnosticsChannel.channel('siplb:reject'),
@@ -104,4 +142,8 @@ export const channels = {
   leader: diagnosticsChannel.channel('siplb:ha:leader'),
   reload: diagnosticsChannel.channel('siplb:config:reload'),
   security: diagnosticsChannel.channel('siplb:security'),
+  transportSwitch: diagnosticsChannel.channel('siplb:transport:switch'),
+  connection: diagnosticsChannel.channel('siplb:transport:connection'),
+  tlsHandshakeFailure: diagnosticsChannel.channel('siplb:transport:tls-handshake-failure'),
+  framingError: diagnosticsChannel.channel('siplb:transport:framing-error'),
 } as const;

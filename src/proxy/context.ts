@@ -72,6 +72,12 @@ export interface ProxyOptions {
    * @default 65535 (RFC 3261 §18.1.1)
    */
   readonly maxDatagramBytes: number;
+  /**
+   * A request that would leave over UDP larger than this goes over TCP to a backend that accepts
+   * it (RFC 3261 §18.1.1: 1300 bytes when the path MTU is unknown); 0 turns the switch off.
+   * @default 1300
+   */
+  readonly udpMtu: number;
 }
 
 export interface ProxyContext {

@@ -13,6 +13,8 @@ import { HeaderId, type Edit, type NameAddr, type SipRequest, type Via } from '.
 import { channels } from '../observe/channels.js';
 import { computeBranch } from './branch.js';
 import type { ProxyContext } from './context.js';
+import { chooseLeg } from './leg-transport.js';
+import { FLOW_PARAM } from './self.js';
 import { followsPin } from './pin-rule.js';
 import { decideRoute, hasToTag } from './route-decision.js';
 import { reject, sendStatelessReply } from './stateless-reply.js';
@@ -52,12 +54,12 @@ export function handleRequest(ctx: ProxyContext, req: SipRequest, from: MessageS
     case 'reject':
       return reject(ctx.sender, req, from, decision.status, decision.reason);
     case 'forward':
-      forward(ctx, req, from, vias, decision.target, decision.removeRoute, mf, 0);
+      if (!forward(ctx, req, from, vias, decision.target, decision.backend, decision.removeRoutes, mf, 0)) return;
       publishForwarded(req, decision.backend, 'routed');
       ctx.observer.requestForwarded?.(req, decision.backend, false);
       return;
     case 'dispatch':
-      return dispatch(ctx, req, from, vias, decision.removeRoute, mf);
+      return dispatch(ctx, req, from, vias, decision.removeRoutes, mf);
   }
 }
 
@@ -67,7 +69,7 @@ function dispatch(
   req: SipRequest,
   from: MessageSource,
   vias: readonly Via[],
-  removeRoute: NameAddr | undefined,
+  removeRoutes: readonly NameAddr[],
   mf: number | undefined,
 ): void {
   const callId = req.callId();
@@ -98,16 +100,16 @@ function dispatch(
   const failover = ctx.failover;
   // Retransmissions, CANCEL and the ACK of a non-2xx use the branch of the request's current attempt.
   const attempt = failover !== undefined && !isNewCall ? failover.attemptOf(req) : 0;
-  forward(ctx, req, from, vias, backend, removeRoute, mf, attempt);
+  if (!forward(ctx, req, from, vias, backend, backend, removeRoutes, mf, attempt)) return;
   publishForwarded(req, backend, isNewCall ? 'new' : 'affinity');
   const newInvite = isNewCall && req.method === 'INVITE';
   ctx.observer.requestForwarded?.(req, backend, newInvite);
   if (failover !== undefined) {
-    if (newInvite) failover.begin(req, from, vias, backend, removeRoute, mf);
+    if (newInvite) failover.begin(req, from, vias, backend, removeRoutes, mf);
     else if (req.method === 'CANCEL') failover.cancelled(callId);
     // A non-INVITE that starts a transaction at the backend (out of dialog: no To tag, §12.1),
     // e.g. a REGISTER or a keep-alive MESSAGE; begin() ignores retransmissions.
-    else if (failover.covers(req.method) && !hasToTag(req)) failover.begin(req, from, vias, backend, removeRoute, mf);
+    else if (failover.covers(req.method) && !hasToTag(req)) failover.begin(req, from, vias, backend, removeRoutes, mf);
   }
 }
 
@@ -125,30 +127,65 @@ export function resendRequest(
   from: MessageSource,
   vias: readonly Via[],
   backend: Backend,
-  removeRoute: NameAddr | undefined,
+  removeRoutes: readonly NameAddr[],
   mf: number | undefined,
   attempt: number,
 ): void {
-  forward(ctx, req, from, vias, backend, removeRoute, mf, attempt);
+  if (!forward(ctx, req, from, vias, backend, backend, removeRoutes, mf, attempt)) return;
   publishForwarded(req, backend, 'new');
   ctx.observer.requestForwarded?.(req, backend, req.method === 'INVITE');
 }
 
+/**
+ * Send `req` on to `to` with our edits; the leg's transport may change with its size (./leg-transport.ts).
+ * False when it was refused instead (a sips: Request-URI towards a leg that is not secure).
+ */
 function forward(
   ctx: ProxyContext,
   req: SipRequest,
   from: MessageSource,
   vias: readonly Via[],
   to: SendTarget,
-  removeRoute: NameAddr | undefined,
+  backend: Backend | undefined,
+  removeRoutes: readonly NameAddr[],
   mf: number | undefined,
   attempt: number,
-): void {
+): boolean {
+  const sips = req.requestUri()?.scheme === 'sips';
+  let buf = withEdits(ctx, req, from, vias, to, sips, removeRoutes, mf, attempt);
+  const leg = chooseLeg(to, backend, buf.length, ctx.options.udpMtu, sips);
+  if (leg !== undefined) {
+    if (leg.kind === 'insecure') {
+      reject(ctx.sender, req, from, 403, 'insecure-leg', ['Warning: 399 siplb "sips: Request-URI and no TLS leg to the next hop"']);
+      return false;
+    }
+    if (channels.transportSwitch.hasSubscribers) channels.transportSwitch.publish({ from: from.transport, to: leg.to.transport, bytes: buf.length });
+    to = leg.to;
+    buf = withEdits(ctx, req, from, vias, to, sips, removeRoutes, mf, attempt);
+  }
+  ctx.sender.send(buf, to);
+  return true;
+}
+
+function withEdits(
+  ctx: ProxyContext,
+  req: SipRequest,
+  from: MessageSource,
+  vias: readonly Via[],
+  to: SendTarget,
+  sips: boolean,
+  removeRoutes: readonly NameAddr[],
+  mf: number | undefined,
+  attempt: number,
+): Buffer {
   const top = vias[0]!;
   const edits: Edit[] = [];
-  let pushed = `${ctx.self.viaLinePrefix}${computeBranch(req, top, attempt)}\r\n`;
+  let pushed = ctx.self.viaPrefix(to.transport) + computeBranch(req, top, attempt);
+  // A request from a stream names its connection in our Via: the response goes back on it (§18.2.2).
+  if (from.connectionId !== undefined) pushed += `;${FLOW_PARAM}=${from.connectionId}`;
+  pushed += '\r\n';
   if (ctx.options.recordRoute && DIALOG_CREATING.has(req.method) && !hasToTag(req)) {
-    pushed += ctx.self.recordRouteLine;
+    pushed += ctx.self.recordRoute(from.transport, to.transport, sips);
   }
   if (mf === undefined) pushed += `Max-Forwards: ${ctx.options.defaultMaxForwards}\r\n`;
   edits.push({ start: req.headersStart, end: req.headersStart, insert: pushed });
@@ -157,8 +194,8 @@ function forward(
     const field = req.first(HeaderId.MAX_FORWARDS)!;
     edits.push({ start: field.valueStart, end: field.valueEnd, insert: String(mf - 1) });
   }
-  if (removeRoute !== undefined) edits.push(removeListValue(req, removeRoute));
-  ctx.sender.send(applyEdits(req.buf, edits), to);
+  for (const r of removeRoutes) edits.push(removeListValue(req, r));
+  return applyEdits(req.buf, edits);
 }
 
 /**

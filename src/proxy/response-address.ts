@@ -28,9 +28,10 @@ export function defaultPort(t: Transport): number {
   return t === 'tls' ? 5061 : t === 'ws' ? 80 : t === 'wss' ? 443 : 5060;
 }
 
-export function responseAddress(via: Via): SendTarget {
+/** `connectionId`: the stream connection the request came in on, tried first (§18.2.2). */
+export function responseAddress(via: Via, connectionId?: number): SendTarget {
   const transport = viaTransport(via);
   const host = via.received ?? via.host;
   const port = typeof via.rport === 'number' ? via.rport : (via.port ?? defaultPort(transport));
-  return { transport, host, port };
+  return { transport, host, port, connectionId };
 }

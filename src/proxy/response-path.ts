@@ -6,10 +6,18 @@
  */
 import type { MessageSource } from '../transport/contract.js';
 import { applyEdits, removeListValue } from '../sip/index.js';
-import type { SipResponse } from '../sip/message.js';
+import type { SipResponse, Via } from '../sip/message.js';
 import { channels, type DropReason } from '../observe/channels.js';
 import type { ProxyContext } from './context.js';
 import { responseAddress } from './response-address.js';
+import { FLOW_PARAM } from './self.js';
+
+/** The connection id our Via carries (./self.ts FLOW_PARAM), if the request came over a stream. */
+function flowOf(ours: Via): number | undefined {
+  const p = ours.params.find((x) => x.name === FLOW_PARAM);
+  const id = p?.value === undefined ? Number.NaN : Number(p.value);
+  return Number.isSafeInteger(id) && id >= 0 ? id : undefined;
+}
 
 function drop(reason: DropReason): void {
   if (channels.drop.hasSubscribers) channels.drop.publish({ reason });
@@ -37,7 +45,7 @@ export function handleResponse(ctx: ProxyContext, res: SipResponse, from: Messag
   if (method === 'REGISTER' && res.status >= 200 && res.status < 300 && backend !== undefined) ctx.registrations?.learn(res, backend.id, ctx.now());
 
   ctx.observer.relayed?.(res, backend);
-  const to = responseAddress(next);
+  const to = responseAddress(next, flowOf(top));
   ctx.sender.send(applyEdits(res.buf, [removeListValue(res, top)]), to);
   if (channels.responseForwarded.hasSubscribers) {
     channels.responseForwarded.publish({ status: res.status, method, backend: backend?.id ?? 'external' });

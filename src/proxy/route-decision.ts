@@ -23,17 +23,19 @@ import type { SelfAddress } from './self.js';
 
 export type RouteDecision =
   | { readonly kind: 'local-options' }
-  | { readonly kind: 'dispatch'; readonly removeRoute: NameAddr | undefined }
+  | { readonly kind: 'dispatch'; readonly removeRoutes: readonly NameAddr[] }
   | {
       readonly kind: 'forward';
       /** The next hop: the backend itself when it is one (its configured transport), else the URI's. */
       readonly target: SendTarget;
       /** The configured backend at that address, if any. */
       readonly backend: Backend | undefined;
-      readonly removeRoute: NameAddr | undefined;
+      /** Our own Route entries on top (one, or the two of an RFC 5658 pair), to remove. */
+      readonly removeRoutes: readonly NameAddr[];
     }
   | { readonly kind: 'reject'; readonly status: number; readonly reason: 'relay' | 'bad-request' | 'unresolvable' };
 
+const NO_ROUTES: readonly NameAddr[] = Object.freeze([]);
 const BAD_REQUEST = { kind: 'reject', status: 400, reason: 'bad-request' } as const;
 const RELAY = { kind: 'reject', status: 403, reason: 'relay' } as const;
 const LOCAL_OPTIONS = { kind: 'local-options' } as const;
@@ -91,40 +93,39 @@ export function decideRoute(
   const routes = req.routes();
   if (routes === undefined) return BAD_REQUEST;
 
-  let removeRoute: NameAddr | undefined;
+  // §16.4: a first Route naming us is ours to remove; with double Record-Route (RFC 5658) the
+  // entry below it names us too (the other leg's transport), and goes with it.
   let nextIndex = 0;
-  if (routes.length > 0 && self.isSelfUri(routes[0]?.uri)) {
-    removeRoute = routes[0];
-    nextIndex = 1;
-  }
+  while (nextIndex < 2 && nextIndex < routes.length && self.isSelfUri(routes[nextIndex]?.uri)) nextIndex++;
+  const removeRoutes: readonly NameAddr[] = nextIndex === 0 ? NO_ROUTES : routes.slice(0, nextIndex);
 
   const ruri = req.requestUri();
   let target: SipUri | undefined;
   if (routes.length > nextIndex) {
     target = routes[nextIndex]?.uri;
     if (target === undefined) return BAD_REQUEST;
-  } else if (removeRoute !== undefined) {
+  } else if (nextIndex > 0) {
     // Our Route was the last one: the Request-URI is the next hop (§16.12 loose routing).
     target = ruri;
     if (target === undefined) return BAD_REQUEST;
-    if (self.isSelfUri(target)) return { kind: 'dispatch', removeRoute };
+    if (self.isSelfUri(target)) return { kind: 'dispatch', removeRoutes };
   } else {
     if (ruri !== undefined && self.isSelfUri(ruri)) {
       if (answerOptions && req.method === 'OPTIONS' && ruri.user === undefined) return LOCAL_OPTIONS;
-      return { kind: 'dispatch', removeRoute: undefined };
+      return { kind: 'dispatch', removeRoutes: NO_ROUTES };
     }
-    if (ruri === undefined) return { kind: 'dispatch', removeRoute: undefined };
+    if (ruri === undefined) return { kind: 'dispatch', removeRoutes: NO_ROUTES };
     const ruriBackend = backends.byAddress(ruri.host, defaultPort(ruri));
     if (ruriBackend !== undefined && (hasToTag(req) || fromBackend !== undefined)) {
-      return { kind: 'forward', target: ruriBackend, backend: ruriBackend, removeRoute };
+      return { kind: 'forward', target: ruriBackend, backend: ruriBackend, removeRoutes };
     }
     if (fromBackend !== undefined) target = ruri;
-    else return { kind: 'dispatch', removeRoute: undefined };
+    else return { kind: 'dispatch', removeRoutes: NO_ROUTES };
   }
 
   const port = defaultPort(target);
   const backend = backends.byAddress(target.host, port);
   if (backend === undefined && fromBackend === undefined) return RELAY;
   if (backend === undefined && isNumericDomain(target.host)) return UNRESOLVABLE;
-  return { kind: 'forward', target: backend ?? { transport: uriTransport(target), host: target.host, port }, backend, removeRoute };
+  return { kind: 'forward', target: backend ?? { transport: uriTransport(target), host: target.host, port }, backend, removeRoutes };
 }

@@ -2,30 +2,81 @@
  * @module proxy/self
  * Who "we" are on the wire: the advertised address that goes into our Via and Record-Route (the
  * VIP in production), the addresses that count as ours when a Route or Request-URI names them,
- * and the precomputed header bytes pushed onto every forwarded request.
+ * and the precomputed header bytes pushed onto every forwarded request, one set per transport.
+ *
+ * The advertised port of a transport is sip.advertise's port when its listener shares the primary
+ * listener's port (UDP and TCP on 5060, the usual case), else that listener's own port.
  */
 import type { SipUri, Via } from '../sip/message.js';
 import { hostportText, type HostPort } from '../transport/address.js';
+import { viaToken, type ListenAddress, type Transport } from '../transport/contract.js';
 
 /** Prefix of every branch we generate: RFC 3261 §8.1.1.7 magic cookie + our own marker. */
 export const BRANCH_PREFIX = 'z9hG4bKsl';
 
+/**
+ * The Via parameter naming the stream connection a forwarded request came in on, so the stateless
+ * response path can put the response back on that connection (RFC 3261 §18.2.2) without a table.
+ */
+export const FLOW_PARAM = 'lbflow';
+
+const TRANSPORTS: readonly Transport[] = ['udp', 'tcp', 'tls', 'ws', 'wss'];
+
 export class SelfAddress {
   readonly advertise: HostPort;
-  /** `Via: SIP/2.0/UDP host:port;branch=` — the branch value and CRLF follow. */
-  readonly viaLinePrefix: string;
-  /** `Record-Route: <sip:host:port;lr>\r\n` (RFC 3261 §16.6 step 4, loose routing §16.12). */
-  readonly recordRouteLine: string;
+  readonly #via = new Map<Transport, string>();
+  readonly #hostport = new Map<Transport, string>();
+  readonly #recordRoutes = new Map<string, string>();
   readonly #hosts: ReadonlySet<string>;
   readonly #ports: ReadonlySet<number>;
 
-  constructor(advertise: HostPort, listen: HostPort) {
+  /** `listen`: every listener (a single HostPort is one UDP listener); the first is the primary. */
+  constructor(advertise: HostPort, listen: HostPort | readonly ListenAddress[]) {
     this.advertise = advertise;
-    const hp = hostportText(advertise);
-    this.viaLinePrefix = `Via: SIP/2.0/UDP ${hp};branch=`;
-    this.recordRouteLine = `Record-Route: <sip:${hp};lr>\r\n`;
-    this.#hosts = new Set([advertise.host.toLowerCase(), listen.host.toLowerCase()]);
-    this.#ports = new Set([advertise.port, listen.port]);
+    const listens: readonly ListenAddress[] = Array.isArray(listen) ? listen : [{ transport: 'udp', ...(listen as HostPort) }];
+    const primaryPort = listens[0]?.port ?? advertise.port;
+    for (const t of TRANSPORTS) {
+      const l = listens.find((x) => x.transport === t);
+      const port = l === undefined || l.port === primaryPort ? advertise.port : l.port;
+      const hp = hostportText({ host: advertise.host, port });
+      this.#hostport.set(t, hp);
+      this.#via.set(t, `Via: SIP/2.0/${viaToken(t)} ${hp};branch=`);
+    }
+    this.#hosts = new Set([advertise.host.toLowerCase(), ...listens.map((l) => l.host.toLowerCase())]);
+    this.#ports = new Set([advertise.port, ...listens.map((l) => l.port)]);
+  }
+
+  /** `Via: SIP/2.0/<T> host:port;branch=` for a request leaving over `t`; the branch and CRLF follow. */
+  viaPrefix(t: Transport): string {
+    return this.#via.get(t)!;
+  }
+
+  /**
+   * The Record-Route line(s) for a dialog-creating request that came in over `inbound` and leaves
+   * over `outbound` (RFC 3261 §16.6 step 4, loose routing §16.12). Over a stream the URI names
+   * its transport, so in-dialog requests come back over it. When the legs differ (RFC 5658), two
+   * entries, each with its `transport=` and `r2=on`; the one facing the outgoing leg on top, since
+   * the callee routes from the top and the caller from the bottom of the list. `secure`: the
+   * Request-URI is `sips:`, so a TLS-facing entry is `sips:` too (§26.2.2).
+   */
+  recordRoute(inbound: Transport, outbound: Transport, secure: boolean): string {
+    const key = `${inbound}>${outbound}${secure ? 's' : ''}`;
+    let line = this.#recordRoutes.get(key);
+    if (line === undefined) {
+      line =
+        inbound === outbound
+          ? `Record-Route: <${this.#rrUri(outbound, secure, false)}>\r\n`
+          : `Record-Route: <${this.#rrUri(outbound, secure, true)}>\r\nRecord-Route: <${this.#rrUri(inbound, secure, true)}>\r\n`;
+      this.#recordRoutes.set(key, line);
+    }
+    return line;
+  }
+
+  #rrUri(t: Transport, secure: boolean, r2: boolean): string {
+    const scheme = secure && (t === 'tls' || t === 'wss') ? 'sips' : 'sip';
+    // RFC 7118 §5.3 (erratum 5937): the URI parameter is `ws` for WS and WSS alike.
+    const param = t === 'udp' && !r2 ? '' : `;transport=${t === 'wss' ? 'ws' : t}`;
+    return `${scheme}:${this.#hostport.get(t)!}${param};lr${r2 ? ';r2=on' : ''}`;
   }
 
   /** True when host:port (port absent = 5060, RFC 3261 §19.1.2) is one of our addresses. */
@@ -34,7 +85,7 @@ export class SelfAddress {
   }
 
   isSelfUri(uri: SipUri | undefined): boolean {
-    return uri !== undefined && (uri.scheme === 'sip' || uri.scheme === 'sips') && this.isSelf(uri.host, uri.port);
+    return uri !== undefined && (uri.scheme === 'sip' || uri.scheme === 'sips') && this.isSelf(uri.host, uri.port ?? (uri.scheme === 'sips' ? 5061 : undefined));
   }
 
   /** A Via we pushed: our sent-by and our branch prefix (responses to anything else are not ours). */

@@ -63,7 +63,7 @@ export interface FailoverOptions {
 }
 
 /** The forwarding the proxy does; injected to keep this module free of the request path. */
-export type ResendRequest = (req: SipRequest, from: MessageSource, vias: readonly Via[], backend: Backend, removeRoute: NameAddr | undefined, mf: number | undefined, attempt: number) => void;
+export type ResendRequest = (req: SipRequest, from: MessageSource, vias: readonly Via[], backend: Backend, removeRoutes: readonly NameAddr[], mf: number | undefined, attempt: number) => void;
 
 interface Abandoned {
   readonly backend: Backend;
@@ -83,7 +83,7 @@ interface Call {
   req: SipRequest | undefined;
   from: MessageSource | undefined;
   vias: readonly Via[] | undefined;
-  readonly removeRoute: NameAddr | undefined;
+  readonly removeRoutes: readonly NameAddr[];
   readonly mf: number | undefined;
   attempt: number;
   backend: Backend;
@@ -141,7 +141,7 @@ export class SerialFailover {
    * An initial INVITE, or an out-of-dialog request of a covered method, was just sent to
    * `backend` with the branch of `attemptOf(req)` (0 for a new transaction).
    */
-  begin(req: SipRequest, from: MessageSource, vias: readonly Via[], backend: Backend, removeRoute: NameAddr | undefined, mf: number | undefined): void {
+  begin(req: SipRequest, from: MessageSource, vias: readonly Via[], backend: Backend, removeRoutes: readonly NameAddr[], mf: number | undefined): void {
     const callId = req.callId();
     const invite = req.method === 'INVITE';
     const seq = req.cseq().seq;
@@ -167,7 +167,7 @@ export class SerialFailover {
       req,
       from,
       vias,
-      removeRoute,
+      removeRoutes,
       mf,
       attempt: 0,
       backend,
@@ -259,7 +259,7 @@ export class SerialFailover {
   }
 
   #viaLine(c: Call): string {
-    return `${this.#ctx.self.viaLinePrefix}${c.branch}\r\n`;
+    return `${this.#ctx.self.viaPrefix(c.backend.transport)}${c.branch}\r\n`;
   }
 
   #arm(c: Call): void {
@@ -292,7 +292,7 @@ export class SerialFailover {
     c.answered = false;
     c.early = false;
     this.#ctx.affinity.pin(c.callId, next.id, this.#ctx.now(), c.invite);
-    this.#resend(c.req, c.from!, c.vias!, next, c.removeRoute, c.mf, c.attempt);
+    this.#resend(c.req, c.from!, c.vias!, next, c.removeRoutes, c.mf, c.attempt);
     this.#arm(c);
     return true;
   }

@@ -61,3 +61,8 @@ export type MessageHandler = (buf: Buffer, source: MessageSource) => void;
 export function replyTarget(source: MessageSource): SendTarget {
   return { transport: source.transport, host: source.address, port: source.port, connectionId: source.connectionId };
 }
+
+/** One listener: `udp:host:port`, `tcp:…`, `tls:…` (Kamailio's `listen=` form). */
+export interface ListenAddress extends HostPort {
+  readonly transport: Transport;
+}

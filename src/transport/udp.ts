@@ -8,15 +8,13 @@
  * back to it (and sipp UAS peers, which answer the request's source address, work).
  */
 import dgram from 'node:dgram';
-import dns from 'node:dns';
-import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { SiplbError } from '../errors.js';
-import { isNumericDomain } from '../sip/host.js';
 import { channels, type DropEvent } from '../observe/channels.js';
 import { ipFamily, type HostPort } from './address.js';
 import type { MessageHandler, MessageSender, SendTarget } from './contract.js';
 import { BacklogMeter, LIBUV_READ_BATCH } from './backlog-meter.js';
+import { fastLookup } from './lookup.js';
 
 
 export interface UdpTransportOptions {
@@ -39,31 +37,6 @@ export function isKeepalive(buf: Buffer): boolean {
     if (c !== CR && c !== LF && c !== 0) return false;
   }
   return true;
-}
-
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
-
-/**
- * dgram resolves the destination of every send through `lookup` (dns.lookup by default), which
- * even for an IP literal costs a closure, a nextTick and a DNS-module round. Nearly every send of
- * a proxy goes to an IP literal (backends, Via `received`), so answer those synchronously and
- * resolve only real hostnames.
- */
-function fastLookup(address: string, family: number | dns.LookupOneOptions, callback: LookupCallback): void {
-  const v = net.isIP(address);
-  if (v !== 0) {
-    callback(null, address, v);
-    return;
-  }
-  // getaddrinfo reads "3402000000" (a GB/T 28181 domain ID) as the IPv4 number 202.198.102.128:
-  // such a name is never handed to it (sip/host.ts), the send fails as unresolvable instead.
-  if (isNumericDomain(address)) {
-    const err: NodeJS.ErrnoException = new Error(`getaddrinfo ENOTFOUND ${address} (numeric domain, not an address)`);
-    err.code = 'ENOTFOUND';
-    process.nextTick(callback, err, '', 0);
-    return;
-  }
-  dns.lookup(address, typeof family === 'number' ? { family } : family, callback);
 }
 
 /** A socket option read that may throw (e.g. on a platform without it): undefined then. */

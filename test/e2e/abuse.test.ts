@@ -15,7 +15,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import type { StatusView } from '../../src/admin/dto.js';
+import type { StatusView } from '../../src/api/control.js';
 import { freePorts } from '../helpers/ports.js';
 import { startSiplb, type SiplbProcess } from '../helpers/siplb.js';
 import { runUac, sippAvailable, startUas, type Uas } from '../helpers/sipp.js';

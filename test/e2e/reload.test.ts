@@ -15,7 +15,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runCli } from '../../src/cli/program.js';
-import type { BackendView, StatusView } from '../../src/admin/dto.js';
+import type { BackendView, StatusView } from '../../src/api/control.js';
 import { freePorts } from '../helpers/ports.js';
 import { startSiplb, type SiplbProcess } from '../helpers/siplb.js';
 import { runUac, sippAvailable, startUas, type Uas } from '../helpers/sipp.js';

@@ -22,7 +22,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { ActivityView, BackendView } from '../../src/admin/dto.js';
+import type { ActivityView, BackendView } from '../../src/api/control.js';
 import { freePorts } from '../helpers/ports.js';
 import { CLI, REPO, startSiplb, type SiplbProcess } from '../helpers/siplb.js';
 import { runUac, sippAvailable, startUas, type Uas } from '../helpers/sipp.js';

@@ -7,7 +7,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { build, type App } from '../../src/app.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { createControl, STANDALONE } from '../../src/control.js';
-import type { AdminControl } from '../../src/admin/dto.js';
+import type { AdminControl } from '../../src/api/control.js';
 import { silentLogger } from '../../src/log.js';
 import { channels, type HealthTransitionEvent, type RequestForwardedEvent } from '../../src/observe/channels.js';
 

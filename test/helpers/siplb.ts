@@ -81,7 +81,9 @@ export async function startSiplb(config: Record<string, unknown>, extraArgs: str
   const admin = (config.admin as Record<string, unknown> | undefined) ?? {};
   const withAdmin = { ...config, admin: { listen: '127.0.0.1:0', ...admin } };
   writeFileSync(configFile, stringify(withAdmin));
-  const listen = String((config.sip as { listen?: string } | undefined)?.listen ?? '127.0.0.1:5060');
+  // Readiness is an OPTIONS over UDP: to the udp listener of a list (a test always has one).
+  const listens = (config.sip as { listen?: string | string[] } | undefined)?.listen ?? '127.0.0.1:5060';
+  const listen = (Array.isArray(listens) ? listens : [listens]).find((l) => !/^(tcp|tls):/i.test(l)) ?? '127.0.0.1:5060';
   const port = Number(listen.slice(listen.lastIndexOf(':') + 1));
   const child = spawn(process.execPath, [CLI, 'start', '--config', configFile, ...extraArgs], {
     cwd: REPO,

@@ -39,15 +39,24 @@ export interface Uas {
   /** Final per-message counts (INVITE received, BYE received, ...). Stops the UAS first if asked. */
   counts(): Record<string, number>;
   invites(): number;
+  /** The message trace (`traceMessages`), as written so far. */
+  messages(): string;
   stop(): Promise<void>;
   kill(signal: NodeJS.Signals): void;
 }
+
+/** sipp transport modes: UDP one socket, TCP one socket, TCP one socket per call (Debian's sipp has no TLS). */
+export type SippTransport = 'u1' | 't1' | 'tn';
 
 export interface UasOptions {
   port: number;
   scenario?: string;
   host?: string;
   extraArgs?: string[];
+  /** @default 'u1' */
+  transport?: SippTransport;
+  /** Write every message sent and received to `<dir>/messages.log` (read with `messages()`). */
+  traceMessages?: boolean;
 }
 
 async function waitExit(child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -61,9 +70,11 @@ export async function startUas(opts: UasOptions): Promise<Uas> {
   const child = spawn(
     'sipp',
     [
-      '-sf', scenarioPath(opts.scenario ?? 'uas.xml'), '-i', host, '-p', String(opts.port), '-t', 'u1',
+      '-sf', scenarioPath(opts.scenario ?? 'uas.xml'), '-i', host, '-p', String(opts.port), '-t', opts.transport ?? 'u1',
       '-nostdin', '-buff_size', '4194304', '-trace_counts', '-fd', '1', '-trace_err',
-      '-error_file', path.join(dir, 'errors.log'), ...(opts.extraArgs ?? []),
+      '-error_file', path.join(dir, 'errors.log'),
+      ...(opts.traceMessages === true ? ['-trace_msg', '-message_file', path.join(dir, 'messages.log')] : []),
+      ...(opts.extraArgs ?? []),
     ],
     { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -85,6 +96,10 @@ export async function startUas(opts: UasOptions): Promise<Uas> {
     counts: () => {
       const f = countsFile();
       return f && existsSync(f) ? lastCsvRow(f) : {};
+    },
+    messages: () => {
+      const f = path.join(dir, 'messages.log');
+      return existsSync(f) ? readFileSync(f, 'latin1') : '';
     },
     invites: () => {
       const c = uas.counts();
@@ -131,6 +146,8 @@ export interface UacOptions {
   extraArgs?: string[];
   /** Concurrent call limit (-l). */
   limit?: number;
+  /** @default 'u1' */
+  transport?: SippTransport;
 }
 
 /** Runs a bounded sipp UAC to completion and returns its final statistics. */
@@ -141,7 +158,7 @@ export async function runUac(opts: UacOptions): Promise<UacResult> {
     'sipp',
     [
       opts.target, '-sf', scenarioPath(opts.scenario ?? 'uac.xml'), '-i', '127.0.0.1', '-p', String(opts.port),
-      '-t', 'u1', '-m', String(opts.calls), '-r', String(opts.rate), '-rp', '1000',
+      '-t', opts.transport ?? 'u1', '-m', String(opts.calls), '-r', String(opts.rate), '-rp', '1000',
       '-l', String(opts.limit ?? Math.max(100, opts.rate * 10)), '-d', String(opts.callLengthMs ?? 0),
       '-nostdin', '-buff_size', '4194304', '-timeout', `${timeoutS}s`, '-timeout_error',
       '-trace_stat', '-stf', path.join(dir, 'stat.csv'), '-fd', '1',

@@ -54,7 +54,7 @@ describe('control: status', () => {
       nodeId: 'lb-a',
       version: VERSION,
       role: 'standalone',
-      listen: '127.0.0.1:5060',
+      listen: 'udp:127.0.0.1:5060',
       advertise: '198.51.100.1:5060',
       mode: 'hash',
       configFile: '/etc/siplb/siplb.yaml',

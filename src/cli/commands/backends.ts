@@ -4,7 +4,7 @@
  * and keeps running ones (RFC 3261 in-dialog requests still follow Record-Route); the output
  * says when the backend is drained, i.e. safe to stop.
  */
-import type { AdminStateName, BackendView } from '../../admin/dto.js';
+import type { AdminStateName, BackendView } from '../../api/control.js';
 import { EXIT } from '../exit-codes.js';
 import { formatTable, type Column } from '../table.js';
 import type { AdminCommandContext } from './context.js';

@@ -4,6 +4,7 @@
  * exits 2; prints a one-line summary and exits 0 when the file is valid.
  */
 import { formatIssues } from '../../config/errors.js';
+import { formatListen } from '../../config/address.js';
 import { loadConfigFile } from '../../config/load.js';
 import type { CliIo } from '../io.js';
 
@@ -20,7 +21,7 @@ export async function runCheckConfig(file: string, opts: { json: boolean }, io: 
   }
   const c = r.config;
   io.out(
-    `${file}: ok — listen ${c.sip.listen.host}:${c.sip.listen.port}, ${c.backends.length} backend(s), mode ${c.balance.mode}, ` +
+    `${file}: ok — listen ${c.sip.listen.map(formatListen).join(' ')}, ${c.backends.length} backend(s), mode ${c.balance.mode}, ` +
       `${c.ha.redis ? 'HA via Redis' : 'standalone'}\n`,
   );
   return 0;

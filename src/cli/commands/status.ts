@@ -3,7 +3,7 @@
  * `siplb status`: one screen on the node: role, uptime, addresses, backend and call counts, and
  * the drop/reject tallies an operator checks first when calls fail, and whether it sheds load.
  */
-import type { BalanceView, DnsNameView, OverloadView, SecurityView, StatusView } from '../../admin/dto.js';
+import type { BalanceView, DnsNameView, OverloadView, SecurityView, StatusView } from '../../api/control.js';
 import { EXIT } from '../exit-codes.js';
 import type { AdminCommandContext } from './context.js';
 import { formatPairs } from '../table.js';

@@ -106,6 +106,7 @@ export function proxyRig(opts: ProxyRigOptions = {}): ProxyRig {
       optionsReflectBackends: true,
       noBackendRetryAfter: 5,
       maxDatagramBytes: 65_535,
+      udpMtu: 1300,
       ...opts.options,
     },
     observer: {

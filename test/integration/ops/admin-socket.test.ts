@@ -11,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AdminErrorBody, BackendView } from '../../../src/admin/dto.js';
+import type { AdminErrorBody, BackendView } from '../../../src/api/control.js';
 import { freePorts } from '../../helpers/ports.js';
 import { CLI, startSiplb, type SiplbProcess } from '../../helpers/siplb.js';
 import { waitFor } from '../../helpers/wait.js';

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { MockAgent } from 'undici';
 import { createAdminHandler, type AdminRequest } from '../../../src/admin/index.js';
 import { checkHost, checkStateChange } from '../../../src/admin/csrf.js';
-import type { AdminErrorBody } from '../../../src/admin/dto.js';
+import type { AdminErrorBody } from '../../../src/api/control.js';
 import { createAdminClient } from '../../../src/cli/admin-client.js';
 import { mockAdmin } from '../cli/harness.js';
 import { fakeControl } from './fake-control.js';

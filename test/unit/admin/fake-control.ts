@@ -13,7 +13,7 @@ import type {
   ReloadView,
   Role,
   StatusView,
-} from '../../../src/admin/dto.js';
+} from '../../../src/api/control.js';
 
 export function backendView(id: string, over: Partial<BackendView> = {}): BackendView {
   return {

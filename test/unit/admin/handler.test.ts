@@ -5,7 +5,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createAdminHandler, MAX_BODY_BYTES, ROUTES, type AdminHandlerOptions, type AdminRequest } from '../../../src/admin/index.js';
-import type { AdminErrorBody, BackendView, LeaderView, ReloadFailedBody } from '../../../src/admin/dto.js';
+import type { AdminErrorBody, BackendView, LeaderView, ReloadFailedBody } from '../../../src/api/control.js';
 import type { AdminChannel } from '../../../src/admin/authorize.js';
 import { fakeControl } from './fake-control.js';
 

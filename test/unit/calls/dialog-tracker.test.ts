@@ -9,7 +9,7 @@ import { DialogTracker } from '../../../src/calls/dialog-tracker.js';
 import { parseSip } from '../../../src/sip/index.js';
 import type { SipRequest, SipResponse } from '../../../src/sip/message.js';
 
-const gw1: Backend = { id: 'gw1', host: '127.0.0.1', port: 5071, transport: 'udp', weight: 1, key: '127.0.0.1:5071' };
+const gw1: Backend = { id: 'gw1', host: '127.0.0.1', port: 5071, transport: 'udp', acceptsTcp: false, weight: 1, key: '127.0.0.1:5071' };
 
 function parse(text: string): SipRequest & SipResponse {
   const r = parseSip(Buffer.from(text.replace(/\n/g, '\r\n'), 'latin1'));

@@ -37,8 +37,8 @@ describe('DNS backend entries', () => {
     });
     expect(c.backends.map((b) => b.id)).toEqual(['edge']);
     expect(c.dnsBackends).toEqual([
-      { kind: 'host', id: 'solo', host: 'solo.example.com', port: 5060, transport: 'udp', weight: 1, priority: 0, health: {} },
-      { kind: 'host', id: 'secure', host: 'tls.example.com', port: 5061, transport: 'tls', weight: 3, priority: 5, health: {} },
+      { kind: 'host', id: 'solo', host: 'solo.example.com', port: 5060, acceptsTcp: false, transport: 'udp', weight: 1, priority: 0, health: {} },
+      { kind: 'host', id: 'secure', host: 'tls.example.com', port: 5061, acceptsTcp: false, transport: 'tls', weight: 3, priority: 5, health: {} },
       { kind: 'srv', id: '_sip._tcp.gw.example.com', name: '_sip._tcp.gw.example.com', transport: 'tcp', health: {} },
       { kind: 'srv', id: 'dr', name: '_sips._tcp.dr.example.com', transport: 'tls', health: { fall: 5 } },
     ]);

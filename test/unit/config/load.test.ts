@@ -35,7 +35,7 @@ function issues(r: LoadResult): Extract<LoadResult, { ok: false }>['issues'] {
 describe('shipped configuration files', () => {
   it('config/siplb.yaml validates to the documented standalone setup', async () => {
     const c = ok(await loadConfigFile(SHIPPED, {}, QUIET));
-    expect(c.sip.listen).toEqual({ host: '127.0.0.1', port: 5060 });
+    expect(c.sip.listen).toEqual([{ transport: 'udp', host: '127.0.0.1', port: 5060 }]);
     expect(c.backends.map((b) => [b.id, `${b.address.host}:${b.address.port}`, b.weight])).toEqual([
       ['gw1', '127.0.0.1:5071', 1],
       ['gw2', '127.0.0.1:5072', 1],
@@ -173,7 +173,7 @@ describe('overrides and environment', () => {
         QUIET,
       ),
     );
-    expect(c.sip.listen).toEqual({ host: '127.0.0.1', port: 5099 });
+    expect(c.sip.listen).toEqual([{ transport: 'udp', host: '127.0.0.1', port: 5099 }]);
     expect(c.admin.listen).toEqual({ host: '::1', port: 9000 });
     expect(c.ha.redis).toBe('redis://10.0.0.5:6379/0');
     expect(c.node.id).toBe('lb-b');
@@ -185,8 +185,8 @@ describe('overrides and environment', () => {
     expect(list).toEqual([
       {
         path: 'sip.listen',
-        reason: "invalid address '5060': missing port (value from the override listen)",
-        fix: 'use host:port, e.g. 127.0.0.1:5071 or [2001:db8::1]:5060',
+        reason: "invalid listen address '5060': missing port (value from the override listen)",
+        fix: 'use [udp:|tcp:|tls:]host:port, e.g. tcp:0.0.0.0:5060 (a bare host:port is UDP), or a list of them',
       },
       expect.objectContaining({ path: 'admin.token', reason: expect.stringContaining('0.0.0.0:8060 is not a loopback address') }),
     ]);

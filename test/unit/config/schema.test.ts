@@ -5,6 +5,7 @@
 
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { formatAddress, parseAddress } from '../../../src/config/address.js';
+import type { ListenAddress } from '../../../src/config/address.js';
 import { formatDuration, parseDuration } from '../../../src/config/duration.js';
 import { listFields } from '../../../src/config/introspect.js';
 import { ConfigSchema, DEFAULT_CONFIG_PATH, effectiveHealth, isOkCodePattern } from '../../../src/config/schema.js';
@@ -25,7 +26,10 @@ describe('defaults', () => {
     expect(c).toEqual({
       node: { id: '' },
       sip: {
-        listen: { host: '127.0.0.1', port: 5060 },
+        listen: [{ transport: 'udp', host: '127.0.0.1', port: 5060 }],
+        udpMtu: 1300,
+        tls: { minVersion: '1.3', verifyClients: false, verifyBackends: true },
+        tcp: { maxConnections: 4096, maxConnectionsPerIp: 1024, maxHandshakes: 256, idleTimeout: 3_605_000, firstByteTimeout: 5000, messageTimeout: 10_000, connectTimeout: 3000, maxMessageBytes: 65535 },
         maxDatagramBytes: 65535,
         recvBufferBytes: 4194304,
         sendBufferBytes: 4194304,
@@ -35,7 +39,7 @@ describe('defaults', () => {
         optionsReflectBackends: true,
         noBackendRetryAfter: 5,
       },
-      backends: [{ id: 'gw1', address: { host: '127.0.0.1', port: 5071 }, transport: 'udp', weight: 1, priority: 0, health: {} }],
+      backends: [{ id: 'gw1', address: { host: '127.0.0.1', port: 5071 }, acceptsTcp: false, transport: 'udp', weight: 1, priority: 0, health: {} }],
       dnsBackends: [],
       dns: { minTtl: 5_000, maxTtl: 300_000 },
       balance: { mode: 'hash', hashKey: { register: 'to-user', registered: 'request-uri-user', other: 'call-id' }, vnodes: 3000, affinityTtl: 32_000, failback: 'hold-registrations', affinityMaxEntries: 200_000 },
@@ -150,7 +154,7 @@ describe('addresses', () => {
 
   it('allows port 0 (OS picks) on listen addresses only', () => {
     const c = valid({ ...MIN, sip: { listen: '127.0.0.1:0' }, admin: { listen: '127.0.0.1:0' } });
-    expect(c.sip.listen.port).toBe(0);
+    expect(c.sip.listen[0]?.port).toBe(0);
     expect(c.admin.listen.port).toBe(0);
     expect(validateConfig({ backends: [{ id: 'a', address: '127.0.0.1:0' }] }).ok).toBe(false);
   });
@@ -162,7 +166,7 @@ describe('addresses', () => {
 
   it('accepts a wildcard listen address when advertise is set', () => {
     const c = valid({ ...MIN, sip: { listen: '[::]:5060', advertise: '[2001:db8::10]:5060' } });
-    expect(c.sip.listen).toEqual({ host: '::', port: 5060 });
+    expect(c.sip.listen).toEqual([{ transport: 'udp', host: '::', port: 5060 }]);
     expect(c.sip.advertise).toEqual({ host: '2001:db8::10', port: 5060 });
   });
 });
@@ -230,7 +234,7 @@ describe('documentation', () => {
 describe('types', () => {
   it('normalizes in the output type and stays permissive in the input type', () => {
     expectTypeOf<Config['health']['interval']>().toEqualTypeOf<number>();
-    expectTypeOf<Config['sip']['listen']>().toEqualTypeOf<Address>();
+    expectTypeOf<Config['sip']['listen']>().toEqualTypeOf<ListenAddress[]>();
     expectTypeOf<Config['sip']['advertise']>().toEqualTypeOf<Address | undefined>();
     expectTypeOf<Config['balance']['hashKey']>().toEqualTypeOf<Readonly<Record<'register' | 'registered' | 'other', 'call-id' | 'from-user' | 'to-user' | 'request-uri-user'>>>();
     expectTypeOf<Config['health']['okCodes']>().toEqualTypeOf<Array<number | string>>();

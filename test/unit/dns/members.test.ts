@@ -11,10 +11,10 @@ import { backendList, membersOf, refreshDelayMs, ringWeight, sameBackends, type 
 
 const health = {};
 const srvEntry: DnsBackendConfig = { kind: 'srv', id: 'gw', name: '_sip._udp.gw.example.com', transport: 'udp', health };
-const hostEntry: DnsBackendConfig = { kind: 'host', id: 'solo', host: 'solo.example.com', port: 5080, transport: 'tcp', weight: 3, priority: 5, health };
+const hostEntry: DnsBackendConfig = { kind: 'host', id: 'solo', host: 'solo.example.com', port: 5080, acceptsTcp: true, transport: 'tcp', weight: 3, priority: 5, health };
 const t = (target: string, port: number, priority: number, weight: number, ...addresses: string[]): SrvTarget => ({ target, port, priority, weight, addresses });
 const srv = (...targets: SrvTarget[]): DnsAnswer => ({ kind: 'srv', targets, ttlSeconds: 30 });
-const fixed = (id: string, host: string, port: number): FixedBackendConfig => ({ id, address: { host, port }, transport: 'udp', weight: 1, priority: 0, health });
+const fixed = (id: string, host: string, port: number): FixedBackendConfig => ({ id, address: { host, port }, acceptsTcp: false, transport: 'udp', weight: 1, priority: 0, health });
 
 describe('membersOf an SRV answer', () => {
   it('names members <id>/<target>:<port>, maps priority to the tier and keeps weights up to 100', () => {
@@ -57,7 +57,7 @@ describe('membersOf an SRV answer', () => {
 describe('membersOf a host answer', () => {
   it('is the configured id for one address and <id>/<ip> for several, with the entry\'s port, transport, weight and tier', () => {
     const one = membersOf(hostEntry, { kind: 'host', addresses: ['10.0.0.5'], ttlSeconds: 60 });
-    expect(one).toEqual([{ id: 'solo', address: { host: '10.0.0.5', port: 5080 }, transport: 'tcp', weight: 3, priority: 5, health }]);
+    expect(one).toEqual([{ id: 'solo', address: { host: '10.0.0.5', port: 5080 }, acceptsTcp: true, transport: 'tcp', weight: 3, priority: 5, health }]);
     const two = membersOf(hostEntry, { kind: 'host', addresses: ['2001:db8::5', '10.0.0.5'], ttlSeconds: 60 });
     expect(two.map((b) => b.id)).toEqual(['solo/10.0.0.5', 'solo/2001:db8::5']);
   });

@@ -5,7 +5,7 @@ import { PassiveChecker, type PassiveOptions } from '../../../src/health/passive
 import { parseSip } from '../../../src/sip/index.js';
 import type { SipRequest, SipResponse } from '../../../src/sip/message.js';
 
-const gw1: Backend = { id: 'gw1', host: '127.0.0.1', port: 5071, transport: 'udp', weight: 1, key: '127.0.0.1:5071' };
+const gw1: Backend = { id: 'gw1', host: '127.0.0.1', port: 5071, transport: 'udp', acceptsTcp: false, weight: 1, key: '127.0.0.1:5071' };
 const OPTS: PassiveOptions = { enabled: true, inviteTimeoutMs: 5000, consecutive503: 3, blameCodes: new Set([503]), blameRelayed: false, honorRetryAfter: true, maxRetryAfterMs: 300_000 };
 
 function msg(text: string): SipRequest & SipResponse {

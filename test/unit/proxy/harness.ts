@@ -86,7 +86,7 @@ export function proxyRig(opts: {
     self: new SelfAddress(LB, LB),
     now,
     routingKey: perKindRoutingKey(opts.hashKeys ?? { register: 'call-id', registered: 'call-id', other: 'call-id' }, users, now),
-    options: { defaultMaxForwards: 70, recordRoute: true, answerOptions: true, optionsReflectBackends: opts.optionsReflectBackends ?? true, noBackendRetryAfter: 5, maxDatagramBytes: opts.maxDatagramBytes ?? 65535 },
+    options: { defaultMaxForwards: 70, recordRoute: true, answerOptions: true, optionsReflectBackends: opts.optionsReflectBackends ?? true, noBackendRetryAfter: 5, maxDatagramBytes: opts.maxDatagramBytes ?? 65535, udpMtu: 1300 },
     observer: opts.observer ?? {},
     admission: undefined,
     failover: undefined,

@@ -28,15 +28,15 @@ describe('decideRoute', () => {
   });
 
   it('dispatches a new call addressed to a user at siplb', () => {
-    expect(decide({ uri: `sip:bob@${LB.host}` })).toEqual({ kind: 'dispatch', removeRoute: undefined });
+    expect(decide({ uri: `sip:bob@${LB.host}` })).toEqual({ kind: 'dispatch', removeRoutes: [] });
   });
 
   it('dispatches a request from outside whose Request-URI is neither ours nor a backend', () => {
-    expect(decide({ uri: 'sip:bob@elsewhere.test' })).toEqual({ kind: 'dispatch', removeRoute: undefined });
+    expect(decide({ uri: 'sip:bob@elsewhere.test' })).toEqual({ kind: 'dispatch', removeRoutes: [] });
   });
 
   it('dispatches a request whose Request-URI is not a SIP URI', () => {
-    expect(decide({ uri: 'tel:+15550100' })).toEqual({ kind: 'dispatch', removeRoute: undefined });
+    expect(decide({ uri: 'tel:+15550100' })).toEqual({ kind: 'dispatch', removeRoutes: [] });
   });
 
   it('answers OPTIONS for siplb itself locally, unless disabled or it names a user', () => {
@@ -49,7 +49,7 @@ describe('decideRoute', () => {
   it('removes our Route and dispatches when the Request-URI is ours too', () => {
     const d = decide({ uri: `sip:bob@${LB.host}`, headers: [OUR_ROUTE] });
     expect(d.kind).toBe('dispatch');
-    expect(d.kind === 'dispatch' && d.removeRoute?.uriText).toBe(`sip:${LB.host};lr`);
+    expect(d.kind === 'dispatch' && d.removeRoutes[0]?.uriText).toBe(`sip:${LB.host};lr`);
   });
 
   it('rejects a request whose Request-URI is not a SIP URI once our last Route is removed', () => {
@@ -59,7 +59,7 @@ describe('decideRoute', () => {
   it('removes our Route and forwards to the Request-URI when it was the last Route (§16.12)', () => {
     const d = decide({ uri: 'sip:bob@198.51.100.12', to: '<sip:bob@x>;tag=1', headers: [OUR_ROUTE] });
     expect(d).toMatchObject({ kind: 'forward', target: { host: '198.51.100.12', port: 5060 }, backend: gw2 });
-    expect(d.kind === 'forward' && d.removeRoute?.uriText).toBe(`sip:${LB.host};lr`);
+    expect(d.kind === 'forward' && d.removeRoutes[0]?.uriText).toBe(`sip:${LB.host};lr`);
   });
 
   it('forwards to the next Route when it names a backend', () => {
@@ -67,7 +67,7 @@ describe('decideRoute', () => {
   });
 
   it('forwards to a first Route that is not ours, without removing anything, when it names a backend', () => {
-    expect(decide({ headers: ['Route: <sip:198.51.100.13;lr>'] })).toMatchObject({ kind: 'forward', target: { host: '198.51.100.13' }, removeRoute: undefined });
+    expect(decide({ headers: ['Route: <sip:198.51.100.13;lr>'] })).toMatchObject({ kind: 'forward', target: { host: '198.51.100.13' }, removeRoutes: [] });
   });
 
   it('refuses to relay a request from outside to an address that is no backend', () => {
@@ -85,7 +85,7 @@ describe('decideRoute', () => {
   });
 
   it('dispatches an initial request from outside whose Request-URI happens to be a backend', () => {
-    expect(decide({ uri: 'sip:bob@198.51.100.12' })).toEqual({ kind: 'dispatch', removeRoute: undefined });
+    expect(decide({ uri: 'sip:bob@198.51.100.12' })).toEqual({ kind: 'dispatch', removeRoutes: [] });
   });
 
   it('sends a request from a backend to the backend its Request-URI names', () => {

@@ -17,6 +17,7 @@ const uri = (text: string): SipUri => {
   if (u === undefined) throw new Error(`bad uri ${text}`);
   return u;
 };
+const uriOf = (text: string): SipUri => uri(text);
 const via = (host: string, port: number | undefined, branch: string | undefined): Via => request({ vias: [`SIP/2.0/UDP ${host}${port === undefined ? '' : `:${port}`}${branch === undefined ? '' : `;branch=${branch}`}`] }).topVia();
 
 describe('SelfAddress', () => {
@@ -48,8 +49,42 @@ describe('SelfAddress', () => {
 
   it('writes the advertised address into our Via and Record-Route', () => {
     const self = makeSelf();
-    expect(self.viaLinePrefix).toBe('Via: SIP/2.0/UDP LB.Example.NET:5060;branch=');
-    expect(self.recordRouteLine).toBe('Record-Route: <sip:LB.Example.NET:5060;lr>\r\n');
+    expect(self.viaPrefix('udp')).toBe('Via: SIP/2.0/UDP LB.Example.NET:5060;branch=');
+    expect(self.recordRoute('udp', 'udp', false)).toBe('Record-Route: <sip:LB.Example.NET:5060;lr>\r\n');
+  });
+
+  describe('per transport', () => {
+    // UDP and TCP share the primary port (advertised as the VIP's 5060); TLS listens on 5061.
+    const multi = (): SelfAddress =>
+      new SelfAddress({ host: '192.0.2.10', port: 5060 }, [
+        { transport: 'udp', host: '10.0.0.1', port: 5080 },
+        { transport: 'tcp', host: '10.0.0.1', port: 5080 },
+        { transport: 'tls', host: '10.0.0.1', port: 5061 },
+      ]);
+
+    it('names the leg transport in our Via, at the advertised port or the listener own port', () => {
+      const self = multi();
+      expect(self.viaPrefix('tcp')).toBe('Via: SIP/2.0/TCP 192.0.2.10:5060;branch=');
+      expect(self.viaPrefix('tls')).toBe('Via: SIP/2.0/TLS 192.0.2.10:5061;branch=');
+      expect(self.isSelf('192.0.2.10', 5061)).toBe(true);
+      expect(self.isSelfUri(uriOf('sips:192.0.2.10'))).toBe(true); // sips defaults to 5061
+    });
+
+    it('records one route with its transport when both legs use the same stream transport', () => {
+      expect(multi().recordRoute('tcp', 'tcp', false)).toBe('Record-Route: <sip:192.0.2.10:5060;transport=tcp;lr>\r\n');
+    });
+
+    it('records two routes when the legs differ (RFC 5658), the outgoing leg on top, each with transport= and r2=on', () => {
+      expect(multi().recordRoute('tcp', 'udp', false)).toBe(
+        'Record-Route: <sip:192.0.2.10:5060;transport=udp;lr;r2=on>\r\nRecord-Route: <sip:192.0.2.10:5060;transport=tcp;lr;r2=on>\r\n',
+      );
+    });
+
+    it('keeps a sips Request-URI secure: the TLS-facing entry is sips', () => {
+      expect(multi().recordRoute('tls', 'udp', true)).toBe(
+        'Record-Route: <sip:192.0.2.10:5060;transport=udp;lr;r2=on>\r\nRecord-Route: <sips:192.0.2.10:5061;transport=tls;lr;r2=on>\r\n',
+      );
+    });
   });
 });
 

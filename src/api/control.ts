@@ -1,6 +1,7 @@
 /**
- * @module admin/dto
- * The shapes the admin HTTP API serves and the CLI reads (type-only for the CLI), and the
+ * @module api/control
+ * The node's control API, a neutral contract: the shapes the admin HTTP API serves, the CLI reads
+ * and the metrics collectors scrape (all type-only), and the
  * in-process control interface the app implements and the admin server calls.
  */
 import type { ConfigIssue } from '../config/errors.js';
