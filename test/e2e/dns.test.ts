@@ -35,9 +35,11 @@ afterEach(async () => {
  * sipp exits 0 only when every call succeeded (1 when one failed); its stat file is read from
  * the last periodic dump, which a starved CPU can leave a second behind, so the exit code decides.
  */
-function allCallsOk(r: UacResult): void {
-  expect(r.exitCode, `sipp: ${r.stderr}${r.errors}`).toBe(0);
-  expect(r.failed, r.errors).toBe(0);
+function allCallsOk(r: UacResult, phase: string, lb: InProcessSiplb, since: number): void {
+  // Where this phase's new INVITEs went, for the failure message.
+  const where = lb.app.backends.all.map((b) => `${b.id}=${newInvitesTo(lb.forwarded, b.id, since)}${lb.app.health.view(b.id)?.eligible ? '' : '(ineligible)'}`).join(' ');
+  expect(r.exitCode, `${phase}: new INVITEs ${where}; sipp: ${r.stderr}${r.errors}`).toBe(0);
+  expect(r.failed, `${phase}: ${r.errors}`).toBe(0);
 }
 
 function records(gw: ReadonlyArray<{ name: string; ip: string; port: number; priority: number }>): string[] {
@@ -90,15 +92,16 @@ describe.skipIf(skip)(SUITE, () => {
     await waitFor('first probes answered', () => lb.app.backends.all.every((b) => lb.app.health.view(b.id)?.lastRttMs !== null), 3000);
     expect(lb.app.backends.candidates().map((b) => b.id)).toEqual([m1]);
 
+    const tier1At = performance.now();
     const tier1 = await runUac({ target: `127.0.0.1:${lbPort}`, port: uacPort!, calls: 50, rate: 25, timeoutS: 45 });
-    allCallsOk(tier1);
+    allCallsOk(tier1, 'tier 1', lb, tier1At);
     expect(newInvitesTo(lb.forwarded, m1)).toBe(50);
     expect(newInvitesTo(lb.forwarded, m2)).toBe(0);
 
     uas[0]!.kill('SIGKILL');
     const downAt = await waitFor('tier 1 out', () => (!eligible(m1) && eligible(m2) ? performance.now() : undefined), 8000, 10);
     const tier2 = await runUac({ target: `127.0.0.1:${lbPort}`, port: uacPort!, calls: 50, rate: 25, timeoutS: 45 });
-    allCallsOk(tier2);
+    allCallsOk(tier2, 'tier 2', lb, downAt);
     expect(newInvitesTo(lb.forwarded, m2, downAt)).toBe(50);
 
     // gw1 leaves the zone, gw3 joins tier 2: the member set follows within the TTL bound.
@@ -112,7 +115,7 @@ describe.skipIf(skip)(SUITE, () => {
     await waitFor('gw3 probed up', () => (eligible(m3) && eligible(m2) ? true : undefined), 5000, 20);
     const afterChangeAt = performance.now();
     const spread = await runUac({ target: `127.0.0.1:${lbPort}`, port: uacPort!, calls: 40, rate: 20, timeoutS: 45 });
-    allCallsOk(spread);
+    allCallsOk(spread, 'after the record change', lb, afterChangeAt);
     expect(newInvitesTo(lb.forwarded, m2, afterChangeAt) + newInvitesTo(lb.forwarded, m3, afterChangeAt)).toBeGreaterThanOrEqual(40);
     expect(newInvitesTo(lb.forwarded, m1, afterChangeAt)).toBe(0);
     expect(newInvitesTo(lb.forwarded, m3, afterChangeAt)).toBeGreaterThan(0);
@@ -133,8 +136,9 @@ describe.skipIf(skip)(SUITE, () => {
     const scrape1 = await metrics.registry.metrics();
     expect(scrape1).toMatch(new RegExp(`siplb_dns_lookup_failures_total\\{name="${SRV.replaceAll('.', '\\.')}",node="dns-e2e"\\} [1-9]`));
     await sleep(500);
+    const noDnsAt = performance.now();
     const noDns = await runUac({ target: `127.0.0.1:${lbPort}`, port: uacPort!, calls: 30, rate: 15, timeoutS: 45 });
-    allCallsOk(noDns);
+    allCallsOk(noDns, 'without DNS', lb, noDnsAt);
     console.log(`dns e2e: member set followed the record change in ${Math.round(followedMs)} ms (TTL ${TTL_S}s, maxTtl ${MAX_TTL_MS}ms)`);
   }, 90_000);
 });
