@@ -7,7 +7,9 @@
 # chromium for the status-page test (driven by the playwright-core dev dependency, which never
 # downloads a browser of its own), sipvicious (svmap, svwar) as real scanners against siplb's
 # abuse protection, openssl (the CLI makes throwaway certificates and s_client is a real TLS peer
-# for the TLS transport tests).
+# for the TLS transport tests), dnsmasq (package dnsmasq-base: the binary only, no system service
+# that would start a DNS server on port 53) as the real DNS server of the DNS-backend tests, which
+# run it on a high loopback port.
 # Every command a test spawns is listed here: under CI=true a test that cannot run fails the
 # run (scripts/vitest-summary.mjs), so a missing tool shows up as a failure, never a skip.
 # Idempotent: installs only what is missing; runs `apt-get update` once when it must install.
@@ -28,6 +30,7 @@ declare -A want=(
   [chromium]=chromium
   [svmap]=sipvicious
   [svwar]=sipvicious
+  [dnsmasq]=dnsmasq-base
   [openssl]=openssl
 )
 missing=()

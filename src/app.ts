@@ -44,6 +44,7 @@ import { buildProbing } from './app/probing.js';
 import { planReload } from './app/reload-plan.js';
 import { buildAdmission, warnIfBuffersCapped } from './app/admission-wiring.js';
 import { failoverFactory, failoverOptions, guardedProxyHandler, proxyObserver, proxyOptions } from './app/proxy-wiring.js';
+import { buildDnsBackends, type DnsBackends } from './dns/wiring.js';
 
 export interface AppDeps {
   readonly logger: Logger;
@@ -65,6 +66,8 @@ export interface App {
   readonly admission: Admission;
   /** Abuse protection: refusal counts and top offenders for status. */
   readonly security: SecurityPolicy;
+  /** Backends from DNS (backends[].host / .srv): where they came from, for status and metrics. */
+  readonly dns: Pick<DnsBackends, 'status'>;
   readonly logger: Logger;
   readonly startedAt: number;
   /** Bind sockets and start timers. Resolves with the bound SIP address. */
@@ -101,7 +104,9 @@ function passiveOptions(c: Config): PassiveOptions {
 export function build(initial: Config, deps: AppDeps): App {
   const log = deps.logger;
   const now = deps.now ?? (() => performance.now());
-  let config = initial;
+  // A DNS answer that changes the members is applied like a reload of the file (src/dns/wiring.ts).
+  const dns = buildDnsBackends(initial, { logger: deps.logger, reapply: (file) => app.applyConfig(file) });
+  let config = dns.effective(initial);
 
   const backends = new BackendRegistry(config.backends);
   const callLoad = new CallLoad({ maxEntries: config.dialogs.maxEntries, maxCallDurationMs: config.dialogs.maxCallDuration });
@@ -206,9 +211,11 @@ export function build(initial: Config, deps: AppDeps): App {
     prober,
     admission,
     security,
+    dns,
     logger: log,
     startedAt: Date.now(),
     async start() {
+      await dns.start(); // the first calls find the DNS backends already there
       const bound = await listeners.start();
       warnIfBuffersCapped(log, config, transport);
       await probing.start();
@@ -234,6 +241,7 @@ export function build(initial: Config, deps: AppDeps): App {
       if (stopped) return;
       stopped = true;
       if (tickTimer) clearInterval(tickTimer);
+      dns.stop();
       admission.stop();
       ctx.failover?.clear();
       counters.close();
@@ -242,7 +250,8 @@ export function build(initial: Config, deps: AppDeps): App {
       await probing.stop();
       if (started) log.info('siplb stopped');
     },
-    applyConfig(next) {
+    applyConfig(file) {
+      const next = dns.effective(file);
       const plan = planReload(config, next);
       config = next;
       backends.replace(next.backends);

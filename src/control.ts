@@ -148,6 +148,7 @@ export function createControl(deps: ControlDeps): AdminControl {
         counters: app.counters(),
         overload: overloadView(app),
         security: securityView(app, c, deps.now()),
+        ...(c.dnsBackends.length > 0 ? { dns: app.dns.status() } : {}),
       };
     },
     backends: () => app.backends.all.map((b) => backendView(b.id)),

@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   SIPLB_ERR_UNKNOWN_BACKEND: 'No backend with that id is configured',
   SIPLB_ERR_HA_LEASE: 'The Redis leader lease could not be acquired or renewed',
   SIPLB_ERR_PROBE_TIMEOUT: 'A SIP OPTIONS probe got no reply in time',
+  SIPLB_ERR_DNS_LOOKUP: 'A DNS lookup of backends[].host or backends[].srv failed (the last good answer stays in use)',
   SIPLB_ERR_TLS_FILES: 'A TLS certificate, key or CA file could not be read or does not form a usable TLS context',
   SIPLB_ERR_INTERNAL: 'An unexpected internal error',
 } as const;

@@ -5,6 +5,7 @@
  * in-process control interface the app implements and the admin server calls.
  */
 import type { ConfigIssue } from '../config/errors.js';
+import type { DnsEntryStatus } from '../dns/refresher.js';
 import type { RuntimeFacts } from '../runtime/node-version.js';
 
 export type Role = 'standalone' | 'leader' | 'follower';
@@ -76,7 +77,12 @@ export interface StatusView {
   readonly overload: OverloadView;
   /** Abuse protection; absent from nodes older than it. */
   readonly security?: SecurityView;
+  /** Backends from DNS (backends[].host / .srv), one per name; absent from nodes older than it. */
+  readonly dns?: readonly DnsNameView[];
 }
+
+/** Where DNS-derived backends came from: one configured host or SRV name and its last answer. */
+export type DnsNameView = DnsEntryStatus;
 
 /** Abuse protection at a glance: settings, refusals by reason, the worst sources. */
 export interface SecurityView {

@@ -12,6 +12,7 @@ import type { z } from 'zod';
 import { formatAddress, formatListen, isLoopbackHost, isWildcardHost, sameAddress } from './address.js';
 import type { Address } from './address.js';
 import { formatDuration } from './duration.js';
+import { parseSrvName } from './backend-entries.js';
 import type { BackendConfig, ConfigBody, HealthThresholds } from './schema.js';
 
 type Path = readonly PropertyKey[];
@@ -59,6 +60,13 @@ export function checkCrossField(cfg: ConfigBody, ctx: Ctx): void {
       timeoutPath: 'health.timeout',
       intervalPath: 'health.interval',
       interval: cfg.health.interval,
+    });
+  }
+
+  if (ok(['dns', 'minTtl'], ['dns', 'maxTtl']) && cfg.dns.maxTtl < cfg.dns.minTtl) {
+    add(['dns', 'maxTtl'], `maxTtl ${formatDuration(cfg.dns.maxTtl)} is below minTtl ${formatDuration(cfg.dns.minTtl)}`, {
+      rule: 'max-ttl-below-min-ttl',
+      minTtl: cfg.dns.minTtl,
     });
   }
 
@@ -116,7 +124,7 @@ function checkBackends(
   add: (path: PropertyKey[], message: string, params: Record<string, unknown>) => void,
 ): void {
   if (!Array.isArray(cfg.backends)) return; // per-element guards below cover partly invalid lists
-  const ids = new Map<string, number>();
+  const ids = new Map<string, string>();
   const addrs: Array<{ address: Address; index: number }> = [];
   const self: Address[] = [];
   if (ok(['sip', 'listen'])) self.push(...cfg.sip.listen);
@@ -124,25 +132,30 @@ function checkBackends(
   const healthOk = ok(['health', 'interval'], ['health', 'timeout']);
 
   cfg.backends.forEach((b, i) => {
-    if (ok(['backends', i, 'id'])) {
-      const first = ids.get(b.id);
-      if (first === undefined) ids.set(b.id, i);
+    checkEntryKind(b, i, ok, add);
+    // An SRV entry without id names its members after the SRV name: that is its id here.
+    const id = b.id ?? b.srv;
+    const idKey = b.id !== undefined ? 'id' : 'srv';
+    if (id !== undefined && ok(['backends', i, idKey])) {
+      const first = ids.get(id);
+      if (first === undefined) ids.set(id, `backends[${i}].${idKey}`);
       else {
-        add(['backends', i, 'id'], `duplicate backend id '${b.id}' (first used at backends[${first}].id)`, {
+        add(['backends', i, idKey], `duplicate backend id '${id}' (first used at ${first})`, {
           rule: 'duplicate-backend-id',
-          id: b.id,
+          id,
         });
       }
     }
-    if (ok(['backends', i, 'address'])) {
+    if (b.address !== undefined && ok(['backends', i, 'address'])) {
       const text = formatAddress(b.address);
-      const first = addrs.find((a) => sameAddress(a.address, b.address));
+      const address = b.address;
+      const first = addrs.find((a) => sameAddress(a.address, address));
       if (first !== undefined) {
         add(['backends', i, 'address'], `duplicate backend address ${text} (first used at backends[${first.index}].address)`, {
           rule: 'duplicate-backend-address',
         });
-      } else addrs.push({ address: b.address, index: i });
-      if (self.some((s) => sameAddress(s, b.address))) {
+      } else addrs.push({ address, index: i });
+      if (self.some((s) => sameAddress(s, address))) {
         add(['backends', i, 'address'], `backend address ${text} is siplb's own SIP address: requests would loop`, {
           rule: 'backend-is-self',
         });
@@ -164,4 +177,39 @@ function checkBackends(
       }
     }
   });
+}
+
+type Entry = ConfigBody['backends'][number];
+const TARGET_KEYS = ['address', 'host', 'srv'] as const;
+
+/** Exactly one of address, host, srv; the keys that go with it; an id where one is needed. */
+function checkEntryKind(
+  b: Entry,
+  i: number,
+  ok: (...paths: Path[]) => boolean,
+  add: (path: PropertyKey[], message: string, params: Record<string, unknown>) => void,
+): void {
+  const at = (key: string): PropertyKey[] => ['backends', i, key];
+  // A key that failed its own check still counts as given: the operator wrote it.
+  const given = TARGET_KEYS.filter((k) => b[k] !== undefined || !ok(at(k)));
+  if (given.length === 0) {
+    add(['backends', i], `backends[${i}] has none of address, host or srv`, { rule: 'backend-target-missing' });
+    return;
+  }
+  if (given.length > 1) {
+    add(at(given[1] ?? 'srv'), `backends[${i}] has both ${given[0]} and ${given[1]}`, { rule: 'backend-target-conflict', first: given[0], second: given[1] });
+    return;
+  }
+  const kind = given[0];
+  if (kind !== 'srv' && b.id === undefined && ok(at('id'))) add(at('id'), "missing required key 'id'", { rule: 'backend-id-required', kind });
+  if (kind !== 'host' && b.port !== undefined) add(at('port'), `port goes only with host (this entry has ${kind})`, { rule: 'port-without-host', kind });
+  if (kind === 'srv') {
+    for (const key of ['weight', 'priority'] as const) {
+      if (b[key] !== undefined) add(at(key), `${key} is given by the SRV records of ${b.srv ?? 'the srv name'}`, { rule: 'srv-sets-weight', key });
+    }
+    const implied = b.srv === undefined ? undefined : parseSrvName(b.srv)?.transport;
+    if (b.transport !== undefined && implied !== undefined && b.transport !== implied) {
+      add(at('transport'), `transport ${b.transport} contradicts ${b.srv ?? ''}, which means ${implied}`, { rule: 'srv-transport-conflict', implied });
+    }
+  }
 }

@@ -215,6 +215,16 @@ const RULE_FIXES: Record<ConfigRule, (p: Params) => string> = {
     return `lower ha.renewInterval below ${formatDuration(Math.floor(ttl / 2))} (e.g. ${formatDuration(Math.max(1, Math.floor(ttl / 3)))}) or raise ha.leaseTtl`;
   },
   'command-timeout-too-long': (p) => `lower ha.commandTimeout below ${formatDuration(num(p, 'renewInterval'))} or raise ha.renewInterval`,
+  'dns-name': () => 'use a DNS host name such as gw1.example.com; an IP address goes into address (host:port), and a numeric GB/T 28181 domain is no DNS name',
+  'srv-name': () => 'use _sip._udp.<domain>, _sip._tcp.<domain> or _sips._tcp.<domain> (RFC 3263 §4.1), e.g. _sip._udp.gw.example.com',
+  'dns-server': () => 'use an IP address with an optional port, e.g. 10.0.0.53, 10.0.0.53:5353 or [2001:db8::53]:5353',
+  'backend-target-missing': () => 'give the backend one of address (e.g. "10.0.0.11:5060"), host (e.g. gw1.example.com) or srv (e.g. _sip._udp.gw.example.com)',
+  'backend-target-conflict': (p) => `keep one of ${str(p, 'first')} and ${str(p, 'second')}: write a second backends[] entry for the other`,
+  'backend-id-required': () => "add an id, e.g. id: gw1 (1 to 64 letters, digits, '_', '.' or '-')",
+  'port-without-host': (p) => (str(p, 'kind') === 'address' ? 'remove port: address carries its port (host:port)' : 'remove port: the SRV records give the ports'),
+  'srv-sets-weight': (p) => `remove ${str(p, 'key')}, or list the backends with host or address to set it yourself`,
+  'srv-transport-conflict': (p) => `remove transport (the SRV name implies ${str(p, 'implied')}), or use the SRV name of the transport you want (_sip._udp, _sip._tcp, _sips._tcp)`,
+  'max-ttl-below-min-ttl': (p) => `raise dns.maxTtl to at least ${formatDuration(num(p, 'minTtl'))} or lower dns.minTtl`,
 };
 
 function isRule(v: unknown): v is ConfigRule {

@@ -44,7 +44,17 @@ export type ConfigRule =
   | 'hash-key-without-hash-mode'
   | 'admin-token-required'
   | 'renew-interval-too-long'
-  | 'command-timeout-too-long';
+  | 'command-timeout-too-long'
+  | 'dns-name'
+  | 'srv-name'
+  | 'dns-server'
+  | 'backend-target-missing'
+  | 'backend-target-conflict'
+  | 'backend-id-required'
+  | 'port-without-host'
+  | 'srv-sets-weight'
+  | 'srv-transport-conflict'
+  | 'max-ttl-below-min-ttl';
 
 export function doc<T extends z.ZodType>(schema: T, meta: FieldMeta): T {
   return schema.meta({ ...meta });

@@ -15,6 +15,10 @@ const RULES: ReadonlyArray<readonly [prefix: string, effect: ReloadEffect]> = [
   ['node', 'restart'],
   ['sip', 'restart'],
   ['backends', 'applied'],
+  // DNS backends (backends[].host / .srv, split out after validation) and the resolver settings:
+  // re-resolved at once with the new settings (src/dns).
+  ['dnsBackends', 'applied'],
+  ['dns', 'applied'],
   ['balance.mode', 'applied'],
   ['balance.hashKey', 'applied'],
   ['balance.vnodes', 'applied'],
@@ -79,7 +83,7 @@ const show = (v: unknown): string => (v === undefined ? 'unset' : typeof v === '
 /** One line per changed key, e.g. `balance.hashKey.other: call-id → to-user (applied)`. */
 export function describeChanges(changes: readonly KeyChange[]): string[] {
   return changes.map((c) => {
-    const what = c.path === 'backends' ? 'backends' : `${c.path}: ${show(c.from)} → ${show(c.to)}`;
+    const what = c.path === 'backends' || c.path === 'dnsBackends' ? 'backends' : `${c.path}: ${show(c.from)} → ${show(c.to)}`;
     return c.effect === 'applied' ? `${what} (applied)` : `${what}: needs a restart to take effect`;
   });
 }

@@ -19,13 +19,16 @@ import { z } from 'zod';
 import { DEFAULT_VNODES } from '../balance/hash-ring.js';
 import { parseCidr } from '../security/cidr.js';
 import { DEFAULT_SCANNER_USER_AGENTS } from '../security/signatures.js';
-import { formatAddress } from './address.js';
+import { formatAddress, isHostname, isIPv4, type Address } from './address.js';
+import { parseDnsServer, parseSrvName, splitBackends } from './backend-entries.js';
 import { checkCrossField } from './cross-field.js';
 import { address, doc, duration, int, listenList, okCode } from './fields.js';
 import type { FieldMeta } from './fields.js';
 
 export type { Address } from './address.js';
 export type { Milliseconds } from './duration.js';
+export type { DnsBackendConfig, FixedBackendConfig } from './backend-entries.js';
+export { parseDnsServer, parseSrvName } from './backend-entries.js';
 export type { ConfigRule, FieldMeta } from './fields.js';
 export { effectiveHealth } from './cross-field.js';
 export { isOkCodePattern } from './fields.js';
@@ -221,35 +224,84 @@ const SipSchema = z.strictObject({
 });
 
 const BACKEND_TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
+const BACKEND_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+const dnsName = z.string().refine((v) => isHostname(v) && !isIPv4(v), { params: { rule: 'dns-name' }, message: 'not a DNS host name' });
+const srvName = z.string().refine((v) => parseSrvName(v) !== undefined, { params: { rule: 'srv-name' }, message: 'not a SIP SRV name' });
+const dnsServer = z.string().transform((v, ctx): Address => {
+  const a = parseDnsServer(v);
+  if (a === undefined) {
+    ctx.addIssue({ code: 'custom', input: v, message: `invalid DNS server '${v}': not an IP address with an optional port`, params: { rule: 'dns-server' } });
+    return z.NEVER;
+  }
+  return a;
+});
 
 const BackendSchema = z.strictObject({
-  id: doc(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), {
-    description: 'Stable name of the backend in logs, metrics and the admin API. Required.',
+  id: doc(z.string().regex(BACKEND_ID).optional(), {
+    description:
+      'Stable name of the backend in logs, metrics and the admin API. Required with address or host. With srv it is optional and names the members the SRV name yields, `<id>/<target>:<port>` (default: the SRV name itself).',
     example: 'gw1',
     hint: "use 1 to 64 letters, digits, '_', '.' or '-', e.g. gw1",
   }),
-  address: doc(address(), { description: 'SIP address of the backend. Required.', example: '10.0.0.11:5060' }),
+  address: doc(address().optional(), {
+    description: 'SIP address of the backend, host:port. Required: one of address, host or srv.',
+    example: '10.0.0.11:5060',
+  }),
   acceptsTcp: doc(z.boolean().default(false), {
     description: 'The backend also takes TCP at its address: a request over sip.udpMtu bytes goes to it over TCP instead of UDP (RFC 3261 §18.1.1). Implied by transport tcp. Default: false.',
     example: true,
   }),
-  transport: doc(z.enum(BACKEND_TRANSPORTS).default('udp'), {
+  host: doc(dnsName.optional(), {
     description:
-      'Transport siplb uses towards the backend: udp, tcp or tls. Requests, CANCELs, ACKs and probes go over it (a failed TCP connect or TLS handshake is a probe failure). Default: udp.',
+      'DNS name whose A and AAAA records are the backend (every address one member; the id alone when there is one, `<id>/<ip>` when there are several), re-resolved on its TTL within dns.minTtl..dns.maxTtl. Instead of address or srv. Default: unset.',
+    example: 'gw1.example.com',
+    hint: 'use a DNS host name such as gw1.example.com (an IP address goes into address)',
+  }),
+  port: doc(int(1, 65535).optional(), {
+    description: 'Port of a host backend. Only with host. Default: 5060, or 5061 with transport tls (RFC 3263 §4.2).',
+    example: 5080,
+  }),
+  srv: doc(srvName.optional(), {
+    description:
+      'DNS SRV name listing the backends (RFC 2782): every target address is a member, SRV priority becomes its priority tier and SRV weight its weight (scaled to 1..100), re-resolved on the TTL within dns.minTtl..dns.maxTtl. _sip._udp, _sip._tcp and _sips._tcp imply transport udp, tcp and tls (RFC 3263 §4.1). Instead of address or host. Default: unset.',
+    example: '_sip._udp.gw.example.com',
+    hint: 'use _sip._udp.<domain>, _sip._tcp.<domain> or _sips._tcp.<domain>, e.g. _sip._udp.gw.example.com',
+  }),
+  transport: doc(z.enum(BACKEND_TRANSPORTS).optional(), {
+    description:
+      'Transport siplb uses towards the backend: udp, tcp or tls. Requests, CANCELs, ACKs and probes go over it (a failed TCP connect or TLS handshake is a probe failure). With srv the SRV name implies it. Default: udp.',
     example: 'tcp',
     hint: 'use udp, tcp or tls',
   }),
-  weight: doc(int(1, 100).default(1), {
-    description: 'Relative share of new calls (1..100); a backend of weight 2 gets twice the calls of weight 1. Default: 1.',
+  weight: doc(int(1, 100).optional(), {
+    description: 'Relative share of new calls (1..100); a backend of weight 2 gets twice the calls of weight 1. Not with srv (the SRV weight applies). Default: 1.',
     example: 2,
   }),
-  priority: doc(int(0, 65535).default(0), {
-    description: 'Tier of the backend (0..65535, lower is preferred, like DNS SRV priority): new calls go only to the best tier that has an eligible backend, so a higher number is a standby site. Default: 0.',
+  priority: doc(int(0, 65535).optional(), {
+    description:
+      'Tier of the backend (0..65535, lower is preferred, like DNS SRV priority): new calls go only to the best tier that has an eligible backend, so a higher number is a standby site. Not with srv (the SRV priority applies). Default: 0.',
     example: 10,
   }),
   health: doc(BackendHealthSchema.prefault({}), {
     description: 'Per-backend overrides of the health thresholds (interval, timeout, fall, rise, okCodes, maxRtt). Default: {} (use health.*).',
     example: { timeout: '800ms' },
+  }),
+});
+
+const DnsSchema = z.strictObject({
+  servers: doc(z.array(dnsServer).min(1).max(10).optional(), {
+    description:
+      'DNS servers asked for backends[].srv and backends[].host, each an IP address with an optional port (53 when omitted). Default: unset (the system resolvers of /etc/resolv.conf).',
+    example: ['10.0.0.53', '10.0.0.54:5353'],
+    hint: 'list IP addresses, with a port when not 53, e.g. ["10.0.0.53", "[2001:db8::53]:5353"]',
+  }),
+  minTtl: doc(duration(1000, 3_600_000).prefault('5s'), {
+    description: 'Floor of the re-resolution interval: a record with a shorter TTL is asked again after this long, not sooner. Default: "5s". In Config: integer milliseconds.',
+    example: '10s',
+  }),
+  maxTtl: doc(duration(1000, 86_400_000).prefault('5m'), {
+    description: 'Ceiling of the re-resolution interval: a record is asked again after this long even when its TTL is longer. Must not be below minTtl. Default: "5m". In Config: integer milliseconds.',
+    example: '1m',
   }),
 });
 
@@ -582,10 +634,11 @@ export const ConfigBodySchema = z.strictObject({
   node: doc(NodeSchema.prefault({}), { description: 'This instance. Default: {}.' }),
   sip: doc(SipSchema.prefault({}), { description: 'SIP listener and forwarding. Default: {}.' }),
   backends: doc(z.array(BackendSchema).min(1), {
-    description: 'The SIP servers calls are spread over. Required: at least one; ids and addresses unique.',
+    description: 'The SIP servers calls are spread over: each entry one fixed address, a DNS host name (A/AAAA) or an SRV name. Required: at least one; ids and addresses unique.',
     example: [{ id: 'gw1', address: '10.0.0.11:5060' }],
     hint: 'add a list, e.g. backends: [{ id: gw1, address: "10.0.0.11:5060" }]',
   }),
+  dns: doc(DnsSchema.prefault({}), { description: 'How backends[].srv and backends[].host are resolved. Default: {} (system resolvers, TTL within 5s..5m).' }),
   balance: doc(BalanceSchema.prefault({}), { description: 'Choice of backend for a new call. Default: {}.' }),
   health: doc(HealthSchema.prefault({}), { description: 'Active health checks with SIP OPTIONS. Default: {}.' }),
   passive: doc(PassiveSchema.prefault({}), { description: 'Health judged from live traffic. Default: {}.' }),
@@ -599,13 +652,15 @@ export const ConfigBodySchema = z.strictObject({
 });
 
 /** The siplb configuration schema: the body plus the rules that span sections. */
-export const ConfigSchema = ConfigBodySchema.superRefine(checkCrossField, { when: () => true });
+export const ConfigSchema = ConfigBodySchema.superRefine(checkCrossField, { when: () => true }).transform(splitBackends);
 
 /** The validated configuration: defaults filled, durations in ms, addresses as `{ host, port }`. */
 export type Config = z.output<typeof ConfigSchema>;
 /** The configuration as written: optional keys, durations as strings or numbers, addresses as strings. */
 export type ConfigInput = z.input<typeof ConfigSchema>;
 export type ConfigBody = z.output<typeof ConfigBodySchema>;
+/** One `backends[]` entry as written (address, host or srv), before the split into fixed and DNS backends. */
+export type BackendEntry = ConfigBody['backends'][number];
 
 export type BackendConfig = Config['backends'][number];
 export type HealthConfig = Config['health'];

@@ -27,6 +27,7 @@ import {
   type ResponseForwardedEvent,
 } from '../observe/channels.js';
 import { BackendSeries, type LabelSet } from './backend-series.js';
+import { createDnsSeries } from './dns.js';
 import { createGauges } from './gauges.js';
 import { KNOWN_METHOD_LABELS, methodLabel, STATUS_CLASSES, statusClass, statusLabel } from './labels.js';
 import { Tally2 } from './tally.js';
@@ -206,6 +207,7 @@ export function createCollectors(registry: Registry, control: AdminControl): Col
   reloads.inc({ result: 'failed' }, 0);
 
   createGauges(registry, control);
+  createDnsSeries(registry, control);
 
   const subscriptions: [diagnosticsChannel.Channel, (m: unknown) => void][] = [
     [channels.requestForwarded, (m) => {

@@ -3,7 +3,7 @@
  * `siplb status`: one screen on the node: role, uptime, addresses, backend and call counts, and
  * the drop/reject tallies an operator checks first when calls fail, and whether it sheds load.
  */
-import type { BalanceView, OverloadView, SecurityView, StatusView } from '../../api/control.js';
+import type { BalanceView, DnsNameView, OverloadView, SecurityView, StatusView } from '../../api/control.js';
 import { EXIT } from '../exit-codes.js';
 import type { AdminCommandContext } from './context.js';
 import { formatPairs } from '../table.js';
@@ -58,6 +58,15 @@ export function formatOffenders(v: SecurityView): string[] {
   );
 }
 
+/** One line per DNS name: where the DNS-derived backends came from and how fresh the answer is. */
+function formatDns(names: readonly DnsNameView[]): [string, string][] {
+  return names.map((n, i): [string, string] => {
+    const ttl = n.ttlSeconds === null ? '' : `, ttl ${n.ttlSeconds}s (next in ${n.refreshSeconds ?? '-'}s)`;
+    const err = n.lastError === null ? '' : `, error: ${n.lastError}`;
+    return [i === 0 ? 'dns' : '', `${n.kind} ${n.name}: ${n.state}, ${n.members.length} members${ttl}, refreshed ${n.lastRefresh ?? 'never'}${err}`];
+  });
+}
+
 export function formatStatus(s: StatusView): string {
   const security: [string, string][] =
     s.security === undefined ? [] : [['security', formatSecurity(s.security)], ...formatOffenders(s.security).map((line, i): [string, string] => [i === 0 ? 'offender' : '', line])];
@@ -74,6 +83,7 @@ export function formatStatus(s: StatusView): string {
     ['blame', `${list(s.balance.blameOn)}${s.balance.blameRelayed ? ', relayed responses too' : ', only responses the backend generated'}`],
     ['config', s.configFile ?? '-'],
     ['backends', `${s.backends.total} total, ${s.backends.eligible} eligible, ${s.backends.up} up, ${s.backends.down} down`],
+    ...formatDns(s.dns ?? []),
     ['calls', `${s.calls.active} active`],
     ['dropped', tally(s.counters.dropped)],
     ['rejected', tally(s.counters.rejected)],

@@ -235,3 +235,19 @@ describe('siplb status: abuse protection', () => {
     );
   });
 });
+
+describe('siplb status: DNS backends', () => {
+  it('prints one line per DNS name: kind, name, state, members, TTL, last refresh and error', () => {
+    const base = fakeControl().status();
+    const out = formatStatus({
+      ...base,
+      dns: [
+        { id: 'gw', kind: 'srv', name: '_sip._udp.gw.example.com', state: 'failing', members: ['gw/a.example.com:5060', 'gw/b.example.com:5060'], ttlSeconds: 30, refreshSeconds: 5, lastRefresh: '2026-12-05T07:00:05.000Z', lastGood: '2026-12-05T07:00:00.000Z', lastError: '_sip._udp.gw.example.com: no SRV record (ECONNREFUSED)', failures: 1 },
+        { id: 'solo', kind: 'host', name: 'solo.example.com', state: 'pending', members: [], ttlSeconds: null, refreshSeconds: null, lastRefresh: null, lastGood: null, lastError: null, failures: 0 },
+      ],
+    });
+    expect(out).toContain('dns       srv _sip._udp.gw.example.com: failing, 2 members, ttl 30s (next in 5s), refreshed 2026-12-05T07:00:05.000Z, error: _sip._udp.gw.example.com: no SRV record (ECONNREFUSED)\n');
+    expect(out).toContain('          host solo.example.com: pending, 0 members, refreshed never\n');
+    expect(formatStatus(base)).not.toContain('dns ');
+  });
+});

@@ -184,7 +184,12 @@ describe('backends list', () => {
 
   it('requires id and address in each backend', () => {
     expect(issueAt({ backends: [{ address: '127.0.0.1:5071' }] }, 'backends[0].id').reason).toBe("missing required key 'id'");
-    expect(issueAt({ backends: [{ id: 'gw1' }] }, 'backends[0].address').reason).toBe("missing required key 'address'");
+    expect(issueAt({ backends: [{ id: 'gw1' }] }, 'backends[0]')).toEqual({
+      path: 'backends[0]',
+      reason: 'backends[0] has none of address, host or srv',
+      fix: 'give the backend one of address (e.g. "10.0.0.11:5060"), host (e.g. gw1.example.com) or srv (e.g. _sip._udp.gw.example.com)',
+    });
+    expect(issueAt({ backends: [{ host: 'gw1.example.com' }] }, 'backends[0].id').reason).toBe("missing required key 'id'");
   });
 
   it('rejects duplicate ids', () => {

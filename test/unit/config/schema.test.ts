@@ -40,6 +40,8 @@ describe('defaults', () => {
         noBackendRetryAfter: 5,
       },
       backends: [{ id: 'gw1', address: { host: '127.0.0.1', port: 5071 }, acceptsTcp: false, transport: 'udp', weight: 1, priority: 0, health: {} }],
+      dnsBackends: [],
+      dns: { minTtl: 5_000, maxTtl: 300_000 },
       balance: { mode: 'hash', hashKey: { register: 'to-user', registered: 'request-uri-user', other: 'call-id' }, vnodes: 3000, affinityTtl: 32_000, failback: 'hold-registrations', affinityMaxEntries: 200_000 },
       health: {
         enabled: true,
@@ -237,7 +239,8 @@ describe('types', () => {
     expectTypeOf<Config['balance']['hashKey']>().toEqualTypeOf<Readonly<Record<'register' | 'registered' | 'other', 'call-id' | 'from-user' | 'to-user' | 'request-uri-user'>>>();
     expectTypeOf<Config['health']['okCodes']>().toEqualTypeOf<Array<number | string>>();
     expectTypeOf<NonNullable<ConfigInput['health']>['interval']>().toEqualTypeOf<string | number | undefined>();
-    expectTypeOf<ConfigInput['backends'][number]['address']>().toEqualTypeOf<string>();
+    expectTypeOf<ConfigInput['backends'][number]['address']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<Config['backends'][number]['address']>().toEqualTypeOf<Address>();
   });
 });
 
