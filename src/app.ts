@@ -43,7 +43,8 @@ import { RateLimitedLog } from './ha/rate-limited-log.js';
 import type { DropEvent } from './observe/channels.js';
 import { SelfAddress } from './proxy/self.js';
 import type { HostPort } from './transport/address.js';
-import { UdpTransport } from './transport/udp.js';
+import { chooseUdpEngine } from './transport/udp-factory.js';
+import type { UdpEndpoint, UdpEngine } from './transport/udp-endpoint.js';
 
 export interface AppDeps {
   readonly logger: Logger;
@@ -67,6 +68,8 @@ export interface App {
   readonly security: SecurityPolicy;
   readonly logger: Logger;
   readonly startedAt: number;
+  /** What carries the UDP sockets (sip.udpEngine as resolved at build). */
+  readonly udpEngine: UdpEngine;
   /** Bind sockets and start timers. Resolves with the bound SIP address. */
   start(): Promise<HostPort>;
   /** Close sockets, stop timers. Idempotent. */
@@ -135,7 +138,9 @@ export function build(initial: Config, deps: AppDeps): App {
   let balancer = makeBalancer(config);
 
   const transportLog = log.child({ component: 'transport' });
-  const transport = new UdpTransport({
+  const udp = chooseUdpEngine(config.sip.udpEngine);
+  if (udp.fallbackReason !== undefined) transportLog.info(`UDP on node:dgram: ${udp.fallbackReason}`);
+  const transport = udp.create({
     listen: config.sip.listen,
     recvBufferBytes: config.sip.recvBufferBytes,
     sendBufferBytes: config.sip.sendBufferBytes,
@@ -149,7 +154,7 @@ export function build(initial: Config, deps: AppDeps): App {
   // drop them with everything else and the node would mark every backend down (Kamailio's
   // overload failure mode). With a VIP shared by nodes, health.source names the node's own IP.
   const probeListen = config.health.source ?? { host: config.sip.listen.host, port: 0 };
-  const probeSocket = new UdpTransport({
+  const probeSocket = udp.create({
     listen: probeListen,
     recvBufferBytes: 262_144,
     sendBufferBytes: 262_144,
@@ -315,6 +320,7 @@ export function build(initial: Config, deps: AppDeps): App {
     security,
     logger: log,
     startedAt: Date.now(),
+    udpEngine: udp.engine,
     async start() {
       const bound = await transport.start();
       warnIfBuffersCapped(log, config, transport);
@@ -404,7 +410,7 @@ function traceAdmissionWindow(log: Logger): (r: AdmissionReading, st: AdmissionS
  * capped receive queue overflows in a burst (silent loss) and makes overload control shed early
  * (it sheds at half full), so say so once at start, with the fix.
  */
-function warnIfBuffersCapped(log: Logger, config: Config, transport: UdpTransport): void {
+function warnIfBuffersCapped(log: Logger, config: Config, transport: UdpEndpoint): void {
   const check = (what: string, asked: number, granted: number | undefined, sysctl: string): void => {
     if (granted === undefined || granted / 2 >= asked) return;
     log.warn(

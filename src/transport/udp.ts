@@ -8,63 +8,15 @@
  * back to it (and sipp UAS peers, which answer the request's source address, work).
  */
 import dgram from 'node:dgram';
-import dns from 'node:dns';
-import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { SiplbError } from '../errors.js';
-import { isNumericDomain } from '../sip/host.js';
-import { channels, type DropEvent } from '../observe/channels.js';
 import { ipFamily, type HostPort } from './address.js';
-import type { MessageHandler, MessageSender, SendTarget } from './contract.js';
+import type { MessageHandler, SendTarget } from './contract.js';
 import { BacklogMeter, LIBUV_READ_BATCH } from './backlog-meter.js';
+import { fastLookup } from './lookup.js';
+import { bindError, isKeepalive, publishDrop, type UdpEndpoint, type UdpTransportOptions } from './udp-endpoint.js';
 
 
-export interface UdpTransportOptions {
-  readonly listen: HostPort;
-  /** SO_RCVBUF; the kernel caps it at net.core.rmem_max. @default 4194304 */
-  readonly recvBufferBytes: number;
-  /** SO_SNDBUF; capped at net.core.wmem_max. @default 4194304 */
-  readonly sendBufferBytes: number;
-  /** Called when a send fails (e.g. EPERM, unreachable). Never throws upward. */
-  readonly onSendError?: (err: Error) => void;
-}
-
-const CR = 0x0d;
-const LF = 0x0a;
-
-/** A datagram made only of CR/LF bytes: an RFC 5626 §3.5.1-style keep-alive, not a SIP message. */
-export function isKeepalive(buf: Buffer): boolean {
-  for (let i = 0; i < buf.length; i++) {
-    const c = buf[i];
-    if (c !== CR && c !== LF && c !== 0) return false;
-  }
-  return true;
-}
-
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
-
-/**
- * dgram resolves the destination of every send through `lookup` (dns.lookup by default), which
- * even for an IP literal costs a closure, a nextTick and a DNS-module round. Nearly every send of
- * a proxy goes to an IP literal (backends, Via `received`), so answer those synchronously and
- * resolve only real hostnames.
- */
-function fastLookup(address: string, family: number | dns.LookupOneOptions, callback: LookupCallback): void {
-  const v = net.isIP(address);
-  if (v !== 0) {
-    callback(null, address, v);
-    return;
-  }
-  // getaddrinfo reads "3402000000" (a GB/T 28181 domain ID) as the IPv4 number 202.198.102.128:
-  // such a name is never handed to it (sip/host.ts), the send fails as unresolvable instead.
-  if (isNumericDomain(address)) {
-    const err: NodeJS.ErrnoException = new Error(`getaddrinfo ENOTFOUND ${address} (numeric domain, not an address)`);
-    err.code = 'ENOTFOUND';
-    process.nextTick(callback, err, '', 0);
-    return;
-  }
-  dns.lookup(address, typeof family === 'number' ? { family } : family, callback);
-}
+export { isKeepalive, type UdpTransportOptions } from './udp-endpoint.js';
 
 /** A socket option read that may throw (e.g. on a platform without it): undefined then. */
 function readSize(read: () => number): number | undefined {
@@ -75,11 +27,8 @@ function readSize(read: () => number): number | undefined {
   }
 }
 
-function publishDrop(event: DropEvent): void {
-  if (channels.drop.hasSubscribers) channels.drop.publish(event);
-}
-
-export class UdpTransport implements MessageSender {
+export class UdpTransport implements UdpEndpoint {
+  readonly engine = 'dgram';
   readonly #opts: UdpTransportOptions;
   readonly #socket: dgram.Socket;
   #handler: MessageHandler = () => {};
@@ -163,13 +112,7 @@ export class UdpTransport implements MessageSender {
     const { host, port } = this.#opts.listen;
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => {
-        reject(
-          new SiplbError(
-            'SIPLB_ERR_BIND',
-            `cannot bind UDP ${host}:${port}: ${err.message} (check sip.listen; a VIP needs net.ipv4.ip_nonlocal_bind=1)`,
-            { cause: err },
-          ),
-        );
+        reject(bindError(this.#opts.listen, err));
       };
       this.#socket.once('error', onError);
       this.#socket.bind({ address: host, port, exclusive: true }, () => {
