@@ -5,14 +5,17 @@
 This script plays the caller and one backend (plain UDP sockets on loopback, NOT under valgrind).
 Each round sends BURST INVITEs (new Call-IDs) to siplb; the backend answers each forwarded INVITE
 with a 200 OK built from it, which siplb relays back: 2 relayed messages per call, the whole
-proxy path (parse, route, Via/Record-Route, affinity) both ways. Health probes are off, so
-nothing else runs. The count per message is the DIFFERENCE of two runs, CALLS_LO and CALLS_HI
-calls, divided by the extra messages: start-up, JIT warm-up and shutdown cancel out.
+proxy path (parse, route, Via/Record-Route, affinity) both ways. Health probes and overload
+control are off, so nothing else runs. valgrind starts with instrumentation off
+(--instr-atstart=no); WARMUP calls run first (the JIT compiles the hot path), then
+`callgrind_control -i on` counts CALLS calls and `-i off` stops before shutdown: the count is
+CALLS calls of a warm process and nothing else.
 
 Usage: npm run build && npm run build:native &&
-       python3 bench/micro/callgrind-relay.py [ENGINE=native|dgram ...] (env: BURST 32, CALLS_LO 500,
-       CALLS_HI 2500, PORT 45160, BACKEND_PORT 45171; NO_VALGRIND=1 checks the driver without valgrind)
-Prints one JSON line per engine. Loopback only; siplb is started here and stopped by its PID.
+       python3 bench/micro/callgrind-relay.py [ENGINE=native|dgram ...]
+Env: BURST 32, WARMUP 3000, CALLS 1000, PORT 45160, BACKEND_PORT 45171; NO_VALGRIND=1 checks the
+driver without valgrind. Prints one JSON line per engine. Loopback only; siplb is started here
+and stopped by its PID.
 """
 import json, os, re, signal, socket, subprocess, sys, tempfile, time
 
@@ -20,7 +23,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 NODE = os.path.join(REPO, "node_modules/.bin/node")
 CLI = os.path.join(REPO, "dist/cli/index.js")
 BURST = int(os.environ.get("BURST", "32"))
-LO, HI = int(os.environ.get("CALLS_LO", "500")), int(os.environ.get("CALLS_HI", "2500"))
+WARMUP, CALLS = int(os.environ.get("WARMUP", "3000")), int(os.environ.get("CALLS", "1000"))
 PORT, BPORT = int(os.environ.get("PORT", "45160")), int(os.environ.get("BACKEND_PORT", "45171"))
 HOST = "127.0.0.1"
 
@@ -34,6 +37,9 @@ def config(engine: str, d: str) -> str:
 backends:
   - {{ id: gw1, address: {HOST}:{BPORT} }}
 health:
+  enabled: false
+# valgrind slows the event loop ~50x: overload control would shed the calls being counted.
+overload:
   enabled: false
 admin:
   listen: {HOST}:0
@@ -61,13 +67,13 @@ def answer(req: bytes) -> bytes:
     return b"\r\n".join([b"SIP/2.0 200 OK", *keep, b"Content-Length: 0", b"", b""])
 
 
-def drive(calls: int, caller: socket.socket, backend: socket.socket) -> None:
+def drive(first: int, calls: int, caller: socket.socket, backend: socket.socket) -> None:
     lport = caller.getsockname()[1]
     done = 0
     while done < calls:
         n = min(BURST, calls - done)
         for i in range(n):
-            caller.sendto(invite(done + i, lport), (HOST, PORT))
+            caller.sendto(invite(first + done + i, lport), (HOST, PORT))
         for _ in range(n):
             req, src = backend.recvfrom(65535)
             backend.sendto(answer(req), src)
@@ -89,12 +95,15 @@ def ping(sock: socket.socket) -> bool:
         return False
 
 
-def measure(engine: str, calls: int, d: str) -> int:
-    out = os.path.join(d, f"cg-{engine}-{calls}.out")
-    vg = [] if os.environ.get("NO_VALGRIND") else ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
-    proc = subprocess.Popen([*vg, NODE, "--max-semi-space-size=4",
-                             CLI, "start", "--config", config(engine, d)],
-                            stdout=subprocess.DEVNULL, stderr=open(os.path.join(d, f"vg-{engine}-{calls}.log"), "w"))
+def callgrind_control(*args: str) -> None:
+    subprocess.run(["callgrind_control", *args], check=True, stdout=subprocess.DEVNULL, timeout=120)
+
+
+def measure(engine: str, d: str) -> int:
+    out = os.path.join(d, f"cg-{engine}.out")
+    vg = [] if os.environ.get("NO_VALGRIND") else ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}"]
+    proc = subprocess.Popen([*vg, NODE, "--max-semi-space-size=4", CLI, "start", "--config", config(engine, d)],
+                            stdout=subprocess.DEVNULL, stderr=open(os.path.join(d, f"vg-{engine}.log"), "w"))
     caller = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     backend = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
@@ -105,9 +114,18 @@ def measure(engine: str, calls: int, d: str) -> int:
         while not ping(caller):
             if proc.poll() is not None or time.time() > deadline:
                 raise RuntimeError(f"siplb under valgrind did not come up (see {d})")
-        caller.settimeout(60.0)
-        backend.settimeout(60.0)
-        drive(calls, caller, backend)
+        # generous: valgrind re-translates all code when instrumentation goes on
+        caller.settimeout(300.0)
+        backend.settimeout(300.0)
+        drive(0, WARMUP, caller, backend)
+        if vg:
+            callgrind_control("-i", "on", str(proc.pid))
+        drive(WARMUP, CALLS, caller, backend)
+        if vg:
+            callgrind_control("-i", "off", str(proc.pid))
+    except Exception:
+        print(open(os.path.join(d, f"vg-{engine}.log")).read()[-3000:], file=sys.stderr)
+        raise
     finally:
         proc.send_signal(signal.SIGTERM)  # by PID: the process started above
         try:
@@ -117,9 +135,9 @@ def measure(engine: str, calls: int, d: str) -> int:
             proc.wait()
         caller.close()
         backend.close()
-    total = 0
     if not vg:
         return 0
+    total = 0
     with open(out) as f:
         for line in f:
             if line.startswith("summary:") or line.startswith("totals:"):
@@ -131,10 +149,9 @@ def main() -> None:
     engines = [a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("ENGINE=")] or ["native", "dgram"]
     with tempfile.TemporaryDirectory() as d:
         for engine in engines:
-            lo, hi = measure(engine, LO, d), measure(engine, HI, d)
-            msgs = 2 * (HI - LO)
-            print(json.dumps({"engine": engine, "burst": BURST, "calls_lo": LO, "calls_hi": HI, "ir_lo": lo, "ir_hi": hi,
-                              "instructions_per_relayed_message": round((hi - lo) / msgs)}), flush=True)
+            ir = measure(engine, d)
+            print(json.dumps({"engine": engine, "burst": BURST, "warmup_calls": WARMUP, "calls": CALLS, "relayed_messages": 2 * CALLS,
+                              "instructions": ir, "instructions_per_relayed_message": round(ir / (2 * CALLS))}), flush=True)
 
 
 if __name__ == "__main__":

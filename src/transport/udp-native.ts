@@ -12,13 +12,12 @@
  * is ever truncated (native/udp/src/udp.c says why that costs no memory).
  */
 import net from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { ipFamily, type HostPort } from './address.js';
-import type { MessageHandler, SendTarget } from './contract.js';
-import { BacklogMeter } from './backlog-meter.js';
+import type { SendTarget } from './contract.js';
 import { fastLookup } from './lookup.js';
+import { UdpEndpointBase } from './udp-endpoint-base.js';
 import type { NativeUdpAddon, NativeUdpSocket } from './native-addon.js';
-import { bindError, isKeepalive, publishDrop, type UdpEndpoint, type UdpTransportOptions } from './udp-endpoint.js';
+import { bindError, isKeepalive, publishDrop, type UdpTransportOptions } from './udp-endpoint.js';
 
 const EINVAL = 22;
 /** Source addresses rendered as strings, by IPv4 number: a proxy hears from few peers. */
@@ -34,15 +33,11 @@ function sendError(addon: NativeUdpAddon, errno: number, syscall: string, host: 
   return err;
 }
 
-export class NativeUdpTransport implements UdpEndpoint {
+export class NativeUdpTransport extends UdpEndpointBase {
   readonly engine = 'native';
   readonly #addon: NativeUdpAddon;
   readonly #opts: UdpTransportOptions;
   readonly #socket: NativeUdpSocket;
-  #handler: MessageHandler = () => {};
-  #bound: HostPort | undefined;
-  #closed = false;
-  #granted: { readonly recv: number; readonly send: number } | undefined;
   /** The slots (one Buffer over the native mapping) and the per-datagram meta (udp.c layout). */
   #slots: Buffer = Buffer.alloc(0);
   #meta: Int32Array = new Int32Array(0);
@@ -53,13 +48,11 @@ export class NativeUdpTransport implements UdpEndpoint {
   #flushScheduled = false;
   readonly #flush = (): void => {
     this.#flushScheduled = false;
-    if (!this.#closed) this.#socket.flush();
+    if (!this.closed) this.#socket.flush();
   };
   // Backlog measurement (transport/backlog-meter.ts): a batch is one recvmmsg of at most
   // addon.slots datagrams, the same limit libuv reads per event for dgram, so a full batch means
   // the queue may not have emptied. If the next loop turn brings no batch, it had: end the run.
-  readonly #backlog = new BacklogMeter(() => performance.now());
-  #watchBacklog = true;
   #batches = 0;
   #lastFull = false;
   #armed = false;
@@ -70,12 +63,13 @@ export class NativeUdpTransport implements UdpEndpoint {
   };
   readonly #check = (): void => {
     this.#armed = false;
-    if (!this.#watchBacklog) return;
-    if (this.#batches === this.#armedAt) this.#backlog.batchEnded(0);
+    if (!this.watching) return;
+    if (this.#batches === this.#armedAt) this.backlog.batchEnded(0);
     else if (this.#lastFull) this.#armFull();
   };
 
   constructor(addon: NativeUdpAddon, opts: UdpTransportOptions) {
+    super();
     this.#addon = addon;
     this.#opts = opts;
     this.#socket = new addon.UdpSocket(
@@ -84,49 +78,23 @@ export class NativeUdpTransport implements UdpEndpoint {
     );
   }
 
-  onMessage(handler: MessageHandler): void {
-    this.#handler = handler;
-  }
-
-  watchBacklog(on: boolean): void {
-    if (on === this.#watchBacklog) return;
-    this.#watchBacklog = on;
-    if (!on) this.#backlog.reset();
-  }
-
-  takeBacklogMs(): number {
-    return this.#backlog.takeLongestMs();
-  }
-
-  get recvBufferBytes(): number | undefined {
-    return this.#closed ? undefined : this.#granted?.recv;
-  }
-
-  get sendBufferBytes(): number | undefined {
-    return this.#closed ? undefined : this.#granted?.send;
-  }
-
-  get address(): HostPort | undefined {
-    return this.#bound;
-  }
-
   start(): Promise<HostPort> {
     const { listen, recvBufferBytes, sendBufferBytes } = this.#opts;
     const family = ipFamily(listen.host) === 6 ? 6 : 4;
     const r = this.#socket.bind(family, listen.host, listen.port, recvBufferBytes, sendBufferBytes);
     if (r[0] !== 0) return Promise.reject(bindError(listen, sendError(this.#addon, r[0], String(r[1]), '', 0)));
     const [, host, port, recv, send, slots, meta] = r as [number, string, number, number, number, ArrayBuffer, ArrayBuffer];
-    this.#bound = { host, port };
-    this.#granted = { recv, send };
+    this.bound = { host, port };
+    this.granted = { recv, send };
     this.#slots = Buffer.from(slots);
     this.#meta = new Int32Array(meta);
     this.#metaBytes = Buffer.from(meta);
-    return Promise.resolve(this.#bound);
+    return Promise.resolve(this.bound);
   }
 
   /** Queue a datagram; it leaves with the batch's sendmmsg. Failures go to onSendError. */
   send(buf: Buffer, target: SendTarget): void {
-    if (this.#closed) return;
+    if (this.closed) return;
     const err = this.#socket.send(buf, target.host, target.port);
     if (err === 0) {
       if (!this.#inBatch && !this.#flushScheduled) {
@@ -144,15 +112,15 @@ export class NativeUdpTransport implements UdpEndpoint {
   }
 
   close(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
+    if (!this.closed) {
+      this.closed = true;
       this.#socket.close(); // what is queued still leaves first
     }
     return Promise.resolve();
   }
 
   #resolveThenSend(buf: Buffer, target: SendTarget): void {
-    const family = this.#bound !== undefined && ipFamily(this.#bound.host) === 6 ? 0 : 4;
+    const family = this.bound !== undefined && ipFamily(this.bound.host) === 6 ? 0 : 4;
     fastLookup(target.host, family, (err, address) => {
       if (err) this.#failed(err);
       else this.send(buf, { ...target, host: address });
@@ -183,14 +151,14 @@ export class NativeUdpTransport implements UdpEndpoint {
           publishDrop({ reason: 'keepalive' });
           continue;
         }
-        this.#handler(buf, { transport: 'udp', address: this.#sourceAddress(m), port: meta[m + 2]! });
+        this.handler(buf, { transport: 'udp', address: this.#sourceAddress(m), port: meta[m + 2]! });
       }
     } finally {
       this.#inBatch = false;
     }
-    if (this.#watchBacklog) {
+    if (this.watching) {
       this.#batches++;
-      this.#backlog.batchEnded(n);
+      this.backlog.batchEnded(n);
       this.#lastFull = n >= this.#addon.slots;
       if (this.#lastFull) this.#armFull();
     }
