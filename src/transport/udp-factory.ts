@@ -8,7 +8,8 @@
 import { loadNativeUdp } from './native-addon.js';
 import { UdpTransport } from './udp.js';
 import { NativeUdpTransport } from './udp-native.js';
-import { bindError, type UdpEndpoint, type UdpEngine, type UdpTransportOptions } from './udp-endpoint.js';
+import { SiplbError } from '../errors.js';
+import { type UdpEndpoint, type UdpEngine, type UdpTransportOptions } from './udp-endpoint.js';
 
 export type UdpEngineChoice = 'auto' | UdpEngine;
 
@@ -27,13 +28,19 @@ export function chooseUdpEngine(choice: UdpEngineChoice): EngineDecision {
   const load = loadNativeUdp();
   if (load.ok) return { create: (o) => new NativeUdpTransport(load.addon, o), engine: 'native', fallbackReason: undefined };
   if (choice === 'auto') return { ...dgram, fallbackReason: load.reason };
-  const refusal = new Error(`sip.udpEngine is native but ${load.reason}; or set sip.udpEngine: auto to fall back to dgram`);
+  const reason = load.reason;
   return {
     engine: 'native',
     fallbackReason: undefined,
     create: (o) => {
       const socket = new UdpTransport(o);
-      socket.start = () => Promise.reject(bindError(o.listen, refusal));
+      socket.start = () =>
+        Promise.reject(
+          new SiplbError(
+            'SIPLB_ERR_BIND',
+            `cannot open UDP ${o.listen.host}:${o.listen.port} on the native engine (sip.udpEngine: native): ${reason}; or set sip.udpEngine: auto to fall back to node:dgram`,
+          ),
+        );
       return socket;
     },
   };
