@@ -5,8 +5,8 @@
 This script plays the caller and one backend (plain UDP sockets on loopback, NOT under valgrind).
 Each round sends BURST INVITEs (new Call-IDs) to siplb; the backend answers each forwarded INVITE
 with a 200 OK built from it, which siplb relays back: 2 relayed messages per call, the whole
-proxy path (parse, route, Via/Record-Route, affinity) both ways. Health probes and overload
-control are off, so nothing else runs. Two runs per engine, WARMUP calls and WARMUP + CALLS
+proxy path (parse, route, Via/Record-Route, affinity) both ways. Health probes, overload
+control, failover and passive checks are off (valgrind's slowness would trip their timers). Two runs per engine, WARMUP calls and WARMUP + CALLS
 calls; the count per message is their DIFFERENCE over the 2 x CALLS extra messages, so start-up,
 the JIT's warm-up and shutdown cancel out. (Switching instrumentation on after a warm-up with
 `callgrind_control -i on` would be cheaper, but under this sandbox's kernel the process stopped
@@ -39,8 +39,13 @@ backends:
   - {{ id: gw1, address: {HOST}:{BPORT} }}
 health:
   enabled: false
-# valgrind slows the event loop ~50x: overload control would shed the calls being counted.
+# valgrind slows siplb ~50x: overload control would shed the calls being counted, and the
+# backend's answers would miss failover.timeout (400 ms: a failover, then 503s) and passive checks.
 overload:
+  enabled: false
+failover:
+  enabled: false
+passive:
   enabled: false
 admin:
   listen: {HOST}:0

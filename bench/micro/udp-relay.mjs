@@ -23,8 +23,9 @@ PAYLOAD.write('INVITE sip:bob@127.0.0.1 SIP/2.0\r\n');
 
 const load = loadNativeUdp();
 if (!load.ok) {
-  console.error(`udp-relay: ${load.reason}`);
-  process.exit(1);
+  // Not a failure of `npm run bench:micro`: the accelerator is optional. Say so in the output.
+  console.log(JSON.stringify({ bench: 'udp-relay', skipped: load.reason }));
+  process.exit(0);
 }
 
 function bind(sock) {

@@ -188,23 +188,7 @@ describe('native UDP accelerator', () => {
     expect(t.recvBufferBytes).toBe(131_072);
     expect(t.sendBufferBytes).toBe(131_072);
   });
-
-  it('measures the backlog: a burst larger than the queue drains in full batches', async () => {
-    const t = native();
-    let handled = 0;
-    t.onMessage(() => {
-      handled++;
-      const until = performance.now() + 0.05; // a slow handler, so the queue builds up
-      while (performance.now() < until);
-    });
-    const { port } = await t.start();
-    const p = await peer();
-    for (let i = 0; i < 400; i++) p.socket.send(`m${i}`, port, '127.0.0.1');
-    await waitFor('burst handled', () => handled === 400, 10_000, 10);
-    await new Promise((r) => setImmediate(() => setImmediate(r)));
-    expect(t.takeBacklogMs()).toBeGreaterThan(0);
-    expect(t.takeBacklogMs()).toBe(0); // the run ended when the queue emptied
-  });
+  // The backlog meter on this engine: udp-backlog.test.ts runs its tests on both engines.
 });
 
 describe('UDP engine choice (sip.udpEngine)', () => {
