@@ -6,7 +6,8 @@
 # package, with tm/rr/registrar/usrloc) as real proxies and registrars behind siplb in e2e,
 # chromium for the status-page test (driven by the playwright-core dev dependency, which never
 # downloads a browser of its own), sipvicious (svmap, svwar) as real scanners against siplb's
-# abuse protection.
+# abuse protection; g++, make and python3 for node-gyp, which builds the native UDP accelerator
+# (npm run build:native, run by scripts/test.sh).
 # Every command a test spawns is listed here: under CI=true a test that cannot run fails the
 # run (scripts/vitest-summary.mjs), so a missing tool shows up as a failure, never a skip.
 # Idempotent: installs only what is missing; runs `apt-get update` once when it must install.
@@ -27,6 +28,9 @@ declare -A want=(
   [chromium]=chromium
   [svmap]=sipvicious
   [svwar]=sipvicious
+  [g++]=g++
+  [make]=make
+  [python3]=python3
 )
 missing=()
 for cmd in "${!want[@]}"; do
