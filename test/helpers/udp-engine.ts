@@ -5,9 +5,15 @@
  * node:dgram (vitest project e2e-dgram), so both I/O paths pass the same behaviour tests.
  */
 export function withUdpEngine(config: Record<string, unknown>): Record<string, unknown> {
-  const engine = process.env['SIPLB_UDP_ENGINE'];
-  if (engine === undefined || engine === '') return config;
+  const key = udpEngineKey();
+  if (key.udpEngine === undefined) return config;
   const sip = (config['sip'] as Record<string, unknown> | undefined) ?? {};
   if (sip['udpEngine'] !== undefined) return config;
-  return { ...config, sip: { ...sip, udpEngine: engine } };
+  return { ...config, sip: { ...sip, ...key } };
+}
+
+/** `{ udpEngine }` to spread into a test's `sip` section when it rewrites its own config file. */
+export function udpEngineKey(): { udpEngine?: string } {
+  const engine = process.env['SIPLB_UDP_ENGINE'];
+  return engine === undefined || engine === '' ? {} : { udpEngine: engine };
 }
