@@ -10,6 +10,8 @@
 # for the TLS transport tests), dnsmasq (package dnsmasq-base: the binary only, no system service
 # that would start a DNS server on port 53) as the real DNS server of the DNS-backend tests, which
 # run it on a high loopback port.
+# abuse protection; g++, make and python3 for node-gyp, which builds the native UDP accelerator
+# (npm run build:native, run by scripts/test.sh).
 # Every command a test spawns is listed here: under CI=true a test that cannot run fails the
 # run (scripts/vitest-summary.mjs), so a missing tool shows up as a failure, never a skip.
 # Idempotent: installs only what is missing; runs `apt-get update` once when it must install.
@@ -32,6 +34,9 @@ declare -A want=(
   [svwar]=sipvicious
   [dnsmasq]=dnsmasq-base
   [openssl]=openssl
+  [g++]=g++
+  [make]=make
+  [python3]=python3
 )
 missing=()
 for cmd in "${!want[@]}"; do

@@ -22,6 +22,9 @@ step() { # step NAME CMD...: a non-vitest check that counts as one test
   if "$@" >&2; then extra_pass=$((extra_pass + 1)); else extra_fail=$((extra_fail + 1)); echo "FAILED: $name" >&2; fi
 }
 step build npm run --silent build
+# The native UDP accelerator (issue 20): built here so the e2e tier runs on it (vitest.config.ts)
+# and e2e-dgram runs the UDP files again on node:dgram. A failed build fails this step.
+step build-native npm run --silent build:native
 step lint npx eslint .
 step typecheck npx tsc --noEmit -p tsconfig.json
 

@@ -40,6 +40,8 @@ import { SelfAddress } from './proxy/self.js';
 import type { HostPort } from './transport/address.js';
 import type { ConnectionStats } from './transport/connections.js';
 import { buildListeners } from './app/listeners.js';
+import { chooseUdpEngine } from './transport/udp-factory.js';
+import type { UdpEngine } from './transport/udp-endpoint.js';
 import { buildProbing } from './app/probing.js';
 import { planReload } from './app/reload-plan.js';
 import { buildAdmission, warnIfBuffersCapped } from './app/admission-wiring.js';
@@ -70,6 +72,8 @@ export interface App {
   readonly dns: Pick<DnsBackends, 'status'>;
   readonly logger: Logger;
   readonly startedAt: number;
+  /** What carries the UDP sockets (sip.udpEngine as resolved at build). */
+  readonly udpEngine: UdpEngine;
   /** Bind sockets and start timers. Resolves with the bound SIP address. */
   start(): Promise<HostPort>;
   /** Close sockets, stop timers. Idempotent. */
@@ -133,9 +137,11 @@ export function build(initial: Config, deps: AppDeps): App {
   const passive = new PassiveChecker(passiveOptions(config), health, now);
   let balancer = makeBalancer(config);
 
-  const listeners = buildListeners(config, log);
+  const engine = chooseUdpEngine(config.sip.udpEngine);
+  if (engine.fallbackReason !== undefined) log.child({ component: 'transport' }).info(`UDP on node:dgram: ${engine.fallbackReason}`);
+  const listeners = buildListeners(config, log, engine);
   const transport = listeners.udp;
-  const probing = buildProbing({ config, advertiseHost: self.advertise.host, health, passive, now, log });
+  const probing = buildProbing({ config, advertiseHost: self.advertise.host, health, passive, now, log, engine });
   const prober = probing.prober;
 
   const proxyLog = log.child({ component: 'proxy' });
@@ -214,6 +220,7 @@ export function build(initial: Config, deps: AppDeps): App {
     dns,
     logger: log,
     startedAt: Date.now(),
+    udpEngine: listeners.udpEngine,
     async start() {
       await dns.start(); // the first calls find the DNS backends already there
       const bound = await listeners.start();

@@ -131,6 +131,7 @@ export function createControl(deps: ControlDeps): AdminControl {
         nodeId: c.node.id,
         version: VERSION,
         runtime,
+        udpEngine: app.udpEngine,
         role: deps.leader.role(),
         uptimeSeconds: Math.round((Date.now() - app.startedAt) / 1000),
         listen: c.sip.listen.map(formatListen).join(', '),

@@ -63,6 +63,8 @@ export interface StatusView {
   readonly version: string;
   /** The Node.js runtime this node runs on (Node version, V8, platform, arch, pid). */
   readonly runtime: RuntimeFacts;
+  /** What carries the UDP sockets: the native accelerator or node:dgram (sip.udpEngine). */
+  readonly udpEngine: 'native' | 'dgram';
   readonly role: Role;
   readonly uptimeSeconds: number;
   readonly listen: string;

@@ -8,9 +8,9 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { Admission, type AdmissionReading, type AdmissionState } from '../observe/admission.js';
-import type { UdpTransport } from '../transport/udp.js';
+import type { UdpEndpoint } from '../transport/udp-endpoint.js';
 
-export function buildAdmission(config: Config, udp: UdpTransport, log: Logger): Admission {
+export function buildAdmission(config: Config, udp: UdpEndpoint, log: Logger): Admission {
   return new Admission({
     enabled: config.overload.enabled,
     maxUtilization: config.overload.maxUtilization,
@@ -53,7 +53,7 @@ function traceAdmissionWindow(log: Logger): (r: AdmissionReading, st: AdmissionS
  * capped receive queue overflows in a burst (silent loss) and makes overload control shed early
  * (it sheds at half full), so say so once at start, with the fix.
  */
-export function warnIfBuffersCapped(log: Logger, config: Config, transport: UdpTransport): void {
+export function warnIfBuffersCapped(log: Logger, config: Config, transport: UdpEndpoint): void {
   const check = (what: string, asked: number, granted: number | undefined, sysctl: string): void => {
     if (granted === undefined || granted / 2 >= asked) return;
     log.warn(

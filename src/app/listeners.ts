@@ -19,11 +19,14 @@ import type { MessageHandler } from '../transport/contract.js';
 import { TransportHub } from '../transport/hub.js';
 import { StreamTransport, type StreamErrorReport, type StreamTransportKind } from '../transport/stream.js';
 import type { StreamTlsOptions } from '../transport/tls-material.js';
-import { UdpTransport } from '../transport/udp.js';
+import type { UdpEndpoint, UdpEngine } from '../transport/udp-endpoint.js';
+import type { EngineDecision } from '../transport/udp-factory.js';
 
 export interface Listeners {
   /** The UDP socket: overload control watches its receive queue. */
-  readonly udp: UdpTransport;
+  readonly udp: UdpEndpoint;
+  /** What carries the UDP sockets (sip.udpEngine as resolved). */
+  readonly udpEngine: UdpEngine;
   /** Sends over whichever transport a target names. */
   readonly sender: TransportHub;
   onMessage(handler: MessageHandler): void;
@@ -84,11 +87,11 @@ export function streamTransport(o: StreamSenderOptions): StreamTransport {
   });
 }
 
-export function buildListeners(config: Config, log: Logger): Listeners {
+export function buildListeners(config: Config, log: Logger, engine: EngineDecision): Listeners {
   const transportLog = log.child({ component: 'transport' });
   const primary = config.sip.listen[0]!;
   const udpListen = config.sip.listen.find((l) => l.transport === 'udp');
-  const udp = new UdpTransport({
+  const udp = engine.create({
     listen: udpListen ?? { host: primary.host, port: 0 },
     recvBufferBytes: config.sip.recvBufferBytes,
     sendBufferBytes: config.sip.sendBufferBytes,
@@ -112,6 +115,7 @@ export function buildListeners(config: Config, log: Logger): Listeners {
   const streamBound = new Map<StreamTransportKind, HostPort>();
   return {
     udp,
+    udpEngine: engine.engine,
     sender,
     onMessage: (handler) => {
       udp.onMessage(handler);

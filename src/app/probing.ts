@@ -20,7 +20,7 @@ import { ConnectionTable } from '../transport/connections.js';
 import type { MessageHandler } from '../transport/contract.js';
 import type { StreamErrorReport } from '../transport/stream.js';
 import { TransportHub } from '../transport/hub.js';
-import { UdpTransport } from '../transport/udp.js';
+import type { EngineDecision } from '../transport/udp-factory.js';
 import { streamLimits, streamTransport } from './listeners.js';
 
 export interface Probing {
@@ -42,6 +42,8 @@ export interface ProbingDeps {
   readonly passive: PassiveChecker;
   readonly now: () => number;
   readonly log: Logger;
+  /** The UDP engine (node:dgram or the native accelerator) the probe socket uses too. */
+  readonly engine: EngineDecision;
 }
 
 /** Stream failures that mean the backend could not be reached at all (not a peer hanging up). */
@@ -51,7 +53,7 @@ export function buildProbing(deps: ProbingDeps): Probing {
   const { config } = deps;
   const primary = config.sip.listen[0]!;
   const probeListen: HostPort = config.health.source ?? { host: primary.host, port: 0 };
-  const udp = new UdpTransport({ listen: probeListen, recvBufferBytes: 262_144, sendBufferBytes: 262_144 });
+  const udp = deps.engine.create({ listen: probeListen, recvBufferBytes: 262_144, sendBufferBytes: 262_144 });
   udp.watchBacklog(false); // only the SIP socket's queue drives overload control
   const viaHost = isWildcardHost(probeListen.host) ? deps.advertiseHost : probeListen.host;
   const hub = new TransportHub();

@@ -200,6 +200,12 @@ const SipSchema = z.strictObject({
     description: 'SO_SNDBUF size of the SIP socket in bytes; the kernel may cap it at net.core.wmem_max. Default: 4194304.',
     example: 8388608,
   }),
+  udpEngine: doc(z.enum(['auto', 'native', 'dgram']).default('auto'), {
+    description:
+      'What carries the UDP sockets: "native" (the accelerator built by npm run build:native: one recvmmsg/sendmmsg per batch of datagrams), "dgram" (node:dgram, one system call and callback per datagram), or "auto" (native when it is built and loads, else dgram with one log line saying why). siplb behaves the same on both; native costs less CPU per message. `siplb status` says which is in use. Default: "auto".',
+    example: 'dgram',
+    hint: 'use auto, native or dgram',
+  }),
   defaultMaxForwards: doc(int(1, 255).default(70), {
     description: 'Max-Forwards added to a request that has none (RFC 3261 §16.6 step 3). Default: 70.',
     example: 70,

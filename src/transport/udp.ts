@@ -8,36 +8,15 @@
  * back to it (and sipp UAS peers, which answer the request's source address, work).
  */
 import dgram from 'node:dgram';
-import { performance } from 'node:perf_hooks';
-import { SiplbError } from '../errors.js';
-import { channels, type DropEvent } from '../observe/channels.js';
 import { ipFamily, type HostPort } from './address.js';
-import type { MessageHandler, MessageSender, SendTarget } from './contract.js';
-import { BacklogMeter, LIBUV_READ_BATCH } from './backlog-meter.js';
+import type { SendTarget } from './contract.js';
+import { LIBUV_READ_BATCH } from './backlog-meter.js';
 import { fastLookup } from './lookup.js';
+import { UdpEndpointBase } from './udp-endpoint-base.js';
+import { bindError, isKeepalive, publishDrop, type UdpTransportOptions } from './udp-endpoint.js';
 
 
-export interface UdpTransportOptions {
-  readonly listen: HostPort;
-  /** SO_RCVBUF; the kernel caps it at net.core.rmem_max. @default 4194304 */
-  readonly recvBufferBytes: number;
-  /** SO_SNDBUF; capped at net.core.wmem_max. @default 4194304 */
-  readonly sendBufferBytes: number;
-  /** Called when a send fails (e.g. EPERM, unreachable). Never throws upward. */
-  readonly onSendError?: (err: Error) => void;
-}
-
-const CR = 0x0d;
-const LF = 0x0a;
-
-/** A datagram made only of CR/LF bytes: an RFC 5626 §3.5.1-style keep-alive, not a SIP message. */
-export function isKeepalive(buf: Buffer): boolean {
-  for (let i = 0; i < buf.length; i++) {
-    const c = buf[i];
-    if (c !== CR && c !== LF && c !== 0) return false;
-  }
-  return true;
-}
+export { isKeepalive, type UdpTransportOptions } from './udp-endpoint.js';
 
 /** A socket option read that may throw (e.g. on a platform without it): undefined then. */
 function readSize(read: () => number): number | undefined {
@@ -48,32 +27,21 @@ function readSize(read: () => number): number | undefined {
   }
 }
 
-function publishDrop(event: DropEvent): void {
-  if (channels.drop.hasSubscribers) channels.drop.publish(event);
-}
-
-export class UdpTransport implements MessageSender {
+export class UdpTransport extends UdpEndpointBase {
+  readonly engine = 'dgram';
   readonly #opts: UdpTransportOptions;
   readonly #socket: dgram.Socket;
-  #handler: MessageHandler = () => {};
-  #bound: HostPort | undefined;
-  #closed = false;
-  /** SO_RCVBUF/SO_SNDBUF as the kernel granted them, read once at bind (they do not change after). */
-  #grantedBuffers: { readonly recv: number | undefined; readonly send: number | undefined } | undefined;
-  readonly #backlog = new BacklogMeter(() => performance.now());
-  /** Whether read batches are measured (off while the node is mostly idle: a queue can only stay non-empty under load). */
-  #watchBacklog = true;
   /** Datagrams delivered in the current read batch; it ends in the loop's check phase. */
   #batch = 0;
   #batchWatched = false;
   readonly #endBatch = (): void => {
     const n = this.#batch;
     this.#batch = 0;
-    if (!this.#watchBacklog) {
+    if (!this.watching) {
       this.#batchWatched = false;
       return;
     }
-    this.#backlog.batchEnded(n);
+    this.backlog.batchEnded(n);
     // A full batch says nothing about what is left: watch the next loop turn too, so that a
     // queue that emptied exactly at the limit ends the run (as a batch of 0) instead of idling in it.
     this.#batchWatched = n >= LIBUV_READ_BATCH;
@@ -81,6 +49,7 @@ export class UdpTransport implements MessageSender {
   };
 
   constructor(opts: UdpTransportOptions) {
+    super();
     this.#opts = opts;
     const family = ipFamily(opts.listen.host) === 6 ? 'udp6' : 'udp4';
     this.#socket = dgram.createSocket({
@@ -92,43 +61,8 @@ export class UdpTransport implements MessageSender {
     this.#socket.on('message', (buf, from) => this.#receive(buf, from));
     // Send failures and late socket errors must never crash the node: report and go on.
     this.#socket.on('error', (err) => {
-      if (this.#bound) this.#opts.onSendError?.(err);
+      if (this.bound) this.#opts.onSendError?.(err);
     });
-  }
-
-  /** Register the single upward callback (wired in app.ts). */
-  onMessage(handler: MessageHandler): void {
-    this.#handler = handler;
-  }
-
-  /**
-   * Turn the backlog measurement on or off. It costs one immediate per loop turn that received
-   * datagrams, so the admission control turns it off while the event loop is mostly idle (a queue
-   * that stays non-empty keeps the loop busy, so nothing is missed) and on as soon as it is not.
-   */
-  watchBacklog(on: boolean): void {
-    if (on === this.#watchBacklog) return;
-    this.#watchBacklog = on;
-    if (!on) this.#backlog.reset();
-  }
-
-  /** The longest time (ms) the receive queue stayed non-empty since the last call (see BacklogMeter). */
-  takeBacklogMs(): number {
-    return this.#backlog.takeLongestMs();
-  }
-
-  /** The receive buffer the kernel granted (SO_RCVBUF, doubled for its bookkeeping), once bound. */
-  get recvBufferBytes(): number | undefined {
-    return this.#closed ? undefined : this.#grantedBuffers?.recv;
-  }
-
-  /** The send buffer the kernel granted (SO_SNDBUF, doubled like the receive buffer), once bound. */
-  get sendBufferBytes(): number | undefined {
-    return this.#closed ? undefined : this.#grantedBuffers?.send;
-  }
-
-  get address(): HostPort | undefined {
-    return this.#bound;
   }
 
   /** Bind the socket. Rejects with SIPLB_ERR_BIND saying which address and why. */
@@ -136,36 +70,30 @@ export class UdpTransport implements MessageSender {
     const { host, port } = this.#opts.listen;
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => {
-        reject(
-          new SiplbError(
-            'SIPLB_ERR_BIND',
-            `cannot bind UDP ${host}:${port}: ${err.message} (check sip.listen; a VIP needs net.ipv4.ip_nonlocal_bind=1)`,
-            { cause: err },
-          ),
-        );
+        reject(bindError(this.#opts.listen, err));
       };
       this.#socket.once('error', onError);
       this.#socket.bind({ address: host, port, exclusive: true }, () => {
         this.#socket.off('error', onError);
         const a = this.#socket.address();
-        this.#bound = { host: a.address, port: a.port };
-        this.#grantedBuffers = { recv: readSize(() => this.#socket.getRecvBufferSize()), send: readSize(() => this.#socket.getSendBufferSize()) };
-        resolve(this.#bound);
+        this.bound = { host: a.address, port: a.port };
+        this.granted = { recv: readSize(() => this.#socket.getRecvBufferSize()), send: readSize(() => this.#socket.getSendBufferSize()) };
+        resolve(this.bound);
       });
     });
   }
 
   /** Send a datagram. Fire and forget: UDP has no delivery report; failures go to onSendError. */
   send(buf: Buffer, target: SendTarget): void {
-    if (this.#closed) return;
+    if (this.closed) return;
     // No per-send callback (it would allocate a closure per datagram): without one, dgram
     // reports a failed send as an 'error' event on the socket, handled in the constructor.
     this.#socket.send(buf, target.port, target.host);
   }
 
   close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    this.#closed = true;
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
     return new Promise((resolve) => {
       try {
         this.#socket.close(() => resolve());
@@ -177,7 +105,7 @@ export class UdpTransport implements MessageSender {
 
   #receive(buf: Buffer, from: dgram.RemoteInfo): void {
     // libuv delivers a batch of reads within one poll phase; an immediate runs right after it.
-    if (this.#watchBacklog) {
+    if (this.watching) {
       this.#batch++;
       if (!this.#batchWatched) {
         this.#batchWatched = true;
@@ -188,6 +116,6 @@ export class UdpTransport implements MessageSender {
       publishDrop({ reason: 'keepalive' });
       return;
     }
-    this.#handler(buf, { transport: 'udp', address: from.address, port: from.port });
+    this.handler(buf, { transport: 'udp', address: from.address, port: from.port });
   }
 }

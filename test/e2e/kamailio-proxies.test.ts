@@ -21,6 +21,7 @@ import { freePorts } from '../helpers/ports.js';
 import { sipPing } from '../helpers/siplb.js';
 import { runUac, sippAvailable, startUas, type Uas, type UacResult } from '../helpers/sipp.js';
 import { sleep, waitFor } from '../helpers/wait.js';
+import { withUdpEngine } from '../helpers/udp-engine.js';
 
 type Gw = 'service' | 'hangup' | 'ring' | 'busy' | 'late';
 const GW_SCENARIOS: Record<Gw, string> = {
@@ -186,13 +187,13 @@ describe.skipIf(!sippAvailable() || !kamailioAvailable())('siplb in front of rea
   it('no answer: one ring, one 408 from the proxy to the caller, no failover (even with 408 in failover.codes)', async () => {
     // The old defaults, under which the callee rang twice: 408 fails over. The relayed 180 must
     // still bind each call to its proxy (RFC 3261 §16.7).
-    const withOldCodes = validateConfig({ ...baseConfig, failover: { timeout: '400ms', codes: [503, 408, 500] } });
+    const withOldCodes = validateConfig(withUdpEngine({ ...baseConfig, failover: { timeout: '400ms', codes: [503, 408, 500] } }));
     if (!withOldCodes.ok) throw new Error(JSON.stringify(withOldCodes.issues));
     expect(lb.app.applyConfig(withOldCodes.config)).toEqual(['failover.codes: [503] → [503,408,500] (applied)']);
     const invitesBefore = gws.ring.invites();
     const t0 = Date.now();
     const r = await uac('uac-final-failure.xml', 'ring', 5, 5).finally(() => {
-      const back = validateConfig(baseConfig);
+      const back = validateConfig(withUdpEngine(baseConfig));
       if (back.ok) lb.app.applyConfig(back.config);
     });
     const tookMs = Date.now() - t0;

@@ -20,6 +20,7 @@ import { freePorts } from '../helpers/ports.js';
 import { startSiplb, type SiplbProcess } from '../helpers/siplb.js';
 import { runUac, sippAvailable, startUas, type Uas } from '../helpers/sipp.js';
 import { sleep, waitFor } from '../helpers/wait.js';
+import { udpEngineKey } from '../helpers/udp-engine.js';
 
 let lb: SiplbProcess | undefined;
 let uas: Uas[] = [];
@@ -52,7 +53,8 @@ describe.skipIf(!sippAvailable())('config reload under load (real siplb process)
     const backend = (u: Uas, i: number): Record<string, unknown> => ({ id: `gw${i + 1}`, address: `127.0.0.1:${u.port}` });
     const base = {
       node: { id: 'reload-e2e' },
-      sip: { listen: `127.0.0.1:${sipPort}` },
+      // The engine under test written into every rewrite too: a change of it would be reported.
+      sip: { listen: `127.0.0.1:${sipPort}`, ...udpEngineKey() },
       // `siplb reload` goes through the admin socket (a state change: no token over the socket).
       admin: { listen: admin, socket: sock },
       backends: uas.map(backend),

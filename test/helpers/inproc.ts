@@ -9,6 +9,7 @@ import { validateConfig } from '../../src/config/validate.js';
 import { createControl, STANDALONE } from '../../src/control.js';
 import type { AdminControl } from '../../src/api/control.js';
 import { silentLogger } from '../../src/log.js';
+import { withUdpEngine } from './udp-engine.js';
 import { channels, type HealthTransitionEvent, type RequestForwardedEvent } from '../../src/observe/channels.js';
 
 export interface Forwarded extends RequestForwardedEvent {
@@ -27,7 +28,7 @@ export interface InProcessSiplb {
 }
 
 export async function startInProcess(raw: Record<string, unknown>): Promise<InProcessSiplb> {
-  const v = validateConfig(raw);
+  const v = validateConfig(withUdpEngine(raw));
   if (!v.ok) throw new Error(`bad test config: ${JSON.stringify(v.issues)}`);
   const app = build(v.config, { logger: silentLogger() });
   const control = createControl({

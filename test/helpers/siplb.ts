@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { ensureFreshDist } from './fresh-dist.js';
+import { withUdpEngine } from './udp-engine.js';
 import { sleep, waitFor } from './wait.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -73,8 +74,9 @@ export function sipPing(port: number, host = '127.0.0.1', timeoutMs = 500, uri?:
   );
 }
 
-export async function startSiplb(config: Record<string, unknown>, extraArgs: string[] = []): Promise<SiplbProcess> {
+export async function startSiplb(testConfig: Record<string, unknown>, extraArgs: string[] = []): Promise<SiplbProcess> {
   assertBuilt();
+  const config = withUdpEngine(testConfig);
   const dir = mkdtempSync(path.join(tmpdir(), 'siplb-e2e-'));
   const configFile = path.join(dir, 'siplb.yaml');
   // Parallel test files must not collide on the default admin port 8060: let the kernel pick.

@@ -176,7 +176,7 @@
       fact('Backends', `${status.backends.eligible} eligible / ${status.backends.up} up / ${status.backends.total}`),
       fact('Active calls', String(status.calls.active)),
       fact('Mode', status.mode),
-      fact('SIP', status.listen),
+      fact('SIP', status.udpEngine ? `${status.listen} (UDP on ${status.udpEngine})` : status.listen),
       fact('Uptime', duration(status.uptimeSeconds)),
       fact('Version', status.runtime ? `${status.version} on Node ${status.runtime.node}` : status.version));
     const o = status.overload;

@@ -74,6 +74,7 @@ export function formatStatus(s: StatusView): string {
     ['node', `${s.nodeId} (${s.role})`],
     ['version', s.version],
     ['runtime', `Node.js ${s.runtime.node} (V8 ${s.runtime.v8}, ${s.runtime.platform}/${s.runtime.arch}), pid ${s.runtime.pid}`],
+    ['udp', s.udpEngine === 'native' ? 'native accelerator (recvmmsg/sendmmsg)' : 'node:dgram'],
     ['uptime', formatDuration(s.uptimeSeconds)],
     ['listen', s.advertise === s.listen ? s.listen : `${s.listen} (advertise ${s.advertise})`],
     ['mode', s.mode],

@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { UdpTransport } from '../../../src/transport/udp.js';
+import type { UdpEndpoint, UdpEngine } from '../../../src/transport/udp-endpoint.js';
+import { chooseUdpEngine } from '../../../src/transport/udp-factory.js';
 
 /** Sends synchronously (IP literal, no DNS round), so a burst is queued before the receiver reads. */
 const syncLookup = ((host: string, _o: unknown, cb: (e: null, a: string, f: number) => void) => cb(null, host, 4)) as unknown as dgram.SocketOptions['lookup'];
@@ -12,8 +13,11 @@ function busy(ms: number): void {
   }
 }
 
-describe('UdpTransport backlog measurement (real sockets)', () => {
-  let transport: UdpTransport | undefined;
+// Both engines (issue 20): node:dgram reads 32 datagrams per libuv event, the native accelerator
+// one recvmmsg of 32; the meter must read the same from either. (native fails here, never skips,
+// when the addon is not built: npm run build:native.)
+describe.each<UdpEngine>(['dgram', 'native'])('UDP backlog measurement on %s (real sockets)', (engine) => {
+  let transport: UdpEndpoint | undefined;
   let client: dgram.Socket | undefined;
   afterEach(async () => {
     client?.close();
@@ -21,7 +25,7 @@ describe('UdpTransport backlog measurement (real sockets)', () => {
   });
 
   async function setUp(handlerMs: number): Promise<{ port: number; seen: () => number }> {
-    transport = new UdpTransport({ listen: { host: '127.0.0.1', port: 0 }, recvBufferBytes: 4 << 20, sendBufferBytes: 1 << 20 });
+    transport = chooseUdpEngine(engine).create({ listen: { host: '127.0.0.1', port: 0 }, recvBufferBytes: 4 << 20, sendBufferBytes: 1 << 20 });
     let n = 0;
     transport.onMessage(() => {
       n++;

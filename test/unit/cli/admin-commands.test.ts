@@ -29,6 +29,7 @@ describe('siplb status', () => {
     expect(r.out).toContain('node      lb-a (standalone)');
     expect(r.out).toContain('uptime    1h 2m 5s');
     expect(r.out).toContain('runtime   Node.js v24.22.3 (V8 13.6.233.17-node.40, linux/x64), pid 4242');
+    expect(r.out).toContain('udp       native accelerator (recvmmsg/sendmmsg)');
     expect(r.out).toContain('listen    0.0.0.0:5060 (advertise 192.0.2.10:5060)');
     expect(r.out).toContain('backends  2 total, 1 eligible, 1 up, 1 down');
     expect(r.out).toContain('dropped   parse-error=2');

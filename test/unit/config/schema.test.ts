@@ -33,6 +33,7 @@ describe('defaults', () => {
         maxDatagramBytes: 65535,
         recvBufferBytes: 4194304,
         sendBufferBytes: 4194304,
+        udpEngine: 'auto',
         defaultMaxForwards: 70,
         recordRoute: true,
         answerOptions: true,

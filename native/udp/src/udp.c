@@ -1,0 +1,531 @@
+/*
+ * siplb_udp: the optional native UDP accelerator (issue 20). Node-API, C, Linux.
+ *
+ * One UDP socket polled by libuv (uv_poll_t on the fd). When it is readable, one recvmmsg(2)
+ * reads up to SLOTS datagrams into preallocated slots and JS is called ONCE for the batch, with
+ * each datagram's offset, length and source address in a shared Int32Array (layout below). Sends
+ * made while JS handles the batch are copied into a send arena and leave in one sendmmsg(2) when
+ * the batch callback returns; sends made outside a batch are flushed by JS on a setImmediate.
+ * Nothing here throws into JS after bind: a failed send is reported through the error callback.
+ *
+ * Slot size. RFC 3261 §18.1.1: an element must be prepared to receive a 65535-byte datagram. A
+ * slot is therefore SLOT_BYTES (64 KiB), so MSG_TRUNC cannot happen for any UDP datagram and no
+ * datagram is ever re-read. The slots are one anonymous mmap, exposed to JS as an external
+ * ArrayBuffer: the kernel backs only the pages a datagram actually wrote, so a batch of typical
+ * (< 4 KiB) SIP datagrams keeps about one page per slot resident, not 64 KiB. MSG_TRUNC is still
+ * checked (a kernel with a bigger datagram, e.g. an IPv6 jumbogram, would set it): such a slot is
+ * handed up with length -1 and JS counts it as dropped.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <node_api.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define SLOTS 32                 /* = libuv's own read batch (uv__udp_recvmsg), so the backlog meter reads the same */
+#define SLOT_BYTES 65536         /* >= 65535, RFC 3261 §18.1.1 */
+#define SLOT_STRIDE (SLOT_BYTES + 64) /* slots do not all start on the same cache set */
+#define META_INTS 20             /* per slot: offset, length, port, family, v4 key, text length, text[56] */
+#define META_TEXT_BYTE 24
+#define SEND_MAX 64              /* datagrams per sendmmsg */
+#define SEND_ARENA (256 * 1024)  /* bytes queued before a forced flush */
+
+typedef struct {
+  napi_env env;
+  int fd;
+  int family;
+  int polling;      /* uv_poll started */
+  int closing;      /* close() called */
+  int handle_open;  /* uv handle initialised and not yet closed */
+  int want_write;   /* the poll also watches POLLOUT: the send buffer was full */
+  uv_poll_t poll;
+  napi_ref self;    /* strong while open: the object must outlive its poll */
+  napi_ref on_batch;
+  napi_ref on_error;
+  napi_async_context async;
+  uint8_t *slots;
+  int32_t *meta;
+  struct mmsghdr rmsg[SLOTS];
+  struct iovec riov[SLOTS];
+  struct sockaddr_storage rfrom[SLOTS];
+  /* send queue */
+  uint8_t *arena;
+  size_t arena_used;
+  int sq;           /* queued datagrams */
+  int sq_head;      /* first not yet sent (after a partial send that hit EAGAIN) */
+  struct mmsghdr smsg[SEND_MAX];
+  struct iovec siov[SEND_MAX];
+  struct sockaddr_storage sto[SEND_MAX];
+} udp_t;
+
+static void report_error(udp_t *u, int err, const char *syscall, const struct sockaddr_storage *to);
+
+/* ---- helpers ----------------------------------------------------------------------------- */
+
+static napi_value make_int(napi_env env, int64_t v) {
+  napi_value r;
+  napi_create_int64(env, v, &r);
+  return r;
+}
+
+static napi_value make_str(napi_env env, const char *s) {
+  napi_value r;
+  napi_create_string_latin1(env, s, NAPI_AUTO_LENGTH, &r);
+  return r;
+}
+
+static udp_t *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
+  napi_value self;
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok) return NULL;
+  if (napi_unwrap(env, self, &data) != napi_ok) return NULL;
+  return (udp_t *)data;
+}
+
+/* Parse an IP literal into a sockaddr for this socket's family. A v6 socket reaches an IPv4 peer
+ * through the v4-mapped form (::ffff:a.b.c.d), as a dual-stack socket does. */
+static int to_sockaddr(udp_t *u, const char *host, int port, struct sockaddr_storage *ss, socklen_t *len) {
+  memset(ss, 0, sizeof(*ss));
+  if (u->family == AF_INET) {
+    struct sockaddr_in *a = (struct sockaddr_in *)ss;
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &a->sin_addr) != 1) return EINVAL;
+    *len = sizeof(*a);
+    return 0;
+  }
+  struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+  a6->sin6_family = AF_INET6;
+  a6->sin6_port = htons((uint16_t)port);
+  if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+    *len = sizeof(*a6);
+    return 0;
+  }
+  struct in_addr v4;
+  if (inet_pton(AF_INET, host, &v4) != 1) return EINVAL;
+  a6->sin6_addr.s6_addr[10] = 0xff;
+  a6->sin6_addr.s6_addr[11] = 0xff;
+  memcpy(&a6->sin6_addr.s6_addr[12], &v4, 4);
+  *len = sizeof(*a6);
+  return 0;
+}
+
+/* ---- sending ----------------------------------------------------------------------------- */
+
+static void update_poll(udp_t *u);
+
+/* Send what is queued. EAGAIN keeps the rest queued and waits for POLLOUT; any other error
+ * costs the one datagram it names (reported), and the rest still leave. */
+static void flush_queue(udp_t *u) {
+  while (u->sq_head < u->sq && u->fd >= 0) {
+    int n = sendmmsg(u->fd, &u->smsg[u->sq_head], (unsigned)(u->sq - u->sq_head), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      u->sq_head += n;
+      continue;
+    }
+    int err = errno;
+    if (err == EINTR) continue;
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+      if (!u->want_write) {
+        u->want_write = 1;
+        update_poll(u);
+      }
+      return;
+    }
+    report_error(u, err, "sendmmsg", &u->sto[u->sq_head]);
+    u->sq_head++;
+  }
+  u->sq = 0;
+  u->sq_head = 0;
+  u->arena_used = 0;
+  if (u->want_write) {
+    u->want_write = 0;
+    update_poll(u);
+  }
+}
+
+/* send(buffer, host, port) -> 0 queued, or a positive errno (EINVAL: not an IP literal of a
+ * usable family; EBADF: closed; ENOBUFS: the queue is full while the kernel's buffer is too). */
+static napi_value js_send(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  udp_t *u = unwrap(env, info, &argc, argv);
+  if (u == NULL || argc < 3) return make_int(env, EINVAL);
+  if (u->fd < 0 || u->closing) return make_int(env, EBADF);
+  void *data;
+  size_t len;
+  if (napi_get_buffer_info(env, argv[0], &data, &len) != napi_ok) return make_int(env, EINVAL);
+  char host[INET6_ADDRSTRLEN + 1];
+  size_t hl;
+  if (napi_get_value_string_latin1(env, argv[1], host, sizeof(host), &hl) != napi_ok) return make_int(env, EINVAL);
+  int32_t port;
+  if (napi_get_value_int32(env, argv[2], &port) != napi_ok || port <= 0 || port > 65535) return make_int(env, EINVAL);
+  if (len > SLOT_BYTES) return make_int(env, EMSGSIZE);
+  if (u->sq == SEND_MAX || u->arena_used + len > SEND_ARENA) {
+    flush_queue(u);
+    if (u->sq != 0) return make_int(env, ENOBUFS); /* still blocked on EAGAIN */
+  }
+  int i = u->sq;
+  socklen_t alen;
+  int err = to_sockaddr(u, host, port, &u->sto[i], &alen);
+  if (err != 0) return make_int(env, err);
+  uint8_t *dst = u->arena + u->arena_used;
+  memcpy(dst, data, len);
+  u->arena_used += (len + 15) & ~(size_t)15;
+  u->siov[i].iov_base = dst;
+  u->siov[i].iov_len = len;
+  memset(&u->smsg[i], 0, sizeof(u->smsg[i]));
+  u->smsg[i].msg_hdr.msg_name = &u->sto[i];
+  u->smsg[i].msg_hdr.msg_namelen = alen;
+  u->smsg[i].msg_hdr.msg_iov = &u->siov[i];
+  u->smsg[i].msg_hdr.msg_iovlen = 1;
+  u->sq++;
+  return make_int(env, 0);
+}
+
+static napi_value js_flush(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  udp_t *u = unwrap(env, info, &argc, NULL);
+  if (u != NULL && u->sq > 0) flush_queue(u);
+  return make_int(env, u == NULL ? 0 : u->sq - u->sq_head);
+}
+
+/* ---- receiving --------------------------------------------------------------------------- */
+
+static void describe_source(int32_t *m, const struct sockaddr_storage *ss) {
+  char *text = (char *)m + META_TEXT_BYTE;
+  if (ss->ss_family == AF_INET) {
+    const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+    m[2] = ntohs(a->sin_port);
+    m[3] = 4;
+    memcpy(&m[4], &a->sin_addr, 4);
+    inet_ntop(AF_INET, &a->sin_addr, text, INET6_ADDRSTRLEN);
+  } else {
+    const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)ss;
+    m[2] = ntohs(a6->sin6_port);
+    m[3] = 6;
+    m[4] = 0;
+    inet_ntop(AF_INET6, &a6->sin6_addr, text, INET6_ADDRSTRLEN);
+  }
+  m[5] = (int32_t)strlen(text);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events) {
+  udp_t *u = (udp_t *)h->data;
+  napi_env env = u->env;
+  if (u->fd < 0) return;
+  napi_handle_scope hs;
+  napi_open_handle_scope(env, &hs);
+  napi_value self;
+  napi_get_reference_value(env, u->self, &self);
+  napi_callback_scope cs;
+  napi_open_callback_scope(env, self, u->async, &cs);
+
+  if (events & UV_WRITABLE) flush_queue(u);
+  if ((events & UV_READABLE) && status == 0) {
+    for (int i = 0; i < SLOTS; i++) {
+      u->rmsg[i].msg_hdr.msg_namelen = sizeof(u->rfrom[i]);
+      u->rmsg[i].msg_hdr.msg_flags = 0;
+    }
+    int n;
+    do n = recvmmsg(u->fd, u->rmsg, SLOTS, MSG_DONTWAIT, NULL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      report_error(u, errno, "recvmmsg", NULL); /* e.g. ECONNREFUSED from an earlier send's ICMP */
+    } else if (n > 0) {
+      for (int i = 0; i < n; i++) {
+        int32_t *m = u->meta + i * META_INTS;
+        m[0] = i * SLOT_STRIDE;
+        m[1] = (u->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) ? -1 : (int32_t)u->rmsg[i].msg_len;
+        describe_source(m, &u->rfrom[i]);
+      }
+      napi_value cb, arg, ignored;
+      napi_get_reference_value(env, u->on_batch, &cb);
+      napi_create_int32(env, n, &arg);
+      if (napi_call_function(env, self, cb, 1, &arg, &ignored) == napi_pending_exception) {
+        /* A bug in a handler: surfaced as an uncaught exception, as it would be from a dgram
+         * 'message' listener (app.ts's handler catches its own). */
+        napi_value exc;
+        napi_get_and_clear_last_exception(env, &exc);
+        napi_fatal_exception(env, exc);
+      }
+      if (u->sq > 0) flush_queue(u);
+    }
+  }
+  napi_close_callback_scope(env, cs);
+  napi_close_handle_scope(env, hs);
+}
+
+static void update_poll(udp_t *u) {
+  if (!u->polling || u->closing) return;
+  uv_poll_start(&u->poll, UV_READABLE | (u->want_write ? UV_WRITABLE : 0), on_poll);
+}
+
+static void report_error(udp_t *u, int err, const char *syscall, const struct sockaddr_storage *to) {
+  napi_env env = u->env;
+  napi_handle_scope hs;
+  napi_open_handle_scope(env, &hs);
+  char host[INET6_ADDRSTRLEN] = "";
+  int port = 0;
+  if (to != NULL && to->ss_family == AF_INET) {
+    const struct sockaddr_in *a = (const struct sockaddr_in *)to;
+    inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+    port = ntohs(a->sin_port);
+  } else if (to != NULL && to->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)to;
+    inet_ntop(AF_INET6, &a6->sin6_addr, host, sizeof(host));
+    port = ntohs(a6->sin6_port);
+  }
+  napi_value cb, self, ignored, argv[4];
+  napi_get_reference_value(env, u->on_error, &cb);
+  napi_get_reference_value(env, u->self, &self);
+  argv[0] = make_int(env, err);
+  argv[1] = make_str(env, syscall);
+  argv[2] = make_str(env, host);
+  argv[3] = make_int(env, port);
+  if (cb != NULL && napi_call_function(env, self, cb, 4, argv, &ignored) == napi_pending_exception) {
+    napi_value exc;
+    napi_get_and_clear_last_exception(env, &exc);
+    napi_fatal_exception(env, exc);
+  }
+  napi_close_handle_scope(env, hs);
+}
+
+/* ---- lifecycle --------------------------------------------------------------------------- */
+
+static void unmap_slots(napi_env env, void *data, void *hint) {
+  munmap(data, (size_t)SLOTS * SLOT_STRIDE);
+}
+
+static void on_handle_closed(uv_handle_t *h) {
+  udp_t *u = (udp_t *)h->data;
+  u->handle_open = 0;
+  if (u->self == NULL) free(u); /* the object was already finalised */
+}
+
+static void shut(udp_t *u) {
+  if (u->closing) return;
+  u->closing = 1;
+  if (u->sq > 0) flush_queue(u); /* what was queued before close still leaves */
+  if (u->polling) {
+    uv_poll_stop(&u->poll);
+    u->polling = 0;
+  }
+  if (u->fd >= 0) {
+    close(u->fd);
+    u->fd = -1;
+  }
+  if (u->handle_open) uv_close((uv_handle_t *)&u->poll, on_handle_closed);
+}
+
+static void finalize(napi_env env, void *data, void *hint) {
+  udp_t *u = (udp_t *)data;
+  shut(u);
+  if (u->on_batch) napi_delete_reference(env, u->on_batch);
+  if (u->on_error) napi_delete_reference(env, u->on_error);
+  if (u->async) napi_async_destroy(env, u->async);
+  free(u->arena);
+  u->self = NULL;
+  if (!u->handle_open) free(u);
+}
+
+static void cleanup_hook(void *arg) {
+  udp_t *u = (udp_t *)arg;
+  shut(u);
+}
+
+/* new UdpSocket(onBatch(n), onError(errno, syscall, host, port)) */
+static napi_value js_new(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], self;
+  napi_get_cb_info(env, info, &argc, argv, &self, NULL);
+  if (argc < 2) {
+    napi_throw_type_error(env, NULL, "UdpSocket(onBatch, onError)");
+    return NULL;
+  }
+  udp_t *u = calloc(1, sizeof(udp_t));
+  if (u != NULL) u->arena = malloc(SEND_ARENA);
+  if (u == NULL || u->arena == NULL) {
+    free(u);
+    napi_throw_error(env, "ENOMEM", "cannot allocate the UDP accelerator");
+    return NULL;
+  }
+  u->env = env;
+  u->fd = -1;
+  napi_create_reference(env, argv[0], 1, &u->on_batch);
+  napi_create_reference(env, argv[1], 1, &u->on_error);
+  napi_value name = make_str(env, "siplb:udp");
+  napi_async_init(env, self, name, &u->async);
+  napi_wrap(env, self, u, finalize, NULL, &u->self); /* weak until bound */
+  return self;
+}
+
+/* bind(family 4|6, host, port, rcvbuf, sndbuf) ->
+ *   [0, boundHost, boundPort, grantedRcv, grantedSnd, slotsArrayBuffer, metaArrayBuffer, slotStride]
+ *   or [errno, syscall] */
+static napi_value js_bind(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5], res;
+  udp_t *u = unwrap(env, info, &argc, argv);
+  napi_create_array(env, &res);
+  int fam, port, rcv, snd;
+  char host[INET6_ADDRSTRLEN + 1];
+  size_t hl;
+  const char *fail = NULL;
+  int err = 0;
+  if (u == NULL || argc < 5 || u->fd >= 0 || u->closing) {
+    err = EINVAL;
+    fail = "bind";
+    goto out;
+  }
+  napi_get_value_int32(env, argv[0], &fam);
+  napi_get_value_string_latin1(env, argv[1], host, sizeof(host), &hl);
+  napi_get_value_int32(env, argv[2], &port);
+  napi_get_value_int32(env, argv[3], &rcv);
+  napi_get_value_int32(env, argv[4], &snd);
+  u->family = fam == 6 ? AF_INET6 : AF_INET;
+  struct sockaddr_storage ss;
+  socklen_t alen;
+  if ((err = to_sockaddr(u, host, port, &ss, &alen)) != 0) {
+    fail = "inet_pton";
+    goto out;
+  }
+  u->fd = socket(u->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (u->fd < 0) {
+    err = errno;
+    fail = "socket";
+    goto out;
+  }
+  /* As libuv does for dgram: the size asked for is set before bind; the kernel caps it at
+   * net.core.rmem_max / wmem_max and reports twice the value (its own bookkeeping). */
+  setsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+  setsockopt(u->fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof(snd));
+  if (bind(u->fd, (struct sockaddr *)&ss, alen) != 0) {
+    err = errno;
+    fail = "bind";
+    close(u->fd);
+    u->fd = -1;
+    goto out;
+  }
+  getsockname(u->fd, (struct sockaddr *)&ss, &alen);
+  char bound[INET6_ADDRSTRLEN] = "";
+  int bport;
+  if (ss.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, bound, sizeof(bound));
+    bport = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+  } else {
+    inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, bound, sizeof(bound));
+    bport = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+  }
+  int grcv = 0, gsnd = 0;
+  socklen_t ol = sizeof(int);
+  getsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &grcv, &ol);
+  ol = sizeof(int);
+  getsockopt(u->fd, SOL_SOCKET, SO_SNDBUF, &gsnd, &ol);
+
+  /* Slots: one anonymous mapping owned by its ArrayBuffer (unmapped when JS drops it). */
+  size_t slot_len = (size_t)SLOTS * SLOT_STRIDE;
+  napi_value slots_ab, meta_ab;
+  void *map = mmap(NULL, slot_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (map == MAP_FAILED) {
+    err = errno;
+    fail = "mmap";
+    close(u->fd);
+    u->fd = -1;
+    goto out;
+  }
+  if (napi_create_external_arraybuffer(env, map, slot_len, unmap_slots, NULL, &slots_ab) != napi_ok) {
+    /* A runtime that forbids external buffers (V8 sandbox): a plain, zeroed ArrayBuffer then. */
+    munmap(map, slot_len);
+    void *ab_data;
+    napi_create_arraybuffer(env, slot_len, &ab_data, &slots_ab);
+    map = ab_data;
+  }
+  u->slots = map;
+  void *meta_data;
+  napi_create_arraybuffer(env, (size_t)SLOTS * META_INTS * 4, &meta_data, &meta_ab);
+  u->meta = meta_data;
+  /* The ArrayBuffers are kept alive by the JS wrapper, which holds them for the socket's life. */
+  for (int i = 0; i < SLOTS; i++) {
+    u->riov[i].iov_base = u->slots + (size_t)i * SLOT_STRIDE;
+    u->riov[i].iov_len = SLOT_BYTES;
+    memset(&u->rmsg[i], 0, sizeof(u->rmsg[i]));
+    u->rmsg[i].msg_hdr.msg_name = &u->rfrom[i];
+    u->rmsg[i].msg_hdr.msg_iov = &u->riov[i];
+    u->rmsg[i].msg_hdr.msg_iovlen = 1;
+  }
+  uv_loop_t *loop;
+  napi_get_uv_event_loop(env, &loop);
+  uv_poll_init(loop, &u->poll, u->fd);
+  u->poll.data = u;
+  u->handle_open = 1;
+  u->polling = 1;
+  uv_poll_start(&u->poll, UV_READABLE, on_poll);
+  uint32_t rc;
+  napi_reference_ref(env, u->self, &rc); /* strong while the poll runs */
+  napi_add_env_cleanup_hook(env, cleanup_hook, u);
+
+  napi_set_element(env, res, 0, make_int(env, 0));
+  napi_set_element(env, res, 1, make_str(env, bound));
+  napi_set_element(env, res, 2, make_int(env, bport));
+  napi_set_element(env, res, 3, make_int(env, grcv));
+  napi_set_element(env, res, 4, make_int(env, gsnd));
+  napi_set_element(env, res, 5, slots_ab);
+  napi_set_element(env, res, 6, meta_ab);
+  napi_set_element(env, res, 7, make_int(env, SLOT_STRIDE));
+  return res;
+out:
+  napi_set_element(env, res, 0, make_int(env, err));
+  napi_set_element(env, res, 1, make_str(env, fail));
+  return res;
+}
+
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  udp_t *u = unwrap(env, info, &argc, NULL);
+  if (u == NULL || u->closing) return NULL;
+  int was_bound = u->fd >= 0;
+  shut(u);
+  napi_remove_env_cleanup_hook(env, cleanup_hook, u);
+  if (was_bound) {
+    uint32_t rc;
+    napi_reference_unref(env, u->self, &rc);
+  }
+  return NULL;
+}
+
+/* errnoName(errno) -> "ECONNREFUSED" etc., for messages JS builds (uv_err_name wants -errno). */
+static napi_value js_errname(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t e = 0;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc > 0) napi_get_value_int32(env, argv[0], &e);
+  return make_str(env, uv_err_name(-e));
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor methods[] = {
+      {"bind", NULL, js_bind, NULL, NULL, NULL, napi_default, NULL},
+      {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
+      {"flush", NULL, js_flush, NULL, NULL, NULL, napi_default, NULL},
+      {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_value cls, fn;
+  napi_define_class(env, "UdpSocket", NAPI_AUTO_LENGTH, js_new, NULL, 4, methods, &cls);
+  napi_set_named_property(env, exports, "UdpSocket", cls);
+  napi_create_function(env, "errnoName", NAPI_AUTO_LENGTH, js_errname, NULL, &fn);
+  napi_set_named_property(env, exports, "errnoName", fn);
+  napi_set_named_property(env, exports, "slots", make_int(env, SLOTS));
+  napi_set_named_property(env, exports, "metaInts", make_int(env, META_INTS));
+  napi_set_named_property(env, exports, "metaTextByte", make_int(env, META_TEXT_BYTE));
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
