@@ -12,7 +12,7 @@ import type { z } from 'zod';
 import { formatAddress, isLoopbackHost, isWildcardHost, sameAddress } from './address.js';
 import type { Address } from './address.js';
 import { formatDuration } from './duration.js';
-import type { BackendConfig, ConfigBody, HealthThresholds } from './schema.js';
+import type { BackendConfig, ConfigBody, HealthThresholds } from './body-schema.js';
 
 type Path = readonly PropertyKey[];
 type Ctx = z.core.$RefinementCtx<ConfigBody>;

@@ -129,8 +129,9 @@ export function proxyRig(opts: ProxyRigOptions = {}): ProxyRig {
     // Registration-aware affinity (balance.failback) is driven in registration-holders.test.ts.
     registrations: undefined,
   };
+  let failover: SerialFailover | undefined;
   if (opts.failover !== undefined) {
-    ctx.failover = new SerialFailover({ ...DEFAULT_FAILOVER, ...opts.failover }, ctx, (...args) => resendRequest(ctx, ...args), {
+    ctx.failover = failover = new SerialFailover({ ...DEFAULT_FAILOVER, ...opts.failover }, ctx, (...args) => resendRequest(ctx, ...args), {
       onFailover: (failed, callId, reason) => void events.push({ kind: 'failover', backend: failed.id, callId, reason }),
       isOwnResponse: () => true,
     });
@@ -145,7 +146,7 @@ export function proxyRig(opts: ProxyRigOptions = {}): ProxyRig {
     sender,
     registry,
     events,
-    failover: ctx.failover,
+    failover,
     admission,
     backend,
     from: (id) => {
