@@ -12,6 +12,12 @@
  * order: sweeping stops at the first live entry and eviction of the oldest entry when full is
  * O(1).
  *
+ * `setUntil` gives one entry its own expiry instead (a registrar's 2xx names how long a binding
+ * lives, RFC 3261 §10.3 step 8; proxy/registered-users.ts). Map order is then refresh order, not
+ * strictly expiry order: the sweep still stops at the first live entry, so an entry that expires
+ * behind a longer-lived one stays until `get` finds it expired (and removes it), eviction takes
+ * it when the table is full, or a later sweep reaches it. The bound holds either way.
+ *
  * Memory: about 135 bytes per entry with 40-character Call-IDs, of which ~65 are the key string
  * the table keeps alive (100 000 entries with process.memoryUsage() around a forced GC on Node 20
  * x64, bench/micro/balance-affinity-mem.mjs); 100 000 entries ≈ 13.5 MB. Keys should be flat
@@ -63,15 +69,23 @@ export class AffinityTable {
 
   /** Bind `callId` to `backendId` for `ttlMs` from `nowMs`, evicting the oldest entry if full. */
   set(callId: string, backendId: string, nowMs: number): void {
-    // Delete first so a refreshed entry moves to the end and order stays expiry order.
-    if (!this.#map.delete(callId) && this.#map.size >= this.#maxEntries) {
+    this.setUntil(callId, backendId, nowMs + this.#ttlMs);
+  }
+
+  /**
+   * Bind `key` to `backendId` until `expiresAtMs` (this entry's own lifetime, not `ttlMs`),
+   * evicting the entry refreshed longest ago if full.
+   */
+  setUntil(key: string, backendId: string, expiresAtMs: number): void {
+    // Delete first so a refreshed entry moves to the end (with one TTL: expiry order).
+    if (!this.#map.delete(key) && this.#map.size >= this.#maxEntries) {
       const oldest = this.#map.keys().next();
       if (oldest.done !== true) {
         this.#map.delete(oldest.value);
         this.#evicted++;
       }
     }
-    this.#map.set(callId, { backendId, expiresAtMs: nowMs + this.#ttlMs });
+    this.#map.set(key, { backendId, expiresAtMs });
   }
 
   /** Remove the binding of `callId`. */
@@ -80,7 +94,8 @@ export class AffinityTable {
   }
 
   /**
-   * Remove every expired entry. Stops at the first live one (insertion order is expiry order).
+   * Remove expired entries from the oldest on, stopping at the first live one (with one TTL,
+   * insertion order is expiry order, so that is every expired entry; see `setUntil`).
    * @returns how many were removed
    */
   sweep(nowMs: number): number {

@@ -11,7 +11,7 @@ import type { Backend, BackendRegistry } from '../backends/registry.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import type { RegistrationAffinity } from './registration-affinity.js';
 import type { SelfAddress } from './self.js';
-import type { SerialFailover } from './serial-failover.js';
+import type { Failover } from './failover-contract.js';
 
 /** Call-ID → backend memory for requests of a call before its dialog exists (call-affinity.ts). */
 export interface Affinity {
@@ -94,7 +94,7 @@ export interface ProxyContext {
   /** Admission control for new calls under overload; undefined when disabled. */
   admission: { admit(): boolean; readonly saturated: boolean; readonly retryAfterSeconds: number } | undefined;
   /** Serial failover of initial INVITEs and covered non-INVITEs; undefined when disabled. */
-  failover: SerialFailover | undefined;
+  failover: Failover | undefined;
   /** Registration holders learnt from REGISTER 2xx; route requests with balance.failback: hold-registrations. */
   registrations: RegistrationAffinity | undefined;
   /** Abuse protection consulted for requests from non-backend sources (./screen.ts); undefined: none. */

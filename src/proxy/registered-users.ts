@@ -19,20 +19,15 @@ import { AffinityTable } from '../balance/affinity.js';
 /** Default registration lifetime (RFC 3261 §10.2.1.1: 3600 s) plus a minute for late refreshes. */
 export const REGISTERED_TTL_MS = 3_660_000;
 
-interface Held {
-  readonly backendId: string;
-  readonly expiresAtMs: number;
-}
-
 export class RegisteredUsers {
+  /** User → '' (only presence matters), one lifetime for all. */
   readonly #noted: AffinityTable;
-  /** AOR → holder. Map order is refresh order (a refresh deletes and re-inserts). */
-  readonly #held = new Map<string, Held>();
-  readonly #maxEntries: number;
+  /** AOR → holding backend, each until the expiry its registrar's 2xx gave. */
+  readonly #held: AffinityTable;
 
   constructor(maxEntries: number, ttlMs = REGISTERED_TTL_MS) {
     this.#noted = new AffinityTable({ ttlMs, maxEntries });
-    this.#maxEntries = Math.max(1, maxEntries);
+    this.#held = new AffinityTable({ maxEntries });
   }
 
   note(user: string, nowMs: number): void {
@@ -45,11 +40,7 @@ export class RegisteredUsers {
 
   /** `backendId` holds the bindings of `aor` until `expiresAtMs` (a registrar's 2xx said so). */
   hold(aor: string, backendId: string, expiresAtMs: number): void {
-    if (!this.#held.delete(aor) && this.#held.size >= this.#maxEntries) {
-      const oldest = this.#held.keys().next();
-      if (oldest.done !== true) this.#held.delete(oldest.value);
-    }
-    this.#held.set(aor, { backendId, expiresAtMs });
+    this.#held.setUntil(aor, backendId, expiresAtMs);
   }
 
   /** The registrar's 2xx lists no binding of `aor` any more (deregistration, §10.2.2). */
@@ -59,27 +50,18 @@ export class RegisteredUsers {
 
   /** The backend holding `aor`'s bindings, or undefined when none is known or it expired. */
   holder(aor: string, nowMs: number): string | undefined {
-    const h = this.#held.get(aor);
-    if (h === undefined) return undefined;
-    if (h.expiresAtMs <= nowMs) {
-      this.#held.delete(aor);
-      return undefined;
-    }
-    return h.backendId;
+    return this.#held.get(aor, nowMs);
   }
 
   /**
    * Forget expired entries. Held entries are walked from the one refreshed longest ago and the
    * walk stops at the first live one: with one registration interval for most devices that is
    * expiry order, and an entry left behind a longer-lived one is still found expired by holder()
-   * and bounded by maxEntries.
+   * and bounded by maxEntries (balance/affinity.ts, setUntil).
    */
   sweep(nowMs: number): void {
     this.#noted.sweep(nowMs);
-    for (const [aor, h] of this.#held) {
-      if (h.expiresAtMs > nowMs) break;
-      this.#held.delete(aor);
-    }
+    this.#held.sweep(nowMs);
   }
 
   get size(): number {

@@ -36,31 +36,8 @@ import type { Backend } from '../backends/registry.js';
 import type { NameAddr, SipRequest, SipResponse, Via } from '../sip/message.js';
 import { computeBranch } from './branch.js';
 import type { ProxyContext } from './context.js';
+import type { Failover, FailoverOptions } from './failover-contract.js';
 import { buildAck, buildCancel } from './hop-requests.js';
-
-export interface FailoverOptions {
-  /** ms without any response before the next backend is tried. @default 400 */
-  readonly timeoutMs: number;
-  /**
-   * Final responses that move the INVITE to the next backend, as long as no provisional response
-   * other than 100 came first. A timeout (no response at all within `timeoutMs`) always does.
-   * @default 503
-   */
-  readonly codes: ReadonlySet<number>;
-  /**
-   * Also fail over on a failure code the backend only relayed from downstream (see
-   * health/response-origin.ts). Off by default: another proxy would mostly reach the same
-   * downstream, which has already seen this very request and may reject the copy as merged
-   * (RFC 3261 §8.2.2.2: same From tag, Call-ID and CSeq → 482). @default false
-   */
-  readonly relayed: boolean;
-  /** Further backends tried at most. @default 2 */
-  readonly maxAttempts: number;
-  /** How long a failed-over call's branch is remembered (transaction lifetime). @default 32000 */
-  readonly rememberMs: number;
-  /** Non-INVITE methods whose out-of-dialog requests fail over too. @default REGISTER, MESSAGE, SUBSCRIBE */
-  readonly methods: ReadonlySet<string>;
-}
 
 /** The forwarding the proxy does; injected to keep this module free of the request path. */
 export type ResendRequest = (req: SipRequest, from: MessageSource, vias: readonly Via[], backend: Backend, removeRoutes: readonly NameAddr[], mf: number | undefined, attempt: number) => void;
@@ -109,7 +86,9 @@ export interface FailoverHooks {
   isOwnResponse(backend: Backend, res: SipResponse): boolean;
 }
 
-export class SerialFailover {
+export type { FailoverOptions } from './failover-contract.js';
+
+export class SerialFailover implements Failover {
   #opts: FailoverOptions;
   readonly #ctx: ProxyContext;
   readonly #resend: ResendRequest;

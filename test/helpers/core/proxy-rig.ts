@@ -7,23 +7,31 @@
  * `deliver(text, from)` hands one datagram to the dispatcher as the transport would; what siplb
  * sent in answer is in `sender`. `events` records the observer calls the health and call layers
  * would get.
+ *
+ * `loopbackRig` is the same rig with siplb and the backends on 127.0.0.1 at given ports and the
+ * hash balancer, for tests written in terms of ports (scripted backends answering what they got).
  */
 import type { MessageSource } from '../../../src/transport/contract.js';
 import type { Balancer, Member } from '../../../src/balance/balancer.js';
 import { createBalancer } from '../../../src/balance/index.js';
 import { BackendRegistry, type Backend, type BackendDef } from '../../../src/backends/registry.js';
 import { CallAffinity } from '../../../src/proxy/call-affinity.js';
-import type { ProxyContext, ProxyOptions } from '../../../src/proxy/context.js';
+import type { ProxyContext, ProxyObserver, ProxyOptions } from '../../../src/proxy/context.js';
 import { handleDatagram } from '../../../src/proxy/dispatcher.js';
+import { RegisteredUsers } from '../../../src/proxy/registered-users.js';
+import { RegistrationAffinity } from '../../../src/proxy/registration-affinity.js';
 import { resendRequest } from '../../../src/proxy/request-path.js';
-import { routingKeyFor } from '../../../src/proxy/routing-key.js';
+import { perKindRoutingKey, routingKeyFor, type HashKeys } from '../../../src/proxy/routing-key.js';
 import { SelfAddress } from '../../../src/proxy/self.js';
 import { SerialFailover, type FailoverOptions } from '../../../src/proxy/serial-failover.js';
 import type { SipResponse } from '../../../src/sip/message.js';
 import { RecordingSender } from './recording-sender.js';
+import { crlf } from './sip-text.js';
 
-/** siplb's own address in every rig. */
+/** siplb's own address in every rig unless `self` says otherwise. */
 export const LB = { host: '198.51.100.1', port: 5060 } as const;
+/** siplb's address in `loopbackRig`. */
+export const LOOPBACK_LB = { host: '127.0.0.1', port: 5060 } as const;
 
 /** Three backends on TEST-NET-2 addresses: nothing is ever sent anywhere. */
 export const BACKENDS: readonly BackendDef[] = [
@@ -48,6 +56,18 @@ export interface ProxyRigOptions {
   readonly admission?: boolean;
   /** Return false from the observer's response hook to absorb a response (as health may). */
   readonly relayResponses?: boolean;
+  /** Failover's judgement of who generated a response (health/response-origin.ts). @default every response is the backend's own */
+  readonly isOwnResponse?: (res: SipResponse) => boolean;
+  /** Further observer hooks, over the recording ones (e.g. `relayed`, `oversize`). */
+  readonly observer?: ProxyObserver;
+  /** siplb's own address (Via, Record-Route, requests addressed to itself). @default LB */
+  readonly self?: { readonly host: string; readonly port: number };
+  /** The proxy's clock. @default performance.now (vitest fake timers drive it) */
+  readonly clock?: () => number;
+  /** Per-kind hash keys (balance.hashKey) over the rig's `users`. @default Call-ID for every request */
+  readonly hashKeys?: HashKeys;
+  /** balance.failback: route a registered device by its registration holder. @default none */
+  readonly failback?: 'hold-registrations' | 'immediate';
 }
 
 export interface ProxyRig {
@@ -56,12 +76,18 @@ export interface ProxyRig {
   readonly registry: BackendRegistry;
   readonly events: ObserverEvent[];
   readonly failover: SerialFailover | undefined;
+  /** The users that registered through siplb (hash keys, registration holders). */
+  readonly users: RegisteredUsers;
+  /** The failovers so far: which backend failed and why ('timeout', 'status-503', ...). */
+  failovers(): Array<{ backend: string; reason: string }>;
   /** Present when `admission: true`: flip `admit`/`saturated` to simulate overload. */
   readonly admission: { admit: boolean; saturated: boolean };
   backend(id: string): Backend;
   /** The address a backend's datagrams come from (its configured address). */
   from(id: string): MessageSource;
   deliver(datagram: string | Buffer, from: MessageSource): void;
+  /** `deliver` for text written with '\n' line ends (sip-text.ts crlf). */
+  deliverText(text: string, from: MessageSource): void;
 }
 
 /** Always the first eligible member: a test decides where a call goes by eligibility alone. */
@@ -83,6 +109,16 @@ export const DEFAULT_FAILOVER: FailoverOptions = {
   methods: new Set<string>(),
 };
 
+/** Failover as a node runs it with the shipped defaults (failover.* in config/schema.ts). */
+export const SHIPPED_FAILOVER: FailoverOptions = {
+  timeoutMs: 400,
+  codes: new Set([503]),
+  relayed: false,
+  maxAttempts: 2,
+  rememberMs: 32_000,
+  methods: new Set(['REGISTER', 'MESSAGE', 'SUBSCRIBE']),
+};
+
 export function proxyRig(opts: ProxyRigOptions = {}): ProxyRig {
   const sender = new RecordingSender();
   const registry = new BackendRegistry(opts.backends ?? BACKENDS);
@@ -90,15 +126,17 @@ export function proxyRig(opts: ProxyRigOptions = {}): ProxyRig {
     opts.balancer === undefined ? FIRST_CANDIDATE : typeof opts.balancer === 'string' ? createBalancer(opts.balancer, {}) : opts.balancer;
   const events: ObserverEvent[] = [];
   const admission = { admit: true, saturated: false };
-  const now = (): number => performance.now();
+  const now = opts.clock ?? ((): number => performance.now());
+  const users = new RegisteredUsers(1000);
+  const self = opts.self ?? LB;
   const ctx: ProxyContext = {
     sender,
     backends: registry,
     balancer: () => balancer,
     affinity: new CallAffinity({ ttlMs: 32_000, maxEntries: 10_000 }),
-    self: new SelfAddress(LB, LB),
+    self: new SelfAddress(self, self),
     now,
-    routingKey: routingKeyFor('call-id'),
+    routingKey: opts.hashKeys === undefined ? routingKeyFor('call-id') : perKindRoutingKey(opts.hashKeys, users, now),
     options: {
       defaultMaxForwards: 70,
       recordRoute: true,
@@ -116,6 +154,7 @@ export function proxyRig(opts: ProxyRigOptions = {}): ProxyRig {
         return opts.relayResponses ?? true;
       },
       localResponse: (res) => ctx.failover?.absorbLocal(res) ?? false,
+      ...opts.observer,
     },
     admission: opts.admission
       ? {
@@ -127,13 +166,13 @@ export function proxyRig(opts: ProxyRigOptions = {}): ProxyRig {
         }
       : undefined,
     failover: undefined,
-    // Registration-aware affinity (balance.failback) is driven in registration-holders.test.ts.
-    registrations: undefined,
+    registrations: opts.failback === undefined ? undefined : new RegistrationAffinity(users, opts.failback, true),
   };
+  let failover: SerialFailover | undefined;
   if (opts.failover !== undefined) {
-    ctx.failover = new SerialFailover({ ...DEFAULT_FAILOVER, ...opts.failover }, ctx, (...args) => resendRequest(ctx, ...args), {
+    ctx.failover = failover = new SerialFailover({ ...DEFAULT_FAILOVER, ...opts.failover }, ctx, (...args) => resendRequest(ctx, ...args), {
       onFailover: (failed, callId, reason) => void events.push({ kind: 'failover', backend: failed.id, callId, reason }),
-      isOwnResponse: () => true,
+      isOwnResponse: (_backend, res) => opts.isOwnResponse?.(res) ?? true,
     });
   }
   const backend = (id: string): Backend => {
@@ -146,7 +185,9 @@ export function proxyRig(opts: ProxyRigOptions = {}): ProxyRig {
     sender,
     registry,
     events,
-    failover: ctx.failover,
+    failover,
+    users,
+    failovers: () => events.flatMap((e) => (e.kind === 'failover' ? [{ backend: e.backend, reason: e.reason }] : [])),
     admission,
     backend,
     from: (id) => {
@@ -154,5 +195,19 @@ export function proxyRig(opts: ProxyRigOptions = {}): ProxyRig {
       return { transport: 'udp', address: b.host, port: b.port };
     },
     deliver: (datagram, from) => handleDatagram(ctx, typeof datagram === 'string' ? Buffer.from(datagram, 'latin1') : datagram, from),
+    deliverText: (text, from) => handleDatagram(ctx, crlf(text), from),
   };
+}
+
+/**
+ * The rig with siplb at 127.0.0.1:5060 and each backend at 127.0.0.1:`port`, balanced by the hash
+ * ring (vnodes as the harness that preceded this rig used, so spreads stay as tested).
+ */
+export function loopbackRig(backends: ReadonlyArray<{ readonly id: string; readonly port: number }>, opts: Omit<ProxyRigOptions, 'backends'> = {}): ProxyRig {
+  return proxyRig({
+    self: LOOPBACK_LB,
+    balancer: createBalancer('hash', { vnodes: 160 }),
+    ...opts,
+    backends: backends.map((b) => ({ id: b.id, address: { host: LOOPBACK_LB.host, port: b.port }, weight: 1 })),
+  });
 }

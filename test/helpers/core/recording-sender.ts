@@ -45,6 +45,11 @@ export class RecordingSender implements MessageSender {
     });
   }
 
+  /** The datagrams recorded (since the last take) that went to host:port. */
+  to(host: string, port: number): SentDatagram[] {
+    return this.sent.filter((d) => d.host === host && d.port === port);
+  }
+
   /** Everything recorded since the last take, then forgets it. */
   take(): SentDatagram[] {
     return this.sent.splice(0, this.sent.length);

@@ -72,3 +72,51 @@ export function answer(req: SipRequest | Buffer, status: number, opts: { toTag?:
   const r = Buffer.isBuffer(req) ? parseRequest(req) : req;
   return buildResponse(r, status, { toTag: opts.toTag ?? 'uas-tag', extraHeaders: opts.extraHeaders });
 }
+
+/** A phone on a private address, sending from its own port (the caller of `inviteText`). */
+export const PHONE: MessageSource = { transport: 'udp', address: '10.9.9.9', port: 5099 };
+
+/** Text written with '\n' line ends, as bytes with CRLF (RFC 3261 §7: CRLF ends each line). */
+export const crlf = (t: string): Buffer => Buffer.from(t.replace(/\r?\n/g, '\r\n'), 'latin1');
+
+let inviteSeq = 0;
+/** An initial INVITE from `PHONE`, '\n' line ends (deliver it through `crlf`). */
+export function inviteText(callId: string, ruri = 'sip:bob@127.0.0.1:5060'): string {
+  inviteSeq++;
+  return `INVITE ${ruri} SIP/2.0
+Via: SIP/2.0/UDP 10.9.9.9:5099;branch=z9hG4bK-c${inviteSeq};rport
+Max-Forwards: 70
+From: <sip:alice@10.9.9.9>;tag=a${inviteSeq}
+To: <${ruri}>
+Call-ID: ${callId}
+CSeq: 1 INVITE
+Contact: <sip:alice@10.9.9.9:5099>
+Content-Length: 0
+
+`;
+}
+
+/**
+ * A scripted backend's response to what siplb sent it, '\n' line ends: Vias, Record-Route, From,
+ * Call-ID and CSeq copied from the forwarded text (RFC 3261 §8.2.6, §12.1.1), To tagged above 100.
+ * `cseq` replaces the CSeq line, `extra` adds one header line.
+ */
+export function replyText(fwd: { readonly text: string }, status: number, opts: { toTag?: string; extra?: string; cseq?: string } = {}): string {
+  const lines = fwd.text.split('\r\n');
+  const pick = (name: string): string[] => lines.filter((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
+  const to = pick('To')[0] ?? 'To: <sip:x@y>';
+  const tag = opts.toTag ?? (status > 100 ? 'b1' : undefined);
+  return [
+    `SIP/2.0 ${status} Reason`,
+    ...pick('Via'),
+    ...pick('Record-Route'),
+    ...pick('From'),
+    tag === undefined || tag === '' || to.includes(';tag=') ? to : `${to};tag=${tag}`,
+    ...pick('Call-ID'),
+    opts.cseq ?? pick('CSeq')[0]!,
+    ...(opts.extra === undefined ? [] : [opts.extra]),
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\n');
+}

@@ -55,4 +55,40 @@ describe('AffinityTable', () => {
     expect(t.delete('c1')).toBe(false);
     expect(t.get('c1', 1)).toBeUndefined();
   });
+
+  describe('per-entry expiry (setUntil)', () => {
+    it('keeps an entry until its own expiry, whatever ttlMs says', () => {
+      const t = new AffinityTable({ ttlMs: 100 });
+      t.setUntil('aor1', 'a', 5000);
+      t.set('c1', 'b', 0); // the table's TTL: until 100
+      expect(t.get('aor1', 4999)).toBe('a');
+      expect(t.get('c1', 100)).toBeUndefined();
+      expect(t.get('aor1', 5000)).toBeUndefined();
+      expect(t.size).toBe(0);
+    });
+
+    it('a refresh moves the entry to the end and replaces its expiry', () => {
+      const t = new AffinityTable({ maxEntries: 2 });
+      t.setUntil('x', 'a', 100);
+      t.setUntil('y', 'a', 200);
+      t.setUntil('x', 'b', 50); // refreshed with an earlier expiry: y is now the oldest
+      t.setUntil('z', 'c', 300);
+      expect(t.evicted).toBe(1);
+      expect([t.get('x', 10), t.get('y', 10), t.get('z', 10)]).toEqual(['b', undefined, 'c']);
+      expect(t.get('x', 50)).toBeUndefined();
+    });
+
+    it('sweeps from the oldest and stops at the first live entry; get still finds one left behind expired', () => {
+      const t = new AffinityTable();
+      t.setUntil('early', 'a', 100);
+      t.setUntil('long', 'a', 10_000);
+      t.setUntil('short', 'b', 200); // expires before 'long' but sits behind it
+      expect(t.sweep(500)).toBe(1); // 'early' only: the walk stops at 'long'
+      expect(t.size).toBe(2);
+      expect(t.get('short', 500)).toBeUndefined(); // expired all the same, and removed
+      expect(t.size).toBe(1);
+      expect(t.sweep(10_000)).toBe(1);
+      expect(t.size).toBe(0);
+    });
+  });
 });

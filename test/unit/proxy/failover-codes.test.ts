@@ -5,7 +5,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SipResponse } from '../../../src/sip/message.js';
-import { answer, CALLER, invite, proxyRig, type ProxyRig, type Sent } from './harness.js';
+import type { SentDatagram as Sent } from '../../helpers/core/recording-sender.js';
+import { loopbackRig, SHIPPED_FAILOVER, type ProxyRig } from '../../helpers/core/proxy-rig.js';
+import { inviteText, PHONE, replyText } from '../../helpers/core/sip-text.js';
 
 const B = [
   { id: 'p1', port: 5071 },
@@ -16,13 +18,13 @@ beforeEach(() => void vi.useFakeTimers());
 afterEach(() => void vi.useRealTimers());
 
 /** The INVITEs the proxy sent to backends, in order. */
-const invitesOut = (r: ProxyRig): Sent[] => r.sent.filter((s) => s.msg.kind === 'request' && s.msg.method === 'INVITE');
-const toCaller = (r: ProxyRig): number[] => r.to(CALLER.address, CALLER.port).map((s) => (s.msg as SipResponse).status);
+const invitesOut = (r: ProxyRig): Sent[] => r.sender.sent.filter((s) => s.msg.kind === 'request' && s.msg.method === 'INVITE');
+const toCaller = (r: ProxyRig): number[] => r.sender.to(PHONE.address, PHONE.port).map((s) => (s.msg as SipResponse).status);
 const fromBackend = (s: Sent) => ({ transport: 'udp' as const, address: '127.0.0.1', port: s.port });
 
 function start(codes?: number[]): { r: ProxyRig; first: Sent } {
-  const r = proxyRig({ backends: B, failover: { codes } });
-  r.recv(invite('call-1'), CALLER);
+  const r = loopbackRig(B, { failover: { ...SHIPPED_FAILOVER, codes: new Set(codes ?? [503]) } });
+  r.deliverText(inviteText('call-1'), PHONE);
   const first = invitesOut(r)[0]!;
   return { r, first };
 }
@@ -30,23 +32,23 @@ function start(codes?: number[]): { r: ProxyRig; first: Sent } {
 describe('serial failover', () => {
   it('moves the INVITE to the other backend on a 503 that comes before any ring, hiding the 503', () => {
     const { r, first } = start();
-    r.recv(answer(first, 100), fromBackend(first));
-    r.recv(answer(first, 503), fromBackend(first));
+    r.deliverText(replyText(first, 100), fromBackend(first));
+    r.deliverText(replyText(first, 503), fromBackend(first));
     const invs = invitesOut(r);
     expect(invs).toHaveLength(2);
     expect(invs[1]!.port).not.toBe(first.port);
-    expect(r.failovers).toEqual([{ backend: first.port === 5071 ? 'p1' : 'p2', reason: 'status-503' }]);
+    expect(r.failovers()).toEqual([{ backend: first.port === 5071 ? 'p1' : 'p2', reason: 'status-503' }]);
     // The caller saw the 100 only (a stateless proxy relays it, §16.11); siplb ACKed the 503 itself (§17.1.1.3).
     expect(toCaller(r)).toEqual([100]);
-    expect(r.sent.some((s) => s.msg.kind === 'request' && s.msg.method === 'ACK' && s.port === first.port)).toBe(true);
+    expect(r.sender.sent.some((s) => s.msg.kind === 'request' && s.msg.method === 'ACK' && s.port === first.port)).toBe(true);
   });
 
   it('stops failing over once a 180 was relayed: the 408 after it goes to the caller, one backend rang', () => {
     const { r, first } = start([503, 408]);
-    r.recv(answer(first, 180), fromBackend(first));
-    r.recv(answer(first, 408), fromBackend(first));
+    r.deliverText(replyText(first, 180), fromBackend(first));
+    r.deliverText(replyText(first, 408), fromBackend(first));
     expect(invitesOut(r)).toHaveLength(1);
-    expect(r.failovers).toEqual([]);
+    expect(r.failovers()).toEqual([]);
     expect(toCaller(r)).toEqual([180, 408]);
     // Nor does the no-response timer fire later.
     vi.advanceTimersByTime(5000);
@@ -55,8 +57,8 @@ describe('serial failover', () => {
 
   it('stops after a 183 too, even for a 503 (early media already reached the caller)', () => {
     const { r, first } = start();
-    r.recv(answer(first, 183), fromBackend(first));
-    r.recv(answer(first, 503), fromBackend(first));
+    r.deliverText(replyText(first, 183), fromBackend(first));
+    r.deliverText(replyText(first, 503), fromBackend(first));
     expect(invitesOut(r)).toHaveLength(1);
     expect(toCaller(r)).toEqual([183, 503]);
   });
@@ -65,14 +67,14 @@ describe('serial failover', () => {
     const { r, first } = start();
     vi.advanceTimersByTime(401);
     expect(invitesOut(r)).toHaveLength(2);
-    expect(r.failovers.map((f) => f.reason)).toEqual(['timeout']);
+    expect(r.failovers().map((f) => f.reason)).toEqual(['timeout']);
 
     const b = start();
-    b.r.recv(answer(b.first, 408), fromBackend(b.first));
+    b.r.deliverText(replyText(b.first, 408), fromBackend(b.first));
     expect(invitesOut(b.r)).toHaveLength(1);
     expect(toCaller(b.r)).toEqual([408]);
     const c = start();
-    c.r.recv(answer(c.first, 500), fromBackend(c.first));
+    c.r.deliverText(replyText(c.first, 500), fromBackend(c.first));
     expect(invitesOut(c.r)).toHaveLength(1);
     expect(toCaller(c.r)).toEqual([500]);
     void first;
@@ -83,37 +85,37 @@ describe('serial failover and relayed responses', () => {
   const relayedOnly = (res: SipResponse): boolean => !res.buf.toString('latin1').includes('Server: Acme-GW');
 
   it('does not fail over on a 503 the backend only relayed from downstream (the default)', () => {
-    const r = proxyRig({ backends: B, failover: { isOwn: relayedOnly } });
-    r.recv(invite('call-r'), CALLER);
+    const r = loopbackRig(B, { failover: SHIPPED_FAILOVER, isOwnResponse: relayedOnly });
+    r.deliverText(inviteText('call-r'), PHONE);
     const first = invitesOut(r)[0]!;
-    r.recv(answer(first, 503, { extra: 'Server: Acme-GW/2.1' }), fromBackend(first));
+    r.deliverText(replyText(first, 503, { extra: 'Server: Acme-GW/2.1' }), fromBackend(first));
     expect(invitesOut(r)).toHaveLength(1);
     expect(toCaller(r)).toEqual([503]);
   });
 
   it('fails over on a relayed 503 with failover.relayed, and on the backend\'s own 503 always', () => {
-    const r = proxyRig({ backends: B, failover: { isOwn: relayedOnly, relayed: true } });
-    r.recv(invite('call-s'), CALLER);
+    const r = loopbackRig(B, { failover: { ...SHIPPED_FAILOVER, relayed: true }, isOwnResponse: relayedOnly });
+    r.deliverText(inviteText('call-s'), PHONE);
     const first = invitesOut(r)[0]!;
-    r.recv(answer(first, 503, { extra: 'Server: Acme-GW/2.1' }), fromBackend(first));
+    r.deliverText(replyText(first, 503, { extra: 'Server: Acme-GW/2.1' }), fromBackend(first));
     expect(invitesOut(r)).toHaveLength(2);
-    const own = proxyRig({ backends: B, failover: { isOwn: relayedOnly } });
-    own.recv(invite('call-t'), CALLER);
+    const own = loopbackRig(B, { failover: SHIPPED_FAILOVER, isOwnResponse: relayedOnly });
+    own.deliverText(inviteText('call-t'), PHONE);
     const f = invitesOut(own)[0]!;
-    own.recv(answer(f, 503, { extra: 'Server: kamailio' }), fromBackend(f));
+    own.deliverText(replyText(f, 503, { extra: 'Server: kamailio' }), fromBackend(f));
     expect(invitesOut(own)).toHaveLength(2);
   });
 
   it('never counts a 2xx of an abandoned branch as a call (it is not relayed)', () => {
     const relayedStatuses: number[] = [];
-    const r = proxyRig({ backends: B, failover: {}, observer: { relayed: (res) => void relayedStatuses.push(res.status) } });
-    r.recv(invite('call-u'), CALLER);
+    const r = loopbackRig(B, { failover: SHIPPED_FAILOVER, observer: { relayed: (res) => void relayedStatuses.push(res.status) } });
+    r.deliverText(inviteText('call-u'), PHONE);
     const first = invitesOut(r)[0]!;
     vi.advanceTimersByTime(401); // silence: moved on to the other backend
-    r.recv(answer(first, 200), fromBackend(first)); // the first backend answers after all
+    r.deliverText(replyText(first, 200), fromBackend(first)); // the first backend answers after all
     expect(relayedStatuses).toEqual([]);
     const second = invitesOut(r)[1]!;
-    r.recv(answer(second, 200), fromBackend(second));
+    r.deliverText(replyText(second, 200), fromBackend(second));
     expect(relayedStatuses).toEqual([200]);
   });
 });

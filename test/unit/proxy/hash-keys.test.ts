@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_HASH_KEYS } from '../../../src/config/schema.js';
-import { CALLER, invite, proxyRig, type ProxyRig } from './harness.js';
+import { loopbackRig, type ProxyRig } from '../../helpers/core/proxy-rig.js';
+import { inviteText, PHONE } from '../../helpers/core/sip-text.js';
 
 const B = [
   { id: 'r1', port: 5071 },
@@ -31,22 +32,22 @@ Content-Length: 0
 
 /** The port the last request was forwarded to. */
 function lastPort(r: ProxyRig): number {
-  const s = r.sent[r.sent.length - 1];
+  const s = r.sender.sent[r.sender.sent.length - 1];
   if (s === undefined) throw new Error('nothing forwarded');
   return s.port;
 }
 
 describe('per-kind hash keys', () => {
   it('sends REGISTER and calls to that user to one registrar for 100 users, and spreads calls to one number', () => {
-    const r = proxyRig({ backends: B, hashKeys: DEFAULT_HASH_KEYS });
+    const r = loopbackRig(B, { hashKeys: DEFAULT_HASH_KEYS });
     const registrarOf = new Map<string, number>();
     for (let i = 0; i < 100; i++) {
-      r.recv(register(`user${i}`), CALLER);
+      r.deliverText(register(`user${i}`), PHONE);
       registrarOf.set(`user${i}`, lastPort(r));
     }
     let met = 0;
     for (let i = 0; i < 100; i++) {
-      r.recv(invite(`call-u${i}`, `sip:user${i}@example.com`), CALLER);
+      r.deliverText(inviteText(`call-u${i}`, `sip:user${i}@example.com`), PHONE);
       if (lastPort(r) === registrarOf.get(`user${i}`)) met++;
     }
     expect(met).toBe(100);
@@ -54,7 +55,7 @@ describe('per-kind hash keys', () => {
 
     const perBackend = new Map<number, number>();
     for (let i = 0; i < 150; i++) {
-      r.recv(invite(`svc-${i}`, 'sip:service@127.0.0.1:5060'), CALLER);
+      r.deliverText(inviteText(`svc-${i}`, 'sip:service@127.0.0.1:5060'), PHONE);
       perBackend.set(lastPort(r), (perBackend.get(lastPort(r)) ?? 0) + 1);
     }
     expect(perBackend.size).toBe(3);
@@ -62,22 +63,22 @@ describe('per-kind hash keys', () => {
   });
 
   it('with Call-ID for every kind (the old default), registrations and calls mostly miss each other', () => {
-    const r = proxyRig({ backends: B, hashKeys: { register: 'call-id', registered: 'call-id', other: 'call-id' } });
+    const r = loopbackRig(B, { hashKeys: { register: 'call-id', registered: 'call-id', other: 'call-id' } });
     let met = 0;
     for (let i = 0; i < 60; i++) {
-      r.recv(register(`u${i}`), CALLER);
+      r.deliverText(register(`u${i}`), PHONE);
       const reg = lastPort(r);
-      r.recv(invite(`c-${i}`, `sip:u${i}@example.com`), CALLER);
+      r.deliverText(inviteText(`c-${i}`, `sip:u${i}@example.com`), PHONE);
       if (lastPort(r) === reg) met++;
     }
     expect(met).toBeLessThan(40); // ~1/3 by chance
   });
 
   it('keeps the single-key form: to-user for every kind sends every call to one number to one backend', () => {
-    const r = proxyRig({ backends: B, hashKeys: { register: 'to-user', registered: 'to-user', other: 'to-user' } });
+    const r = loopbackRig(B, { hashKeys: { register: 'to-user', registered: 'to-user', other: 'to-user' } });
     const ports = new Set<number>();
     for (let i = 0; i < 30; i++) {
-      r.recv(invite(`svc-${i}`, 'sip:service@127.0.0.1:5060'), CALLER);
+      r.deliverText(inviteText(`svc-${i}`, 'sip:service@127.0.0.1:5060'), PHONE);
       ports.add(lastPort(r));
     }
     expect(ports.size).toBe(1);

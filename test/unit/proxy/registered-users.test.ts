@@ -34,4 +34,29 @@ describe('registered users and request kinds', () => {
     users.note('c', 2);
     expect([users.has('a', 3), users.has('b', 3), users.has('c', 3)]).toEqual([false, true, true]);
   });
+
+  it('knows the holder of an AOR until the expiry its registrar gave, and forgets it on release', () => {
+    const users = new RegisteredUsers(100);
+    users.hold('alice', 'gw1', 60_000);
+    users.hold('bob', 'gw2', 3_600_000);
+    expect(users.holder('alice', 59_999)).toBe('gw1');
+    expect(users.holder('alice', 60_000)).toBeUndefined();
+    expect(users.holder('bob', 60_000)).toBe('gw2');
+    users.hold('bob', 'gw3', 7_200_000); // re-registered elsewhere: the newest holder wins
+    expect(users.holder('bob', 3_600_000)).toBe('gw3');
+    users.release('bob');
+    expect(users.holder('bob', 0)).toBeUndefined();
+    expect(users.heldSize).toBe(0);
+  });
+
+  it('bounds holders too (the one refreshed longest ago goes) and sweeps expired ones', () => {
+    const users = new RegisteredUsers(2);
+    users.hold('a', 'gw1', 1000);
+    users.hold('b', 'gw1', 5000);
+    users.hold('c', 'gw2', 5000);
+    expect([users.holder('a', 0), users.holder('b', 0), users.holder('c', 0)]).toEqual([undefined, 'gw1', 'gw2']);
+    users.note('u', 0);
+    users.sweep(REGISTERED_TTL_MS);
+    expect([users.heldSize, users.size]).toEqual([0, 0]);
+  });
 });

@@ -7,7 +7,9 @@ import { RegisteredUsers } from '../../../src/proxy/registered-users.js';
 import { parseSip } from '../../../src/sip/index.js';
 import type { SipResponse } from '../../../src/sip/message.js';
 import { registrationSeconds } from '../../../src/sip/registration-expiry.js';
-import { answer, CALLER, proxyRig, type ProxyRig, type Sent } from './harness.js';
+import type { SentDatagram as Sent } from '../../helpers/core/recording-sender.js';
+import { loopbackRig, type ProxyRig } from '../../helpers/core/proxy-rig.js';
+import { PHONE, replyText } from '../../helpers/core/sip-text.js';
 
 const res = (extra: string): SipResponse => {
   const r = parseSip(Buffer.from(`SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nFrom: <sip:d@3402000000>;tag=1\r\nTo: <sip:d@3402000000>;tag=2\r\nCall-ID: c\r\nCSeq: 1 REGISTER\r\n${extra}Content-Length: 0\r\n\r\n`, 'latin1'));
@@ -84,19 +86,19 @@ const backendOf = (s: Sent): string => (s.port === 5071 ? 'a' : 'b');
 const src = (s: Sent) => ({ transport: 'udp' as const, address: '127.0.0.1', port: s.port });
 
 function register(r: ProxyRig, callId: string, expires = 3600): string {
-  r.recv(devRequest('REGISTER', callId, expires), CALLER);
-  const fwd = r.take()[0]!;
+  r.deliverText(devRequest('REGISTER', callId, expires), PHONE);
+  const fwd = r.sender.take()[0]!;
   const contact = expires === 0 ? undefined : `Contact: <sip:${DEV}@10.9.9.9:5099>;expires=${expires}`;
-  r.recv(answer(fwd, 200, contact === undefined ? {} : { extra: contact }), src(fwd));
-  r.take();
+  r.deliverText(replyText(fwd, 200, contact === undefined ? {} : { extra: contact }), src(fwd));
+  r.sender.take();
   return backendOf(fwd);
 }
 /** Where keep-alives with fresh Call-IDs go (the ring alone would spread them over both). */
 function keepalives(r: ProxyRig, count = 12): Set<string> {
   const where = new Set<string>();
   for (let i = 0; i < count; i++) {
-    r.recv(devRequest('MESSAGE', `ka-${n}-${i}`), CALLER);
-    where.add(backendOf(r.take()[0]!));
+    r.deliverText(devRequest('MESSAGE', `ka-${n}-${i}`), PHONE);
+    where.add(backendOf(r.sender.take()[0]!));
   }
   return where;
 }
@@ -107,7 +109,7 @@ const B = [
 
 describe('balance.failback', () => {
   it('hold-registrations: keep-alives follow the holder, move with a failover, and stay after the backend returns until re-registered', () => {
-    const r = proxyRig({ backends: B, failback: 'hold-registrations' });
+    const r = loopbackRig(B, { failback: 'hold-registrations' });
     const first = register(r, 'reg-1');
     expect(keepalives(r)).toEqual(new Set([first]));
     const other = first === 'a' ? 'b' : 'a';
@@ -122,7 +124,7 @@ describe('balance.failback', () => {
   });
 
   it('hold-registrations: Expires: 0 forgets the holder, so keep-alives spread by Call-ID again', () => {
-    const r = proxyRig({ backends: B, failback: 'hold-registrations' });
+    const r = loopbackRig(B, { failback: 'hold-registrations' });
     register(r, 'reg-2');
     register(r, 'reg-2', 0);
     expect(r.users.heldSize).toBe(0);
@@ -130,14 +132,15 @@ describe('balance.failback', () => {
   });
 
   it('hold-registrations: a registration past its expiry no longer routes', () => {
-    const r = proxyRig({ backends: B, failback: 'hold-registrations' });
+    const clock = { now: 0 };
+    const r = loopbackRig(B, { failback: 'hold-registrations', clock: () => clock.now });
     register(r, 'reg-3', 60);
-    r.now += 61_000;
+    clock.now += 61_000;
     expect(keepalives(r, 40).size).toBe(2);
   });
 
   it('immediate: keep-alives are balanced by the ring as before', () => {
-    const r = proxyRig({ backends: B, failback: 'immediate' });
+    const r = loopbackRig(B, { failback: 'immediate' });
     register(r, 'reg-4');
     expect(keepalives(r, 40).size).toBe(2);
   });
