@@ -226,6 +226,20 @@ const panels: (Panel | RowPanel)[] = [
   timeseries('Refused requests/s by reason', 'Requests from non-backend sources refused by abuse protection (security.*): scanner signatures, untrusted sources, rate-limited (503), flood (blocked now) and blocked (dropped while blocked); reject = answered, drop = silence. The worst sources are in `siplb status` (no per-IP series).', grid(0, 73, 24, 8), [
     { expr: rate('siplb_security_refused_total', 'reason, action'), legend: '{{reason}} ({{action}})' },
   ], { unit: 'reqps', stacked: true }),
+
+  row('Stream transports (TCP, TLS)', 81),
+  timeseries('Open connections', 'TCP and TLS connections open now: in from clients, out to backends (sip.tcp caps them).', grid(0, 82, 8, 8), [
+    { expr: `sum by (transport, direction) (siplb_connections_open{${N}})`, legend: '{{transport}} {{direction}}' },
+  ], { unit: 'short' }),
+  timeseries('Connections closed/s by reason', 'Why connections end (idle, slowloris deadlines, framing errors, TLS handshakes, failed connects to backends), and connections refused at accept by cap.', grid(8, 82, 8, 8), [
+    { expr: rate('siplb_connections_closed_total', 'reason'), legend: 'closed {{reason}}' },
+    { expr: rate('siplb_connections_refused_total', 'reason'), legend: 'refused {{reason}}' },
+  ], { unit: 'cps' }),
+  timeseries('TLS failures, framing errors, size switches/s', 'Failed TLS handshakes by direction, stream input that could not be framed (RFC 3261 §18.3), and requests switched from UDP to TCP by size (RFC 3261 §18.1.1).', grid(16, 82, 8, 8), [
+    { expr: rate('siplb_tls_handshake_failures_total', 'direction'), legend: 'tls {{direction}}' },
+    { expr: rate('siplb_stream_framing_errors_total', 'reason'), legend: 'framing {{reason}}' },
+    { expr: rate('siplb_transport_switches_total', 'from, to'), legend: 'switch {{from}} to {{to}}' },
+  ], { unit: 'reqps' }),
 ];
 
 /** A Prometheus query; DataQuery types only the common fields, so the Prometheus ones go through a variable. */

@@ -150,6 +150,7 @@ export function createControl(deps: ControlDeps): AdminControl {
         overload: overloadView(app),
         security: securityView(app, c, deps.now()),
         ...(c.dnsBackends.length > 0 ? { dns: app.dns.status() } : {}),
+        connections: app.connectionStats(),
       };
     },
     backends: () => app.backends.all.map((b) => backendView(b.id)),

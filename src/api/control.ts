@@ -58,6 +58,17 @@ export interface OverloadView {
   readonly utilization: number;
 }
 
+export interface ConnectionsView {
+  /** Open now, by `tcp/in`, `tcp/out`, `tls/in`, `tls/out`. */
+  readonly open: Readonly<Record<string, number>>;
+  readonly tlsHandshakesInFlight: number;
+  readonly accepted: number;
+  /** Refused at accept, by reason (total-cap, per-ip-cap, tls-handshake-cap). */
+  readonly refused: Readonly<Record<string, number>>;
+  /** Closed, by reason (peer, idle, first-byte-timeout, framing, tls-handshake, …). */
+  readonly closed: Readonly<Record<string, number>>;
+}
+
 export interface StatusView {
   readonly nodeId: string;
   readonly version: string;
@@ -65,6 +76,8 @@ export interface StatusView {
   readonly runtime: RuntimeFacts;
   /** What carries the UDP sockets: the native accelerator or node:dgram (sip.udpEngine). */
   readonly udpEngine: 'native' | 'dgram';
+  /** TCP and TLS connections, both ways: open now by `transport/direction`, and totals since start. */
+  readonly connections: ConnectionsView;
   readonly role: Role;
   readonly uptimeSeconds: number;
   readonly listen: string;

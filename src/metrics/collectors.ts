@@ -28,6 +28,7 @@ import {
 } from '../observe/channels.js';
 import { BackendSeries, type LabelSet } from './backend-series.js';
 import { createDnsSeries } from './dns.js';
+import { createTransportSeries } from './transport.js';
 import { createGauges } from './gauges.js';
 import { KNOWN_METHOD_LABELS, methodLabel, STATUS_CLASSES, statusClass, statusLabel } from './labels.js';
 import { Tally2 } from './tally.js';
@@ -208,6 +209,7 @@ export function createCollectors(registry: Registry, control: AdminControl): Col
 
   createGauges(registry, control);
   createDnsSeries(registry, control);
+  const transportSeries = createTransportSeries(registry, control);
 
   const subscriptions: [diagnosticsChannel.Channel, (m: unknown) => void][] = [
     [channels.requestForwarded, (m) => {
@@ -270,6 +272,7 @@ export function createCollectors(registry: Registry, control: AdminControl): Col
   return {
     close() {
       for (const [ch, fn] of subscriptions) diagnosticsChannel.unsubscribe(ch.name, fn);
+      transportSeries.close();
     },
   };
 }

@@ -3,7 +3,7 @@
  * `siplb status`: one screen on the node: role, uptime, addresses, backend and call counts, and
  * the drop/reject tallies an operator checks first when calls fail, and whether it sheds load.
  */
-import type { BalanceView, DnsNameView, OverloadView, SecurityView, StatusView } from '../../api/control.js';
+import type { BalanceView, ConnectionsView, DnsNameView, OverloadView, SecurityView, StatusView } from '../../api/control.js';
 import { EXIT } from '../exit-codes.js';
 import type { AdminCommandContext } from './context.js';
 import { formatPairs } from '../table.js';
@@ -67,6 +67,14 @@ function formatDns(names: readonly DnsNameView[]): [string, string][] {
   });
 }
 
+/** TCP and TLS connections: open now by transport and direction, then totals since start. */
+function formatConnections(c: ConnectionsView): string {
+  const open = Object.entries(c.open).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
+  const closed = Object.entries(c.closed).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
+  const refused = Object.values(c.refused).reduce((a, b) => a + b, 0);
+  return `${open.length === 0 ? 'none open' : `open ${open.join(', ')}`}; accepted ${c.accepted}, refused ${refused}${closed.length === 0 ? '' : `; closed ${closed.join(', ')}`}`;
+}
+
 export function formatStatus(s: StatusView): string {
   const security: [string, string][] =
     s.security === undefined ? [] : [['security', formatSecurity(s.security)], ...formatOffenders(s.security).map((line, i): [string, string] => [i === 0 ? 'offender' : '', line])];
@@ -85,6 +93,7 @@ export function formatStatus(s: StatusView): string {
     ['config', s.configFile ?? '-'],
     ['backends', `${s.backends.total} total, ${s.backends.eligible} eligible, ${s.backends.up} up, ${s.backends.down} down`],
     ...formatDns(s.dns ?? []),
+    ['streams', formatConnections(s.connections)],
     ['calls', `${s.calls.active} active`],
     ['dropped', tally(s.counters.dropped)],
     ['rejected', tally(s.counters.rejected)],

@@ -68,6 +68,7 @@ export function fakeControl(list: BackendView[] = [backendView('gw1'), backendVi
         version: '0.1.0',
         runtime: { node: 'v24.22.3', v8: '13.6.233.17-node.40', platform: 'linux', arch: 'x64', pid: 4242 },
         udpEngine: 'native',
+        connections: { open: { 'tcp/in': 2 }, tlsHandshakesInFlight: 0, accepted: 5, refused: {}, closed: { peer: 3 } },
         role: c.role,
         uptimeSeconds: 3725,
         listen: '0.0.0.0:5060',

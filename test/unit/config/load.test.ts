@@ -35,7 +35,10 @@ function issues(r: LoadResult): Extract<LoadResult, { ok: false }>['issues'] {
 describe('shipped configuration files', () => {
   it('config/siplb.yaml validates to the documented standalone setup', async () => {
     const c = ok(await loadConfigFile(SHIPPED, {}, QUIET));
-    expect(c.sip.listen).toEqual([{ transport: 'udp', host: '127.0.0.1', port: 5060 }]);
+    expect(c.sip.listen).toEqual([
+      { transport: 'udp', host: '127.0.0.1', port: 5060 },
+      { transport: 'tcp', host: '127.0.0.1', port: 5060 },
+    ]);
     expect(c.backends.map((b) => [b.id, `${b.address.host}:${b.address.port}`, b.weight])).toEqual([
       ['gw1', '127.0.0.1:5071', 1],
       ['gw2', '127.0.0.1:5072', 1],
