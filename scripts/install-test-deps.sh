@@ -38,9 +38,15 @@ declare -A want=(
   [make]=make
   [python3]=python3
 )
+# Packages that bring no command of their own: Kamailio's tls module (the TLS backend tests run
+# Kamailio as a TLS 1.3 server).
+modules=(kamailio-tls-modules)
 missing=()
 for cmd in "${!want[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${want[$cmd]}")
+done
+for pkg in "${modules[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   mapfile -t pkgs < <(printf '%s\n' "${missing[@]}" | sort -u)
@@ -53,6 +59,9 @@ fi
 # Say so when a package installed but its command still is not on PATH (renamed package, PATH).
 still=()
 for cmd in "${!want[@]}"; do command -v "$cmd" >/dev/null 2>&1 || still+=("$cmd"); done
+for pkg in "${modules[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || still+=("$pkg")
+done
 if [ "${#still[@]}" -gt 0 ]; then
   echo "install-test-deps: still missing after install: ${still[*]}" >&2
   exit 1
