@@ -4,6 +4,7 @@
 // Prints one JSON line: sent, answers by status, and how many answerable ones got no answer.
 // Usage: node bench/soak-malformed.mjs 127.0.0.1 43060 50 120
 import dgram from 'node:dgram';
+import { clearInterval, setInterval } from 'node:timers';
 
 const [host = '127.0.0.1', portArg = '5060', rateArg = '50', secondsArg = '60'] = process.argv.slice(2);
 if (!/^127\.|^::1$/.test(host)) {

@@ -10,6 +10,7 @@
 // Env: ROUNDS (15) MSGS (4000 per round) BURSTS ("1 32"). Loopback only; bounded by ROUNDS*MSGS.
 import dgram from 'node:dgram';
 import process from 'node:process';
+import { clearTimeout, setTimeout } from 'node:timers';
 import { loadNativeUdp } from '../../dist/transport/native-addon.js';
 import { UdpTransport } from '../../dist/transport/udp.js';
 import { NativeUdpTransport } from '../../dist/transport/udp-native.js';
