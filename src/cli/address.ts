@@ -21,13 +21,26 @@ export function parseHostPort(text: string, defaultPort?: number): HostPortArg |
   return { host, port };
 }
 
-/** `sip:host[:port]`, `sip:user@host[:port]` (the user is ignored) or a bare `host[:port]`; port 5060 by default (RFC 3261 §19.1.2). */
-export function parseSipTarget(text: string): HostPortArg | undefined {
+/** A probe target: where, and over which transport. */
+export interface SipTargetArg extends HostPortArg {
+  readonly transport: 'udp' | 'tcp' | 'tls';
+}
+
+/**
+ * `sip:host[:port][;transport=udp|tcp|tls]`, `sips:host[:port]` (TLS, port 5061), `sip:user@…`
+ * (the user is ignored) or a bare `host[:port]` (UDP); port 5060 by default (RFC 3261 §19.1.2).
+ */
+export function parseSipTarget(text: string): SipTargetArg | undefined {
   let t = text.trim();
-  if (/^sips:/i.test(t)) return undefined; // SIPS needs TLS; the probe speaks UDP only.
-  t = t.replace(/^sip:/i, '');
-  t = t.slice(t.lastIndexOf('@') + 1).split(';', 1)[0]!;
-  return parseHostPort(t, 5060);
+  const sips = /^sips:/i.test(t);
+  t = t.replace(/^sips?:/i, '');
+  const [hostPart, ...params] = t.slice(t.lastIndexOf('@') + 1).split(';');
+  const tp = params.map((p) => /^transport=(.*)$/i.exec(p)?.[1]?.toLowerCase()).find((v) => v !== undefined);
+  if (tp !== undefined && tp !== 'udp' && tp !== 'tcp' && tp !== 'tls') return undefined;
+  const transport = sips ? 'tls' : (tp ?? 'udp');
+  if (sips && tp === 'udp') return undefined; // a sips: URI never goes over UDP
+  const hp = parseHostPort(hostPart!, transport === 'tls' ? 5061 : 5060);
+  return hp === undefined ? undefined : { ...hp, transport };
 }
 
 /** `host:port` text for URLs and messages, brackets around IPv6. */

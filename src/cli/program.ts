@@ -192,14 +192,15 @@ export function buildProgram(io: CliIo = processIo, deps: CliDeps = {}): Command
 
   program
     .command('probe')
-    .description('send one SIP OPTIONS over UDP and print code, reason and RTT (exit 0 on 2xx, 1 otherwise, 5 on timeout)')
-    .argument('<target>', 'sip:host:port (port 5060 when omitted)')
+    .description('send one SIP OPTIONS over UDP, TCP or TLS and print code, reason and RTT (exit 0 on 2xx, 1 otherwise, 5 on timeout or unreachable)')
+    .argument('<target>', 'sip:host:port[;transport=tcp|tls] or sips:host:port (port 5060, 5061 for TLS, when omitted)')
     .option('--timeout <ms>', 'how long to wait for a final reply', parseTimeout, 2000)
+    .option('--ca <file>', 'TLS: PEM CA bundle to check the server certificate against (default: the system CAs)')
     .option('--json', 'print JSON for scripts')
-    .action(async (target: string, o: { timeout: number; json?: boolean }, cmd: Command) => {
+    .action(async (target: string, o: { timeout: number; json?: boolean; ca?: string }, cmd: Command) => {
       const t = parseSipTarget(target);
-      if (t === undefined) cmd.error(`error: invalid target '${target}': use sip:host:port, e.g. sip:10.0.0.11:5060`, { exitCode: EXIT.USAGE, code: 'siplb.invalidTarget' });
-      io.setExitCode(await runProbe(t, { timeoutMs: o.timeout, json: o.json === true }, io));
+      if (t === undefined) cmd.error(`error: invalid target '${target}': use sip:host:port[;transport=tcp|tls] or sips:host:port, e.g. sip:10.0.0.11:5060`, { exitCode: EXIT.USAGE, code: 'siplb.invalidTarget' });
+      io.setExitCode(await runProbe(t, { timeoutMs: o.timeout, json: o.json === true, caFile: o.ca }, io));
     });
 
   return program;

@@ -9,10 +9,12 @@
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
+import { readFile } from 'node:fs/promises';
 import net from 'node:net';
+import tls from 'node:tls';
 import { buildOptionsPing, probeBranch } from '../health/options-ping.js';
 import { parseSip } from '../sip/index.js';
-import type { HostPortArg } from './address.js';
+import type { HostPortArg, SipTargetArg } from './address.js';
 
 export type ProbeOutcome =
   | { readonly kind: 'reply'; readonly status: number; readonly reason: string; readonly rttMs: number; readonly from: HostPortArg }
@@ -22,10 +24,14 @@ export interface ProbeOptions {
   readonly timeoutMs: number;
   /** @default 'siplb-cli' */
   readonly userAgent?: string;
+  /** TLS: a PEM CA bundle the server's certificate is checked against (default: the system CAs). */
+  readonly caFile?: string;
 }
 
-export async function sendOptionsProbe(target: HostPortArg, opts: ProbeOptions): Promise<ProbeOutcome> {
+/** Over UDP (as the health checker probes a UDP backend), or over one TCP or TLS connection. */
+export async function sendOptionsProbe(target: SipTargetArg, opts: ProbeOptions): Promise<ProbeOutcome> {
   const ip = net.isIP(target.host) !== 0 ? target.host : (await lookup(target.host)).address;
+  if (target.transport !== 'udp') return streamProbe(target, ip, opts);
   const socket = dgram.createSocket(net.isIPv6(ip) ? 'udp6' : 'udp4');
   try {
     await new Promise<void>((resolve, reject) => {
@@ -71,5 +77,62 @@ export async function sendOptionsProbe(target: HostPortArg, opts: ProbeOptions):
     });
   } finally {
     socket.close();
+  }
+}
+
+/**
+ * One OPTIONS over a fresh TCP or TLS connection (TLS 1.2 at least; the certificate is verified
+ * against `caFile` or the system CAs, and the name when the target is a name). The reply comes
+ * back on the connection (RFC 3261 §18.2.2); a refused connect or a failed handshake rejects.
+ */
+async function streamProbe(target: SipTargetArg, ip: string, opts: ProbeOptions): Promise<ProbeOutcome> {
+  const ca = opts.caFile === undefined ? undefined : await readFile(opts.caFile);
+  const started = performance.now();
+  const socket: net.Socket =
+    target.transport === 'tls'
+      ? tls.connect({ host: ip, port: target.port, ca, minVersion: 'TLSv1.2', servername: net.isIP(target.host) === 0 ? target.host : undefined })
+      : net.connect({ host: ip, port: target.port });
+  try {
+    return await new Promise<ProbeOutcome>((resolve, reject) => {
+      const timer = setTimeout(() => resolve({ kind: 'timeout' }), opts.timeoutMs);
+      let branch = '';
+      let pending = Buffer.alloc(0);
+      socket.once(target.transport === 'tls' ? 'secureConnect' : 'connect', () => {
+        const id = randomBytes(8).toString('hex');
+        branch = probeBranch(id);
+        const local = { host: socket.localAddress ?? '127.0.0.1', port: socket.localPort ?? 0 };
+        socket.write(
+          buildOptionsPing({
+            target: { transport: target.transport, host: target.host, port: target.port },
+            via: local,
+            fromUri: `sip:siplb-cli@${local.host.includes(':') ? `[${local.host}]` : local.host}`,
+            userAgent: opts.userAgent ?? 'siplb-cli',
+            id,
+          }),
+        );
+      });
+      socket.on('data', (d: Buffer) => {
+        pending = Buffer.concat([pending, d]);
+        // Stream framing (§18.3): headers, then Content-Length bytes of body; skip 1xx.
+        for (;;) {
+          const end = pending.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          const len = Number(/\r\n(?:content-length|l)[ \t]*:[ \t]*(\d+)/i.exec(pending.toString('latin1', 0, end + 2))?.[1] ?? '0');
+          if (pending.length < end + 4 + len) return;
+          const r = parseSip(pending.subarray(0, end + 4 + len));
+          pending = pending.subarray(end + 4 + len);
+          if (!r.ok || r.msg.kind !== 'response' || r.msg.topVia().branch !== branch || r.msg.status < 200) continue;
+          clearTimeout(timer);
+          resolve({ kind: 'reply', status: r.msg.status, reason: r.msg.reason, rttMs: performance.now() - started, from: { host: ip, port: target.port } });
+          return;
+        }
+      });
+      socket.on('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+  } finally {
+    socket.destroy();
   }
 }

@@ -5,12 +5,12 @@
  * refused at the 1.3 minimum; after the certificate files are swapped and SIGHUP, a new
  * connection sees the new certificate while the connection opened before still carries SIP.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts } from '../helpers/ports.js';
 import { sippAvailable, startUas, type Uas } from '../helpers/sipp.js';
-import { startSiplb, type SiplbProcess } from '../helpers/siplb.js';
+import { CLI, startSiplb, type SiplbProcess } from '../helpers/siplb.js';
 import { makePki, opensslMissing, sClient, servedSerial, type TestPki } from '../helpers/tls-certs.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -112,6 +112,15 @@ describe.skipIf(SKIP)('SIP over TLS 1.3 through a real siplb, with openssl s_cli
     expect(Object.entries(counts).find(([k]) => /_ACK_Recv$/.test(k))?.[1]).toBe(1);
     expect(Object.entries(counts).find(([k]) => /_BYE_Recv$/.test(k))?.[1]).toBe(1);
   }, 60_000);
+
+  it('`siplb probe sips:…` gets its OPTIONS answered over TLS; an untrusted certificate is unreachable', () => {
+    const ok = spawnSync(process.execPath, [CLI, 'probe', `sips:127.0.0.1:${tlsPort}`, '--ca', pki.caFile, '--json'], { encoding: 'utf8', timeout: 15_000 });
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ target: `sips:127.0.0.1:${tlsPort}`, code: 200 });
+    const bad = spawnSync(process.execPath, [CLI, 'probe', `sips:127.0.0.1:${tlsPort}`, '--json'], { encoding: 'utf8', timeout: 15_000 });
+    expect(bad.status).toBe(5);
+    expect(JSON.parse(bad.stdout)).toMatchObject({ unreachable: true });
+  });
 
   it('refuses a TLS 1.2-only client (the minimum is 1.3)', async () => {
     const r = await sClient(tlsPort, ['-tls1_2', '-CAfile', pki.caFile], '', { ms: 5000 });

@@ -6,12 +6,13 @@
  * through siplb with both removed. And the size switch (RFC 3261 §18.1.1): a large INVITE over
  * UDP reaches a backend that accepts TCP over TCP, with a TCP Via; a small one stays on UDP.
  */
+import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts } from '../helpers/ports.js';
 import { runUac, sippAvailable, startUas, type SippTransport, type Uas } from '../helpers/sipp.js';
-import { startSiplb, type SiplbProcess } from '../helpers/siplb.js';
+import { CLI, startSiplb, type SiplbProcess } from '../helpers/siplb.js';
 import { waitFor } from '../helpers/wait.js';
 
 const HAVE_SIPP = sippAvailable();
@@ -100,6 +101,10 @@ describe.skipIf(!HAVE_SIPP)('calls over TCP with real sipp peers', () => {
       health: { enabled: false },
       log: { level: 'warn' },
     });
+    // `siplb probe` speaks TCP to the same real sipp gateway, as the prober does.
+    const probe = spawnSync(process.execPath, [CLI, 'probe', `sip:127.0.0.1:${gateways[0]!.port};transport=tcp`, '--json'], { encoding: 'utf8', timeout: 15_000 });
+    expect(probe.status).toBe(0);
+    expect(JSON.parse(probe.stdout)).toMatchObject({ code: 200 });
     const r = await runUac({ target: `127.0.0.1:${lbPort}`, port: uacPort!, calls: 1000, rate: 100 });
     expect(sippErrors(r.errors)).toBe('');
     expect([r.successful, r.failed, r.exitCode]).toEqual([1000, 0, 0]);

@@ -4,14 +4,24 @@
  * Exit 0 on a 2xx, 1 on any other final reply (the server is alive but refuses OPTIONS; the
  * health checker would count it as failed unless okCodes allows it), 5 when nothing came back.
  */
-import { hostPortText, type HostPortArg } from '../address.js';
+import { hostPortText, type SipTargetArg } from '../address.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { sendOptionsProbe } from '../sip-probe.js';
 
-export async function runProbe(target: HostPortArg, opts: { timeoutMs: number; json: boolean }, io: CliIo): Promise<number> {
-  const uri = `sip:${hostPortText(target)}`;
-  const r = await sendOptionsProbe(target, { timeoutMs: opts.timeoutMs });
+export async function runProbe(target: SipTargetArg, opts: { timeoutMs: number; json: boolean; caFile?: string }, io: CliIo): Promise<number> {
+  const uri =
+    target.transport === 'tls' ? `sips:${hostPortText(target)}` : target.transport === 'tcp' ? `sip:${hostPortText(target)};transport=tcp` : `sip:${hostPortText(target)}`;
+  let r: Awaited<ReturnType<typeof sendOptionsProbe>>;
+  try {
+    r = await sendOptionsProbe(target, { timeoutMs: opts.timeoutMs, caFile: opts.caFile });
+  } catch (err) {
+    // A refused connect or a failed TLS handshake: the server is not reachable over this transport.
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    if (opts.json) io.out(`${JSON.stringify({ target: uri, unreachable: true, reason })}\n`);
+    else io.err(`${uri}: unreachable (${reason})\n`);
+    return EXIT.PROBE_TIMEOUT;
+  }
   if (r.kind === 'timeout') {
     if (opts.json) io.out(`${JSON.stringify({ target: uri, timeout: true, timeoutMs: opts.timeoutMs })}\n`);
     else io.err(`${uri}: no reply within ${opts.timeoutMs} ms\n`);

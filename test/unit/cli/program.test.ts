@@ -48,10 +48,17 @@ describe('address arguments', () => {
   });
 
   it.each([
-    ['sip:10.0.0.11:5080', { host: '10.0.0.11', port: 5080 }],
-    ['sip:10.0.0.11', { host: '10.0.0.11', port: 5060 }],
-    ['sip:probe@gw.example.com;transport=udp', { host: 'gw.example.com', port: 5060 }],
-    ['sip:[2001:db8::1]:5062', { host: '2001:db8::1', port: 5062 }],
-    ['10.0.0.11:5060', { host: '10.0.0.11', port: 5060 }],
+    ['sip:10.0.0.11:5080', { host: '10.0.0.11', port: 5080, transport: 'udp' }],
+    ['sip:10.0.0.11', { host: '10.0.0.11', port: 5060, transport: 'udp' }],
+    ['sip:probe@gw.example.com;transport=udp', { host: 'gw.example.com', port: 5060, transport: 'udp' }],
+    ['sip:[2001:db8::1]:5062', { host: '2001:db8::1', port: 5062, transport: 'udp' }],
+    ['10.0.0.11:5060', { host: '10.0.0.11', port: 5060, transport: 'udp' }],
+    ['sip:10.0.0.11:5060;transport=tcp', { host: '10.0.0.11', port: 5060, transport: 'tcp' }],
+    ['sip:10.0.0.11;transport=TLS', { host: '10.0.0.11', port: 5061, transport: 'tls' }],
+    ['sips:gw.example.com', { host: 'gw.example.com', port: 5061, transport: 'tls' }],
   ])('parseSipTarget(%s)', (t, want) => expect(parseSipTarget(t)).toEqual(want));
+
+  it.each(['sip:10.0.0.11;transport=sctp', 'sips:10.0.0.11;transport=udp'])('parseSipTarget rejects %s', (t) => {
+    expect(parseSipTarget(t)).toBeUndefined();
+  });
 });
