@@ -94,6 +94,18 @@ export class BackendRegistry {
     return this.#byAddress.get(port)?.get(host.toLowerCase());
   }
 
+  /**
+   * The backend a message over a stream connection comes from: its address, or — for a connection
+   * the backend opened itself, whose source port is ephemeral (RFC 3261 §18.2.1) — the first
+   * backend on that host. Hosts are trusted from any port, as isBackendHost says.
+   */
+  byStreamSource(host: string, port: number): Backend | undefined {
+    const exact = this.byAddress(host, port);
+    if (exact !== undefined || !this.#hosts.has(host.toLowerCase())) return exact;
+    const h = host.toLowerCase();
+    return this.#all.find((b) => b.host.toLowerCase() === h);
+  }
+
   /** Whether `host` (an IP as a socket reports it) is the host of any backend, on any port. */
   isBackendHost(host: string): boolean {
     return this.#hosts.has(host);

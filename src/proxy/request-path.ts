@@ -34,7 +34,8 @@ export function handleRequest(ctx: ProxyContext, req: SipRequest, from: MessageS
   if (mf !== undefined && Number.isNaN(mf)) return reject(ctx.sender, req, from, 400, 'bad-request');
   // The decision is side-effect free; it is taken first because an OPTIONS for siplb itself is
   // answered even with Max-Forwards 0 (§16.3 step 3 lets a proxy respond to OPTIONS as a UAS).
-  const fromBackend = ctx.backends.byAddress(from.address, from.port);
+  const fromBackend =
+    from.connectionId === undefined ? ctx.backends.byAddress(from.address, from.port) : ctx.backends.byStreamSource(from.address, from.port);
   const decision = decideRoute(req, fromBackend, ctx.self, ctx.backends, ctx.options.answerOptions);
   if (mf === 0 && decision.kind !== 'local-options') return reject(ctx.sender, req, from, 483, 'max-forwards');
 

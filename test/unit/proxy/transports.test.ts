@@ -92,6 +92,31 @@ describe('a backend over TCP', () => {
   });
 });
 
+describe('a backend that opens its own TCP connection', () => {
+  it('is still a backend (no-open-relay) though its source port is ephemeral: its BYE to a client is forwarded', () => {
+    const rig = proxyRig({ backends: TCP_GW });
+    const fromGw: MessageSource = { transport: 'tcp', address: '198.51.100.11', port: 49152, connectionId: 40 };
+    const route = `Route: <sip:${LB.host}:${LB.port};transport=tcp;lr>`;
+    rig.deliver(
+      requestText({ method: 'BYE', uri: 'sip:alice@192.0.2.10:5060', to: '<sip:alice@caller.test>;tag=a1', vias: ['SIP/2.0/TCP 198.51.100.11:5060;branch=z9hG4bK-gw-bye'], headers: [route] }),
+      fromGw,
+    );
+    const d = rig.sender.takeOne();
+    expect([d.host, d.port, d.text.split('\r\n', 1)[0]]).toEqual(['192.0.2.10', 5060, 'BYE sip:alice@192.0.2.10:5060 SIP/2.0']);
+  });
+
+  it('but an unknown host over TCP cannot relay to a client', () => {
+    const rig = proxyRig({ backends: TCP_GW });
+    const stranger: MessageSource = { transport: 'tcp', address: '203.0.113.9', port: 49152, connectionId: 41 };
+    rig.deliver(
+      requestText({ method: 'BYE', uri: 'sip:alice@192.0.2.10:5060', to: '<sip:alice@caller.test>;tag=a1', vias: ['SIP/2.0/TCP 203.0.113.9:5060;branch=z9hG4bK-x'], headers: ['Route: <sip:192.0.2.10:5060;lr>'] }),
+      stranger,
+    );
+    const d = rig.sender.takeOne();
+    expect([d.host, d.connectionId, d.text.split('\r\n', 1)[0]]).toEqual(['203.0.113.9', 41, 'SIP/2.0 403 Forbidden']);
+  });
+});
+
 describe('the size switch (RFC 3261 §18.1.1)', () => {
   const sdp = `v=0\r\n${'a=x-filler:0123456789abcdef0123456789abcdef\r\n'.repeat(70)}`;
 
