@@ -86,7 +86,9 @@ describe('siplb probe', () => {
 
   it('exits 64 on a malformed target or timeout', async () => {
     expect((await cli(['probe', 'sip:'])).code).toBe(64);
-    expect((await cli(['probe', 'sips:host:5061'])).code).toBe(64);
+    // sips: is a TLS probe now; an unknown transport, or a sips: URI over UDP, is a usage error.
+    expect((await cli(['probe', 'sip:127.0.0.1:5060;transport=sctp'])).code).toBe(64);
+    expect((await cli(['probe', 'sips:127.0.0.1:5061;transport=udp'])).code).toBe(64);
     expect((await cli(['probe', 'sip:127.0.0.1:5060', '--timeout', 'soon'])).code).toBe(64);
   });
 });
