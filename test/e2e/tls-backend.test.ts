@@ -21,7 +21,8 @@ const SKIP = !sippAvailable() || !kamailioAvailable() || opensslMissing() !== un
 
 /** The value of the series `name` whose labels include every `labels` pair (any order; every series has `node`). */
 async function metric(adminPort: number, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+  // The admin API comes up just after SIP (which startSiplb waits for): not yet up reads as NaN.
+  const text = await fetch(`http://127.0.0.1:${adminPort}/metrics`).then((r) => r.text(), () => '');
   const hit = text
     .split('\n')
     .find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
