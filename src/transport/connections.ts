@@ -86,7 +86,13 @@ export const systemClock: Clock = {
 };
 
 /** Ids are unique for the life of the process, never reused, across every table (RFC 3261 §18.2.2 names a connection by it). */
-let lastId = 0;
+/**
+ * Connection ids are unique per node and, in practice, across its restarts: a flow token (RFC 5626
+ * §5.2) names a connection by id, and a token issued before a restart must never name a different
+ * client's new connection (it must get 430 Flow Failed). So the counter starts at a random point
+ * of a 2^52 range (still a safe integer in JS), not at 0.
+ */
+let lastId = Math.floor(Math.random() * 2 ** 51);
 
 /** One connection as the table sees it. */
 export class ConnectionEntry {

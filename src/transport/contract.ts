@@ -54,6 +54,20 @@ export interface MessageSender {
   send(buf: Buffer, target: SendTarget): void;
 }
 
+/**
+ * Which connections are still open, for the flow-token routing of RFC 5626 §5.3: a request for a
+ * client whose connection is gone is answered 430 Flow Failed instead of being sent to a new one
+ * (a WebSocket client accepts no inbound connection; a TCP client behind NAT neither).
+ */
+export interface FlowDirectory {
+  isOpen(transport: Transport, connectionId: number): boolean;
+}
+
+/** A sender that owns connections and can say whether one is still open (stream and WS transports). */
+export interface ConnectionOwningSender extends MessageSender {
+  isOpen(connectionId: number): boolean;
+}
+
 /** The single upward callback a listener is given (wired in app.ts). */
 export type MessageHandler = (buf: Buffer, source: MessageSource) => void;
 

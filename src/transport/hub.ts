@@ -5,9 +5,9 @@
  * TLS, say) is a counted drop, never a throw: fire and forget, like every send.
  */
 import { channels } from '../observe/channels.js';
-import type { MessageSender, SendTarget, Transport } from './contract.js';
+import type { ConnectionOwningSender, FlowDirectory, MessageSender, SendTarget, Transport } from './contract.js';
 
-export class TransportHub implements MessageSender {
+export class TransportHub implements MessageSender, FlowDirectory {
   #udp: MessageSender | undefined;
   readonly #others = new Map<Transport, MessageSender>();
 
@@ -18,6 +18,12 @@ export class TransportHub implements MessageSender {
 
   has(transport: Transport): boolean {
     return transport === 'udp' ? this.#udp !== undefined : this.#others.has(transport);
+  }
+
+  /** Whether the connection is open on the transport that owns it (UDP has none: false). */
+  isOpen(transport: Transport, connectionId: number): boolean {
+    const s = this.#others.get(transport);
+    return s !== undefined && 'isOpen' in s && (s as ConnectionOwningSender).isOpen(connectionId);
   }
 
   send(buf: Buffer, target: SendTarget): void {

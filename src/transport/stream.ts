@@ -15,7 +15,7 @@ import { SiplbError } from '../errors.js';
 import { channels } from '../observe/channels.js';
 import { addressKey, type HostPort } from './address.js';
 import { ConnectionTable, type Clock, type CloseReason, type ConnectionLimits, type ConnectionStats, type Direction } from './connections.js';
-import type { MessageHandler, MessageSender, MessageSource, SendTarget } from './contract.js';
+import type { ConnectionOwningSender, MessageHandler, MessageSource, SendTarget } from './contract.js';
 import { fastLookup } from './lookup.js';
 import { DEFAULT_WRITE_LIMITS, StreamConnection, type ConnectionOwner, type WriteLimits } from './stream-connection.js';
 import type { StreamFramerOptions } from './stream-framer.js';
@@ -71,7 +71,7 @@ function plainAddress(a: string | undefined): string {
   return a.startsWith('::ffff:') && net.isIPv4(a.slice(7)) ? a.slice(7) : a;
 }
 
-export class StreamTransport implements MessageSender, ConnectionOwner {
+export class StreamTransport implements ConnectionOwningSender, ConnectionOwner {
   readonly table: ConnectionTable;
   readonly writeLimits: WriteLimits;
   readonly #opts: StreamTransportOptions;
@@ -146,6 +146,11 @@ export class StreamTransport implements MessageSender, ConnectionOwner {
     const m = await readTlsMaterial(this.#opts.tls ?? {}, this.#server !== undefined);
     this.#material = m;
     (this.#server as tls.Server | undefined)?.setSecureContext(serverOptions(m, this.#opts.tls ?? {}));
+  }
+
+  /** Whether connection `id` of this transport is open and can carry a message. */
+  isOpen(id: number): boolean {
+    return this.#conns.get(id)?.usable === true;
   }
 
   /** Send one message. Fire and forget: failures go to onError and channels, never thrown. */
