@@ -16,7 +16,7 @@ import { Prober } from '../health/prober.js';
 import { probeTargets } from '../health/thresholds.js';
 import { parseSip } from '../sip/index.js';
 import type { HostPort } from '../transport/address.js';
-import { ConnectionTable } from '../transport/connections.js';
+import { ConnectionTable, UNREACHABLE_REASONS, type CloseReason } from '../transport/connections.js';
 import type { MessageHandler } from '../transport/contract.js';
 import type { StreamErrorReport } from '../transport/stream.js';
 import { TransportHub } from '../transport/hub.js';
@@ -45,9 +45,6 @@ export interface ProbingDeps {
   /** The UDP engine (node:dgram or the native accelerator) the probe socket uses too. */
   readonly engine: EngineDecision;
 }
-
-/** Stream failures that mean the backend could not be reached at all (not a peer hanging up). */
-const UNREACHABLE: ReadonlySet<string> = new Set(['connect-failed', 'connect-timeout', 'tls-handshake', 'error']);
 
 export function buildProbing(deps: ProbingDeps): Probing {
   const { config } = deps;
@@ -78,7 +75,7 @@ export function buildProbing(deps: ProbingDeps): Probing {
   // probe at once with its reason.
   const connections = new ConnectionTable(streamLimits(config));
   const onError = (r: StreamErrorReport): void => {
-    if (r.direction === 'out' && UNREACHABLE.has(r.reason)) prober.unreachable(r.transport, r.host, r.port, r.reason);
+    if (r.direction === 'out' && UNREACHABLE_REASONS.has(r.reason as CloseReason)) prober.unreachable(r.transport, r.host, r.port, r.reason);
   };
   const streams = (['tcp', 'tls'] as const).map((kind) => streamTransport({ config, kind, connections, onError }));
   for (const s of streams) {

@@ -14,6 +14,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { buildOptionsPing, probeBranch } from '../health/options-ping.js';
 import { parseSip } from '../sip/index.js';
+import { StreamFramer, type FramerSink } from '../transport/stream-framer.js';
 import type { HostPortArg, SipTargetArg } from './address.js';
 
 export type ProbeOutcome =
@@ -96,7 +97,6 @@ async function streamProbe(target: SipTargetArg, ip: string, opts: ProbeOptions)
     return await new Promise<ProbeOutcome>((resolve, reject) => {
       const timer = setTimeout(() => resolve({ kind: 'timeout' }), opts.timeoutMs);
       let branch = '';
-      let pending = Buffer.alloc(0);
       socket.once(target.transport === 'tls' ? 'secureConnect' : 'connect', () => {
         const id = randomBytes(8).toString('hex');
         branch = probeBranch(id);
@@ -111,22 +111,20 @@ async function streamProbe(target: SipTargetArg, ip: string, opts: ProbeOptions)
           }),
         );
       });
-      socket.on('data', (d: Buffer) => {
-        pending = Buffer.concat([pending, d]);
-        // Stream framing (§18.3): headers, then Content-Length bytes of body; skip 1xx.
-        for (;;) {
-          const end = pending.indexOf('\r\n\r\n');
-          if (end < 0) return;
-          const len = Number(/\r\n(?:content-length|l)[ \t]*:[ \t]*(\d+)/i.exec(pending.toString('latin1', 0, end + 2))?.[1] ?? '0');
-          if (pending.length < end + 4 + len) return;
-          const r = parseSip(pending.subarray(0, end + 4 + len));
-          pending = pending.subarray(end + 4 + len);
-          if (!r.ok || r.msg.kind !== 'response' || r.msg.topVia().branch !== branch || r.msg.status < 200) continue;
+      // Stream framing (RFC 3261 §18.3) by the transport's own framer; 1xx and others' replies skipped.
+      const framer = new StreamFramer();
+      const sink: FramerSink = {
+        onMessage: (buf) => {
+          const r = parseSip(buf);
+          if (!r.ok || r.msg.kind !== 'response' || r.msg.topVia().branch !== branch || r.msg.status < 200) return;
           clearTimeout(timer);
           resolve({ kind: 'reply', status: r.msg.status, reason: r.msg.reason, rttMs: performance.now() - started, from: { host: ip, port: target.port } });
-          return;
-        }
-      });
+        },
+        onPing: () => {},
+        onMissingContentLength: () => reject(new Error('the reply had no Content-Length (RFC 3261 §18.3)')),
+        onFatal: (_reason, detail) => reject(new Error(`the reply could not be framed: ${detail}`)),
+      };
+      socket.on('data', (d: Buffer) => framer.push(d, sink));
       socket.on('error', (err) => {
         clearTimeout(timer);
         reject(err);

@@ -36,6 +36,12 @@ export type CloseReason =
   | 'write-backlog'
   | 'shutdown';
 
+/** Close reasons meaning the peer could not be reached or spoken to (a probe's "unreachable"). */
+export const UNREACHABLE_REASONS: ReadonlySet<CloseReason> = new Set<CloseReason>(['error', 'tls-handshake', 'connect-failed', 'connect-timeout']);
+
+/** Close reasons worth reporting as a failure: the unreachable ones, and a peer that stopped reading. */
+export const FAILURE_REASONS: ReadonlySet<CloseReason> = new Set<CloseReason>([...UNREACHABLE_REASONS, 'write-backlog']);
+
 /** Why an inbound connection was refused at accept. */
 export type RefuseReason = 'total-cap' | 'per-ip-cap' | 'tls-handshake-cap';
 

@@ -14,7 +14,7 @@ import tls from 'node:tls';
 import { SiplbError } from '../errors.js';
 import { channels } from '../observe/channels.js';
 import { addressKey, type HostPort } from './address.js';
-import { ConnectionTable, type Clock, type CloseReason, type ConnectionLimits, type ConnectionStats, type Direction } from './connections.js';
+import { ConnectionTable, FAILURE_REASONS, type Clock, type CloseReason, type ConnectionLimits, type ConnectionStats, type Direction } from './connections.js';
 import type { ConnectionOwningSender, MessageHandler, MessageSource, SendTarget } from './contract.js';
 import { fastLookup } from './lookup.js';
 import { DEFAULT_WRITE_LIMITS, StreamConnection, type ConnectionOwner, type WriteLimits } from './stream-connection.js';
@@ -60,8 +60,6 @@ export interface StreamErrorReport {
   readonly error?: Error;
 }
 
-/** Closes that are a failure worth reporting (not a peer hanging up or our own idle/shutdown close). */
-const FAILURES: ReadonlySet<CloseReason> = new Set<CloseReason>(['error', 'tls-handshake', 'connect-failed', 'connect-timeout', 'write-backlog']);
 /** A connection whose unsent bytes stay under this is used for a new send rather than opening another. */
 const POOL_HIGH_WATER = 65_536;
 
@@ -199,7 +197,7 @@ export class StreamTransport implements ConnectionOwningSender, ConnectionOwner 
     if (reason === 'tls-handshake' && channels.tlsHandshakeFailure.hasSubscribers) {
       channels.tlsHandshakeFailure.publish({ direction: e.direction, reason: errorCode(error), connectionId: e.id });
     }
-    if (FAILURES.has(reason)) this.#report({ reason, direction: e.direction, host: e.address, port: e.port, connectionId: e.id, error });
+    if (FAILURE_REASONS.has(reason)) this.#report({ reason, direction: e.direction, host: e.address, port: e.port, connectionId: e.id, error });
   }
 
   // Inbound
