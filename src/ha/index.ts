@@ -20,3 +20,5 @@ export type { HaNode, HaNodeOptions, HaLeaderSource } from './ha-node.js';
 export { AdminSync, DEFAULT_ADMIN_SYNC_OPTIONS, isAdminStateName } from './admin-sync.js';
 export type { AdminSyncOptions, AdminStateName } from './admin-sync.js';
 export { RateLimitedLog } from './rate-limited-log.js';
+export { FlowKeyStore } from './flow-keys.js';
+export type { FlowKeyStoreOptions, SharedFlowKeys } from './flow-keys.js';
