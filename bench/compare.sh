@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/compare.sh — ONE command for the side-by-side table: Kamailio as packaged (2 children),
-# Kamailio tuned (KAM_MEM=fm KAM_MAXBUFFER=4194304, 2 children) and siplb, on this machine, in
-# the same run, ALTERNATING the LBs (kam-packaged, kam-tuned, siplb, kam-packaged, ...).
+# Kamailio tuned (KAM_MEM=fm KAM_MAXBUFFER=4194304, 2 children), siplb on its native UDP accelerator
+# (sip.udpEngine: native; `npm run build:native` first) and siplb on node:dgram, on this machine,
+# in the same run, ALTERNATING the LBs (kam-packaged, kam-tuned, siplb, siplb-dgram, kam-packaged, ...).
 # Writes every run's JSON line to harness/results/compare-<timestamp>.jsonl, then bench/RESULTS.md
 # via bench/report.py (which also prints the table).
 #
@@ -19,7 +20,7 @@
 # Env: REPS (3) RATES ("1000 1500 2000 3000 4000 5000 6000") SECS (10) SWEEP_REPS (2)
 #      SKIP_CPU=1 SKIP_PCAP=1 SKIP_SWEEP=1 SKIP_FAILOVER=1 SKIP_OVERLOAD=1
 #      QUICK=1      smoke run with tiny numbers (REPS=1, 200 cps for 3 s, sweep "200 400", ...)
-#      LBS          subset/order of "kam-packaged kam-tuned siplb"
+#      LBS          subset/order of "kam-packaged kam-tuned siplb siplb-dgram"
 #      OVERLOAD_BASE  "lb=rate ..." base rates for the overload phase when the sweep is skipped
 #                     (or to override it), e.g. OVERLOAD_BASE="kam-packaged=1500 siplb=3000"
 #      WARMUP_S (0 = off) WARMUP_RATE (200): unrecorded warm-up load after every LB start
@@ -57,7 +58,7 @@ FO_REPS="${FO_REPS:-$REPS}"; FO_RATE="${FO_RATE:-1000}"; FO_SECS="${FO_SECS:-30}
 OVERLOAD_SECS="${OVERLOAD_SECS:-20}"; OVERLOAD_FACTOR="${OVERLOAD_FACTOR:-1.5}"
 OVERLOAD_REPS="${OVERLOAD_REPS:-$REPS}"; OVERLOAD_BASE="${OVERLOAD_BASE:-}"
 PAUSE_S="${PAUSE_S:-2}"; QUIET_WAIT_S="${QUIET_WAIT_S:-60}"
-LBS="${LBS:-kam-packaged kam-tuned siplb}"
+LBS="${LBS:-kam-packaged kam-tuned siplb siplb-dgram}"
 UAC_PORT="${UAC_PORT:-5090}"
 export PCAP_START PCAP_SECS QUIET_WAIT_S UAC_PORT
 
@@ -70,7 +71,7 @@ T0=$(date +%s)
 log() { printf '%s [compare +%ss] %s\n' "$(date +%T)" "$(( $(date +%s) - T0 ))" "$*" >&2; }
 
 for lb in $LBS; do
-  case "$lb" in kam-packaged|kam-tuned|siplb) ;; *) echo "unknown LB '$lb' in LBS" >&2; exit 2;; esac
+  case "$lb" in kam-packaged|kam-tuned|siplb|siplb-dgram) ;; *) echo "unknown LB '$lb' in LBS" >&2; exit 2;; esac
 done
 
 # ---------------------------------------------------------------- refuse to share the harness
@@ -108,13 +109,15 @@ lb_start() {
     kam-packaged) env -u KAM_MEM -u KAM_MAXBUFFER KAM_CHILDREN=2 ./lb-kamailio.sh start;;
     kam-tuned)    KAM_CHILDREN=2 KAM_MEM=fm KAM_MAXBUFFER=4194304 ./lb-kamailio.sh start;;
     # info: health transitions ('backend health changed') are logged; nothing per call is
-    siplb)        SIPLB_LOG_LEVEL="${SIPLB_LOG_LEVEL:-info}" ./lb-siplb.sh start;;
+    siplb)        SIPLB_CONFIG="${SIPLB_CONFIG:-$BENCH_ROOT/siplb-bench-native.yaml}" SIPLB_LOG_LEVEL="${SIPLB_LOG_LEVEL:-info}" ./lb-siplb.sh start;;
+    # the same config forced onto node:dgram (the fallback when the accelerator is not built)
+    siplb-dgram)  SIPLB_CONFIG="${SIPLB_DGRAM_CONFIG:-$BENCH_ROOT/siplb-bench-dgram.yaml}" SIPLB_LOG_LEVEL="${SIPLB_LOG_LEVEL:-info}" ./lb-siplb.sh start;;
   esac
 }
 lb_stop() {
   case "$1" in
     kam-*) ./lb-kamailio.sh stop;;
-    siplb) ./lb-siplb.sh stop;;
+    siplb*) ./lb-siplb.sh stop;;
   esac
 }
 lb_stop_any() {   # whatever run/lb.pid holds (only ever an LB this script started)
@@ -125,14 +128,14 @@ lb_stop_any() {   # whatever run/lb.pid holds (only ever an LB this script start
   if tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF kamailio; then ./lb-kamailio.sh stop >&2
   else ./lb-siplb.sh stop >&2; fi
 }
-lb_log() { case "$1" in kam-*) echo "$OUT_DIR/kamailio.log";; siplb) echo "$OUT_DIR/siplb.log";; esac; }
+lb_log() { case "$1" in kam-*) echo "$OUT_DIR/kamailio.log";; siplb*) echo "$OUT_DIR/siplb.log";; esac; }
 # health transitions to 'down' in the LB's log, from line $2 on
 count_down() {
   local f; f=$(lb_log "$1")
   [ -f "$f" ] || { echo 0; return; }
   case "$1" in
     kam-*) tail -n +"$2" "$f" | grep -c 'DS-EVENT down';;
-    siplb) tail -n +"$2" "$f" | grep -F 'backend health changed' | grep -c '"to":"down"';;
+    siplb*) tail -n +"$2" "$f" | grep -F 'backend health changed' | grep -c '"to":"down"';;
   esac
 }
 
@@ -162,7 +165,7 @@ print(json.dumps({
   "git_dirty_files": len([l for l in sh(f"git -C {repo} status --porcelain").splitlines() if l.strip()]),
   "siplb_dist_mtime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(dist_m)) if dist_m else None,
   "siplb_src_newer_than_dist": [l for l in src_newer.splitlines() if l] if dist_m else None,
-  "siplb_config": os.environ.get("SIPLB_CONFIG", os.path.join(root, "siplb-bench.yaml")),
+  "siplb_config": os.environ.get("SIPLB_CONFIG", "siplb-bench-native.yaml + siplb-bench-dgram.yaml"),
   "params": {
     "LBS": "$LBS", "REPS": $REPS, "RATES": "$RATES", "SECS": $SECS, "SWEEP_REPS": $SWEEP_REPS,
     "CPU_RATE": $CPU_RATE, "CPU_SECS": $CPU_SECS, "PCAP_RUN_SECS": $PCAP_RUN_SECS,
@@ -223,7 +226,7 @@ one() {
   # extra fields for the line: counted in the LB log of this run, on the wire, in sipp's errors
   local kv=() rid n
   kv+=("\"lb_health_down_events\": $(count_down "$lb" "$log0")")
-  [ "$lb" = siplb ] && kv+=("\"lb_shed_events\": $(tail -n +"$log0" "$logf" | grep -c 'overloaded: shedding')")
+  [ "${lb%-dgram}" = siplb ] && kv+=("\"lb_shed_events\": $(tail -n +"$log0" "$logf" | grep -c 'overloaded: shedding')")
   if [ -n "$pc" ]; then
     sleep 1; kill -TERM "$TD_PID" 2>/dev/null; wait "$TD_PID" 2>/dev/null; TD_PID=""
     n=$(tcpdump -r "$pc" -n 2>/dev/null | wc -l)

@@ -13,12 +13,14 @@ from collections import OrderedDict
 NAMES = {
     "kam-packaged": "Kamailio packaged",
     "kam-tuned": "Kamailio tuned",
-    "siplb": "siplb",
+    "siplb": "siplb native UDP",
+    "siplb-dgram": "siplb on node:dgram",
 }
 SUBTITLES = {
     "kam-packaged": "2 children, qm, 256 KB buf",
     "kam-tuned": "2 children, `-x fm`, 4 MB buf",
-    "siplb": "1 Node process",
+    "siplb": "1 Node process, recvmmsg/sendmmsg accelerator",
+    "siplb-dgram": "1 Node process, node:dgram",
 }
 
 
@@ -81,7 +83,7 @@ def lb_order(meta, runs):
     for r in runs:
         if r.get("lb") and r["lb"] not in order:
             order.append(r["lb"])
-    return order or ["kam-packaged", "kam-tuned", "siplb"]
+    return order or ["kam-packaged", "kam-tuned", "siplb", "siplb-dgram"]
 
 
 def of(runs, phase, lb):
