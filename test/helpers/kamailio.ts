@@ -151,17 +151,27 @@ route[RELAY] {
 `;
 }
 
-export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
-  const dir = mkdtempSync(path.join(tmpdir(), `siplb-kam-${o.port}-`));
+/** The TLS profile file Kamailio's tls module reads: TLS 1.2 and up, no client certificate asked. */
+export function kamailioTlsCfg(cert: string, key: string): string {
+  // Kamailio 5.6 has no TLSv1.3-only method; siplb asks for 1.3 itself.
+  return `[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\ncertificate = ${cert}\nprivate_key = ${key}\n\n[client:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n`;
+}
+
+/** `kamailio -c`: the config file parses and every module loads (stderr kept for the error). */
+export function kamailioCheck(cfgFile: string): { ok: boolean; output: string } {
+  const r = spawnSync('kamailio', ['-c', '-f', cfgFile], { encoding: 'utf8', timeout: 20_000, cwd: path.dirname(cfgFile) });
+  return { ok: r.status === 0, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+/**
+ * Runs Kamailio on a generated config in a scratch directory (plus any side files, such as
+ * tls.cfg) and waits until an OPTIONS over UDP to 127.0.0.1:`port` is answered.
+ */
+export async function runKamailio(port: number, config: string, files: Readonly<Record<string, string>> = {}): Promise<Kamailio> {
+  const dir = mkdtempSync(path.join(tmpdir(), `siplb-kam-${port}-`));
   const cfg = path.join(dir, 'kamailio.cfg');
-  writeFileSync(cfg, kamailioConfig(o));
-  if (o.tls !== undefined) {
-    // One server profile: TLS 1.2 and up (Kamailio 5.6 has no TLSv1.3-only method; siplb asks for 1.3), no client certificate asked.
-    writeFileSync(
-      path.join(dir, 'tls.cfg'),
-      `[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\ncertificate = ${o.tls.cert}\nprivate_key = ${o.tls.key}\n\n[client:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n`,
-    );
-  }
+  writeFileSync(cfg, config);
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
   // -DD: no daemon, -E: log to stderr; small shared/private memory for a test box.
   const child: ChildProcess = spawn('kamailio', ['-f', cfg, '-DD', '-E', '-m', '32', '-M', '4', '-Y', dir, '-w', dir], {
     cwd: dir,
@@ -178,7 +188,7 @@ export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
     await Promise.race([new Promise((r) => child.once('exit', r)), sleep(ms)]);
   };
   const k: Kamailio = {
-    port: o.port,
+    port,
     pid,
     dir,
     log: () => log,
@@ -199,13 +209,17 @@ export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
     },
   };
   try {
-    await waitFor(`kamailio on ${o.port} to answer OPTIONS`, async () => {
+    await waitFor(`kamailio on ${port} to answer OPTIONS`, async () => {
       if (child.exitCode !== null) throw new Error(`kamailio exited ${child.exitCode}: ${log.slice(-2000)}`);
-      return (await sipPing(o.port, '127.0.0.1', 300)) !== undefined;
+      return (await sipPing(port, '127.0.0.1', 300)) !== undefined;
     }, 10_000);
   } catch (err) {
     await k.stop();
     throw err;
   }
   return k;
+}
+
+export function startKamailio(o: KamailioOptions): Promise<Kamailio> {
+  return runKamailio(o.port, kamailioConfig(o), o.tls === undefined ? {} : { 'tls.cfg': kamailioTlsCfg(o.tls.cert, o.tls.key) });
 }
