@@ -77,6 +77,29 @@ function sippFinal(messageFile: string): number | undefined {
   return last ? Number(last.slice(8)) : undefined;
 }
 
+/**
+ * Alice calls Bob, Bob answers, Alice hangs up: both sessions end normally, and INVITE, 200, ACK
+ * and BYE (with its 200) are on both phones' wire and crossed the registrar, in that order.
+ */
+async function callAnswerHangUp(alice: Phone, bob: Phone, reg: Kamailio): Promise<{ aWire: WireMessage[]; bWire: WireMessage[]; callId: string; trace: RegistrarTraceEntry[] }> {
+    const call = await alice.call('sip:bob@127.0.0.1');
+    const incoming = await bob.waitIncoming();
+    await bob.answer(incoming);
+    await alice.waitSession(call, ['confirmed']);
+    await bob.waitSession(incoming, ['confirmed']);
+    await alice.hangup(call);
+    expect((await alice.waitSession(call, ['ended', 'failed'])).status).toBe('ended');
+    expect((await bob.waitSession(incoming, ['ended', 'failed'])).status).toBe('ended');
+    const aWire = await alice.wire();
+    const bWire = await bob.wire();
+    const callId = callIdOf(aWire.find((m) => m.dir === 'sent' && m.method === 'INVITE')!.text);
+    expectInOrder(callFlow(aWire, callId), ['sent INVITE', 'recv 200 INVITE', 'sent ACK', 'sent BYE', 'recv 200 BYE']);
+    expectInOrder(callFlow(bWire, callId), ['recv INVITE', 'sent 200 INVITE', 'recv ACK', 'recv BYE', 'sent 200 BYE']);
+    const trace = registrarTrace(reg);
+    expectInOrder(registrarFlow(trace, callId), ['recv INVITE', 'sent INVITE', 'recv 200 INVITE', 'sent 200 INVITE', 'recv ACK', 'sent ACK', 'recv BYE', 'sent BYE']);
+    return { aWire, bWire, callId, trace };
+}
+
 interface Caller {
   readonly result: Promise<UacResult>;
   readonly messageFile: string;
@@ -137,21 +160,7 @@ describe.skipIf(SKIP)(`${SUITE}: the rig against Kamailio's own WebSocket edge`,
   });
 
   it('A calls B, B answers, A hangs up: INVITE, 200, ACK and BYE on both phones and through the registrar', async () => {
-    const call = await alice.call('sip:bob@127.0.0.1');
-    const incoming = await bob.waitIncoming();
-    await bob.answer(incoming);
-    await alice.waitSession(call, ['confirmed']);
-    await bob.waitSession(incoming, ['confirmed']);
-    await alice.hangup(call);
-    expect((await alice.waitSession(call, ['ended', 'failed'])).status).toBe('ended');
-    expect((await bob.waitSession(incoming, ['ended', 'failed'])).status).toBe('ended');
-
-    const aWire = await alice.wire();
-    const bWire = await bob.wire();
-    const invite = aWire.find((m) => m.dir === 'sent' && m.method === 'INVITE')!;
-    const callId = callIdOf(invite.text);
-    expectInOrder(callFlow(aWire, callId), ['sent INVITE', 'recv 200 INVITE', 'sent ACK', 'sent BYE', 'recv 200 BYE']);
-    expectInOrder(callFlow(bWire, callId), ['recv INVITE', 'sent 200 INVITE', 'recv ACK', 'recv BYE', 'sent 200 BYE']);
+    const { aWire, bWire, callId, trace } = await callAnswerHangUp(alice, bob, reg);
     // B's INVITE came through the registrar, which record-routed it (RFC 3261 §16.6 step 4) …
     const atB = bWire.find((m) => m.dir === 'recv' && m.method === 'INVITE' && callIdOf(m.text) === callId)!;
     expect(atB.via).toHaveLength(2);
@@ -159,8 +168,6 @@ describe.skipIf(SKIP)(`${SUITE}: the rig against Kamailio's own WebSocket edge`,
     // … and A's ACK and BYE went back along that route set (RFC 3261 §12.2.1.1).
     const bye = aWire.find((m) => m.dir === 'sent' && m.method === 'BYE')!;
     expect(bye.route).toEqual([...atB.recordRoute].reverse());
-    const trace = registrarTrace(reg);
-    expectInOrder(registrarFlow(trace, callId), ['recv INVITE', 'sent INVITE', 'recv 200 INVITE', 'sent 200 INVITE', 'recv ACK', 'sent ACK', 'recv BYE', 'sent BYE']);
     keepTrace('A (ws:) calls B (wss:), straight to Kamailio', [alice, bob], [aWire, bWire], trace.filter((e) => callIdOf(e.text) === callId));
   }, 30_000);
 
@@ -274,21 +281,7 @@ describeSiplb(`${SUITE}: through siplb (WSS edge, Path with flow tokens)${SIPLB_
   });
 
   it('A calls B, B answers, A hangs up: INVITE, 200, ACK and BYE cross siplb and the registrar', async () => {
-    const call = await alice.call('sip:bob@127.0.0.1');
-    const incoming = await bob.waitIncoming();
-    await bob.answer(incoming);
-    await alice.waitSession(call, ['confirmed']);
-    await bob.waitSession(incoming, ['confirmed']);
-    await alice.hangup(call);
-    expect((await alice.waitSession(call, ['ended', 'failed'])).status).toBe('ended');
-    expect((await bob.waitSession(incoming, ['ended', 'failed'])).status).toBe('ended');
-    const aWire = await alice.wire();
-    const bWire = await bob.wire();
-    const callId = callIdOf(aWire.find((m) => m.dir === 'sent' && m.method === 'INVITE')!.text);
-    expectInOrder(callFlow(aWire, callId), ['sent INVITE', 'recv 200 INVITE', 'sent ACK', 'sent BYE', 'recv 200 BYE']);
-    expectInOrder(callFlow(bWire, callId), ['recv INVITE', 'sent 200 INVITE', 'recv ACK', 'recv BYE', 'sent 200 BYE']);
-    const trace = registrarTrace(reg);
-    expectInOrder(registrarFlow(trace, callId), ['recv INVITE', 'sent INVITE', 'recv 200 INVITE', 'sent 200 INVITE', 'recv ACK', 'sent ACK', 'recv BYE', 'sent BYE']);
+    const { aWire, bWire, callId, trace } = await callAnswerHangUp(alice, bob, reg);
     // The registrar sent B's INVITE along bob's Path: its top Route is siplb's token (RFC 3327 §5.3).
     const toB = trace.find((e) => e.dir === 'sent' && e.firstLine.startsWith('INVITE ') && callIdOf(e.text) === callId)!;
     expect(/^Route:\s*(<[^>]+>)/im.exec(toB.text)?.[1]).toBe(/^<[^>]+>/.exec(bobPath)![0]);

@@ -25,7 +25,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { KAMAILIO_MODULES, kamailioCheck, kamailioTlsCfg, runKamailio, type Kamailio } from './kamailio.js';
+import { dialogCancelRegister, KAMAILIO_MODULES, kamailioCheck, kamailioTlsCfg, runKamailio, type Kamailio } from './kamailio.js';
 
 export interface RegistrarOptions {
   /** UDP and TCP port on 127.0.0.1 (SIP from siplb, sipp callers). */
@@ -131,37 +131,10 @@ request_route {
 			exit;
 		}
 	}
-	if (has_totag()) {
-		if (loose_route()) {
-			if ($du == "" && !handle_ruri_alias()) {
-				sl_send_reply("400", "Bad alias");
-				exit;
-			}
-			route(RELAY);
-		}
-		if (is_method("ACK")) {
-			if (t_check_trans()) {
-				t_relay();
-			}
-			exit;
-		}
-		sl_send_reply("404", "Not here");
-		exit;
-	}
-	if (is_method("CANCEL")) {
-		if (t_check_trans()) {
-			t_relay();
-		}
-		exit;
-	}
-	t_check_trans();
-	if (is_method("REGISTER")) {
-		if (!save("location")) {
-			sl_reply_error();
-		}
-		exit;
-	}
-	if (!lookup("location")) {
+${dialogCancelRegister(
+    // A request to a WebSocket client names it by the ;alias add_contact_alias put on its Contact.
+    '\t\t\tif ($du == "" && !handle_ruri_alias()) {\n\t\t\t\tsl_send_reply("400", "Bad alias");\n\t\t\t\texit;\n\t\t\t}\n\t\t\troute(RELAY);\n',
+  )}	if (!lookup("location")) {
 		sl_send_reply("404", "Not Found");
 		exit;
 	}

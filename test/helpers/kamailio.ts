@@ -49,6 +49,41 @@ function gbMessageRoute(id: string): string {
   return `\tif (is_method("MESSAGE") && $rU == "${id}") {\n\t\tif (registered("location", "$fu")) {\n\t\t\tsl_send_reply("200", "OK");\n\t\t} else {\n\t\t\tsl_send_reply("403", "not registered here");\n\t\t}\n\t\texit;\n\t}\n`;
 }
 
+/**
+ * The request_route lines every generated config shares (a stateful proxy with an in-memory
+ * registrar): an in-dialog request follows its Route set (loose_route, RFC 3261 §16.12; `onRoute`
+ * is what to do then, ending in route(RELAY)), an ACK for a non-2xx is absorbed by its
+ * transaction (§17.2.3), a CANCEL goes where its INVITE went (§16.10), a REGISTER is saved.
+ */
+export function dialogCancelRegister(onRoute: string): string {
+  return `\tif (has_totag()) {
+\t\tif (loose_route()) {
+${onRoute}\t\t}
+\t\tif (is_method("ACK")) {
+\t\t\tif (t_check_trans()) {
+\t\t\t\tt_relay();
+\t\t\t}
+\t\t\texit;
+\t\t}
+\t\tsl_send_reply("404", "Not here");
+\t\texit;
+\t}
+\tif (is_method("CANCEL")) {
+\t\tif (t_check_trans()) {
+\t\t\tt_relay();
+\t\t}
+\t\texit;
+\t}
+\tt_check_trans();
+\tif (is_method("REGISTER")) {
+\t\tif (!save("location")) {
+\t\t\tsl_reply_error();
+\t\t}
+\t\texit;
+\t}
+`;
+}
+
 /** The generated kamailio.cfg. */
 export function kamailioConfig(o: KamailioOptions): string {
   const routes = Object.entries(o.gateways)
@@ -101,33 +136,7 @@ request_route {
 		sl_send_reply("200", "OK");
 		exit;
 	}
-	if (has_totag()) {
-		if (loose_route()) {
-			route(RELAY);
-		}
-		if (is_method("ACK")) {
-			if (t_check_trans()) {
-				t_relay();
-			}
-			exit;
-		}
-		sl_send_reply("404", "Not here");
-		exit;
-	}
-	if (is_method("CANCEL")) {
-		if (t_check_trans()) {
-			t_relay();
-		}
-		exit;
-	}
-	t_check_trans();
-	if (is_method("REGISTER")) {
-		if (!save("location")) {
-			sl_reply_error();
-		}
-		exit;
-	}
-	if (is_method("INVITE|SUBSCRIBE")) {
+${dialogCancelRegister('\t\t\troute(RELAY);\n')}	if (is_method("INVITE|SUBSCRIBE")) {
 		record_route();
 	}
 ${o.gbPlatformId === undefined ? '' : gbMessageRoute(o.gbPlatformId)}${routes}
