@@ -36,7 +36,7 @@ export function browserMissing(): string | undefined {
 let bundle: Promise<string> | undefined;
 /**
  * JsSIP for the browser, as one script defining the global `JsSIP`. The npm package ships only
- * CommonJS (lib/); rolldown (already installed as vitest's bundler) resolves its few dependencies
+ * CommonJS (lib/); rolldown (a devDependency, the bundler vitest's vite uses too) resolves its few dependencies
  * with their browser entry points (debug's "browser" field).
  */
 function jssipBundle(): Promise<string> {
