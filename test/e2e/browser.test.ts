@@ -14,18 +14,21 @@
  * The signalling trace of the passing run goes to /tmp/siplb-browser-trace.txt.
  */
 import { spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserMissing, formatTrace, startBrowser, type BrowserRig, type Phone, type WireMessage } from '../helpers/browser.js';
 import { KAMAILIO_MODULES, kamailioAvailable, type Kamailio } from '../helpers/kamailio.js';
-import { registrarTrace, startRegistrar, type RegistrarTraceEntry } from '../helpers/kamailio-registrar.js';
+import { checkRegistrarConfig, registrarTrace, startRegistrar, type RegistrarTraceEntry } from '../helpers/kamailio-registrar.js';
 import { freePorts } from '../helpers/ports.js';
 import { missingPrerequisites, ON_CI } from '../helpers/prerequisites.js';
 import { assertBuilt, CLI, startSiplb, type SiplbProcess } from '../helpers/siplb.js';
 import { runUac, sippAvailable, type UacResult } from '../helpers/sipp.js';
 import { makePki, opensslMissing, type TestPki } from '../helpers/tls-certs.js';
+import { waitFor } from '../helpers/wait.js';
+import { headerValues } from '../helpers/core/recording-sender.js';
 
 const TRACE_FILE = '/tmp/siplb-browser-trace.txt';
 const SUITE = 'browsers (JsSIP in headless Chromium) with a Kamailio registrar';
@@ -116,6 +119,27 @@ async function sippCall(port: number, user: string, extraArgs: string[] = []): P
   return { result, messageFile };
 }
 
+/**
+ * A UDP peer standing in for the edge proxy a Path points at: it keeps every message it receives,
+ * sends what it is told to, and answers each INVITE 486 Busy Here (the reply built from the
+ * request, RFC 3261 §8.2.6).
+ */
+async function startEdgeStandIn(): Promise<{ port: number; received: string[]; send(text: string, port: number): void; close(): void }> {
+  const sock = dgram.createSocket('udp4');
+  const received: string[] = [];
+  sock.on('message', (buf, from) => {
+    const text = buf.toString('latin1');
+    received.push(text);
+    if (!text.startsWith('INVITE ')) return;
+    const head = text.slice(0, text.indexOf('\r\n\r\n')).split('\r\n');
+    const keep = head.filter((l) => /^(Via|From|To|Call-ID|CSeq):/i.test(l)).map((l) => (/^To:/i.test(l) && !l.includes(';tag=') ? `${l};tag=edge486` : l));
+    sock.send(`SIP/2.0 486 Busy Here\r\n${keep.join('\r\n')}\r\nContent-Length: 0\r\n\r\n`, from.port, from.address);
+  });
+  const [port] = await freePorts(1);
+  await new Promise<void>((resolve) => sock.bind(port, '127.0.0.1', resolve));
+  return { port: port!, received, send: (text, to) => sock.send(text, to, '127.0.0.1'), close: () => sock.close() };
+}
+
 const traces: string[] = [];
 function keepTrace(title: string, phones: readonly Phone[], wires: readonly (readonly WireMessage[])[], reg: readonly RegistrarTraceEntry[]): void {
   const regLines = reg.map((e) => `registrar ${e.dir === 'sent' ? '->' : '<-'} ${e.peer} ${e.firstLine}`);
@@ -147,6 +171,15 @@ describe.skipIf(SKIP)(`${SUITE}: the rig against Kamailio's own WebSocket edge`,
     await rig?.close();
     await reg?.stop();
     pki?.cleanup();
+  });
+
+  it('the registrar configs pass `kamailio -c`: UDP/TCP only (behind siplb), and with ws:/wss: listeners', async () => {
+    const [a, b, c] = await freePorts(3);
+    const cert = pki.issue('registrar-check', 'a002');
+    for (const o of [{ port: a! }, { port: a!, wsPort: b!, wss: { port: c!, cert: cert.cert, key: cert.key } }]) {
+      const r = checkRegistrarConfig(o);
+      expect(r.ok, r.output).toBe(true);
+    }
   });
 
   it('two phones register over WS and WSS; the registrar keeps their reg-id/+sip.instance flows (RFC 5626)', async () => {
@@ -185,6 +218,36 @@ describe.skipIf(SKIP)(`${SUITE}: the rig against Kamailio's own WebSocket edge`,
     const callId = callIdOf(atB.text);
     keepTrace('sipp (UDP) calls B through the registrar', [bob], [(await bob.wire()).filter((m) => callIdOf(m.text) === callId)], registrarTrace(reg).filter((e) => callIdOf(e.text) === callId));
   }, 40_000);
+
+  it('behind an edge proxy: a REGISTER carrying Path is stored, and a call to that user goes along the Path as its Route (RFC 3327 §5.3)', async () => {
+    // A stand-in for siplb at its own UDP port: it registers "carol" the way siplb will (the
+    // client's REGISTER with Path <sip:TOKEN@edge;lr;ob> added) and answers the call it gets back 486.
+    const edge = await startEdgeStandIn();
+    try {
+      const path = `<sip:Zm9vYmFyLXRva2Vu@127.0.0.1:${edge.port};lr;ob>`;
+      const lp = edge.port;
+      edge.send(
+        `REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${lp};branch=z9hG4bK-edge-reg-${lp};rport\r\n` +
+          `Via: SIP/2.0/WSS carol1.invalid;branch=z9hG4bK-carol-1;received=127.0.0.1;rport=40000\r\nMax-Forwards: 69\r\n` +
+          `From: <sip:carol@127.0.0.1>;tag=c1\r\nTo: <sip:carol@127.0.0.1>\r\nCall-ID: edge-reg-${lp}\r\nCSeq: 1 REGISTER\r\n` +
+          `Contact: <sip:c4r0l@carol1.invalid;transport=ws>;reg-id=1;+sip.instance="<urn:uuid:00000000-0000-4000-8000-00000000ca01>";expires=600\r\n` +
+          `Path: ${path}\r\nSupported: path, outbound\r\nContent-Length: 0\r\n\r\n`,
+        regPort,
+      );
+      const ok = await waitFor('the answer to the REGISTER', () => edge.received.find((m) => m.startsWith('SIP/2.0 ') && /^CSeq: 1 REGISTER/m.test(m)), 5000);
+      expect(ok.split('\r\n')[0]).toBe('SIP/2.0 200 OK');
+      expect(headerValues(ok, 'Path')).toEqual([path]); // path_mode=1 echoes it when the REGISTER supports path
+      expect(ok).toMatch(/^Require: outbound/m); // ;ob on the first hop: an RFC 5626 flow (§6)
+      const caller = await sippCall(regPort, 'carol');
+      const invite = await waitFor('the INVITE at the edge', () => edge.received.find((m) => m.startsWith('INVITE ')), 10_000);
+      expect(invite.split('\r\n')[0]).toBe('INVITE sip:c4r0l@carol1.invalid;transport=ws SIP/2.0'); // the registered Contact
+      expect(headerValues(invite, 'Route')).toEqual([path]);
+      expect((await caller.result).successful).toBe(1);
+      expect(sippFinal(caller.messageFile)).toBe(486);
+    } finally {
+      edge.close();
+    }
+  }, 30_000);
 });
 
 // --- Through siplb -----------------------------------------------------------------------------

@@ -152,7 +152,7 @@ route[RELAY] {
 	exit;
 }
 
-# The trace (registrarTrace): every message received, and every message sent (onsend_route_reply).
+# The trace (registrarTrace): every message received, every request sent and every reply relayed (onsend_route_reply).
 onreply_route {
 	xlog("L_NOTICE", "@@RECV $proto:$si:$sp@@\\n$mb@@END@@\\n");
 }
@@ -185,7 +185,11 @@ export function startRegistrar(o: RegistrarOptions): Promise<Kamailio> {
   return runKamailio(o.port, registrarConfig(o), sideFiles(o));
 }
 
-/** One SIP message the registrar received or sent, from its log (xlog of $mb and $snd(buf)). */
+/**
+ * One SIP message the registrar received or relayed, from its log (xlog of $mb and $snd(buf)).
+ * Replies it makes itself (sl_send_reply, the 200 to a REGISTER, 100 Trying) are not in it:
+ * onsend_route runs for requests and relayed replies only.
+ */
 export interface RegistrarTraceEntry {
   readonly dir: 'recv' | 'sent';
   /** proto:ip:port of the sender (recv) or the destination (sent). */
