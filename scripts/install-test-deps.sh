@@ -4,8 +4,8 @@
 # HA namespace test, prometheus (+ promtool) for the dashboard and alert-rule tests,
 # systemd-analyze for the unit-file check, tcpdump for latency captures, kamailio (Debian
 # package, with tm/rr/registrar/usrloc) as real proxies and registrars behind siplb in e2e,
-# chromium for the status-page test (driven by the playwright-core dev dependency, which never
-# downloads a browser of its own), sipvicious (svmap, svwar) as real scanners against siplb's
+# chromium for the status-page and browser (JsSIP) tests (driven by the playwright-core dev
+# dependency, which never downloads a browser of its own), sipvicious (svmap, svwar) as real scanners against siplb's
 # abuse protection, openssl (the CLI makes throwaway certificates and s_client is a real TLS peer
 # for the TLS transport tests), dnsmasq (package dnsmasq-base: the binary only, no system service
 # that would start a DNS server on port 53) as the real DNS server of the DNS-backend tests, which
@@ -39,8 +39,9 @@ declare -A want=(
   [python3]=python3
 )
 # Packages that bring no command of their own: Kamailio's tls module (the TLS backend tests run
-# Kamailio as a TLS 1.3 server).
-modules=(kamailio-tls-modules)
+# Kamailio as a TLS 1.3 server) and its websocket module (the browser tests' registrar is a
+# WebSocket edge itself, test/helpers/kamailio-registrar.ts).
+modules=(kamailio-tls-modules kamailio-websocket-modules)
 missing=()
 for cmd in "${!want[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${want[$cmd]}")

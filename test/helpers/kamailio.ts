@@ -49,6 +49,41 @@ function gbMessageRoute(id: string): string {
   return `\tif (is_method("MESSAGE") && $rU == "${id}") {\n\t\tif (registered("location", "$fu")) {\n\t\t\tsl_send_reply("200", "OK");\n\t\t} else {\n\t\t\tsl_send_reply("403", "not registered here");\n\t\t}\n\t\texit;\n\t}\n`;
 }
 
+/**
+ * The request_route lines every generated config shares (a stateful proxy with an in-memory
+ * registrar): an in-dialog request follows its Route set (loose_route, RFC 3261 §16.12; `onRoute`
+ * is what to do then, ending in route(RELAY)), an ACK for a non-2xx is absorbed by its
+ * transaction (§17.2.3), a CANCEL goes where its INVITE went (§16.10), a REGISTER is saved.
+ */
+export function dialogCancelRegister(onRoute: string): string {
+  return `\tif (has_totag()) {
+\t\tif (loose_route()) {
+${onRoute}\t\t}
+\t\tif (is_method("ACK")) {
+\t\t\tif (t_check_trans()) {
+\t\t\t\tt_relay();
+\t\t\t}
+\t\t\texit;
+\t\t}
+\t\tsl_send_reply("404", "Not here");
+\t\texit;
+\t}
+\tif (is_method("CANCEL")) {
+\t\tif (t_check_trans()) {
+\t\t\tt_relay();
+\t\t}
+\t\texit;
+\t}
+\tt_check_trans();
+\tif (is_method("REGISTER")) {
+\t\tif (!save("location")) {
+\t\t\tsl_reply_error();
+\t\t}
+\t\texit;
+\t}
+`;
+}
+
 /** The generated kamailio.cfg. */
 export function kamailioConfig(o: KamailioOptions): string {
   const routes = Object.entries(o.gateways)
@@ -101,33 +136,7 @@ request_route {
 		sl_send_reply("200", "OK");
 		exit;
 	}
-	if (has_totag()) {
-		if (loose_route()) {
-			route(RELAY);
-		}
-		if (is_method("ACK")) {
-			if (t_check_trans()) {
-				t_relay();
-			}
-			exit;
-		}
-		sl_send_reply("404", "Not here");
-		exit;
-	}
-	if (is_method("CANCEL")) {
-		if (t_check_trans()) {
-			t_relay();
-		}
-		exit;
-	}
-	t_check_trans();
-	if (is_method("REGISTER")) {
-		if (!save("location")) {
-			sl_reply_error();
-		}
-		exit;
-	}
-	if (is_method("INVITE|SUBSCRIBE")) {
+${dialogCancelRegister('\t\t\troute(RELAY);\n')}	if (is_method("INVITE|SUBSCRIBE")) {
 		record_route();
 	}
 ${o.gbPlatformId === undefined ? '' : gbMessageRoute(o.gbPlatformId)}${routes}
@@ -151,17 +160,27 @@ route[RELAY] {
 `;
 }
 
-export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
-  const dir = mkdtempSync(path.join(tmpdir(), `siplb-kam-${o.port}-`));
+/** The TLS profile file Kamailio's tls module reads: TLS 1.2 and up, no client certificate asked. */
+export function kamailioTlsCfg(cert: string, key: string): string {
+  // Kamailio 5.6 has no TLSv1.3-only method; siplb asks for 1.3 itself.
+  return `[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\ncertificate = ${cert}\nprivate_key = ${key}\n\n[client:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n`;
+}
+
+/** `kamailio -c`: the config file parses and every module loads (stderr kept for the error). */
+export function kamailioCheck(cfgFile: string): { ok: boolean; output: string } {
+  const r = spawnSync('kamailio', ['-c', '-f', cfgFile], { encoding: 'utf8', timeout: 20_000, cwd: path.dirname(cfgFile) });
+  return { ok: r.status === 0, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+/**
+ * Runs Kamailio on a generated config in a scratch directory (plus any side files, such as
+ * tls.cfg) and waits until an OPTIONS over UDP to 127.0.0.1:`port` is answered.
+ */
+export async function runKamailio(port: number, config: string, files: Readonly<Record<string, string>> = {}): Promise<Kamailio> {
+  const dir = mkdtempSync(path.join(tmpdir(), `siplb-kam-${port}-`));
   const cfg = path.join(dir, 'kamailio.cfg');
-  writeFileSync(cfg, kamailioConfig(o));
-  if (o.tls !== undefined) {
-    // One server profile: TLS 1.2 and up (Kamailio 5.6 has no TLSv1.3-only method; siplb asks for 1.3), no client certificate asked.
-    writeFileSync(
-      path.join(dir, 'tls.cfg'),
-      `[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\ncertificate = ${o.tls.cert}\nprivate_key = ${o.tls.key}\n\n[client:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n`,
-    );
-  }
+  writeFileSync(cfg, config);
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
   // -DD: no daemon, -E: log to stderr; small shared/private memory for a test box.
   const child: ChildProcess = spawn('kamailio', ['-f', cfg, '-DD', '-E', '-m', '32', '-M', '4', '-Y', dir, '-w', dir], {
     cwd: dir,
@@ -178,7 +197,7 @@ export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
     await Promise.race([new Promise((r) => child.once('exit', r)), sleep(ms)]);
   };
   const k: Kamailio = {
-    port: o.port,
+    port,
     pid,
     dir,
     log: () => log,
@@ -199,13 +218,17 @@ export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
     },
   };
   try {
-    await waitFor(`kamailio on ${o.port} to answer OPTIONS`, async () => {
+    await waitFor(`kamailio on ${port} to answer OPTIONS`, async () => {
       if (child.exitCode !== null) throw new Error(`kamailio exited ${child.exitCode}: ${log.slice(-2000)}`);
-      return (await sipPing(o.port, '127.0.0.1', 300)) !== undefined;
+      return (await sipPing(port, '127.0.0.1', 300)) !== undefined;
     }, 10_000);
   } catch (err) {
     await k.stop();
     throw err;
   }
   return k;
+}
+
+export function startKamailio(o: KamailioOptions): Promise<Kamailio> {
+  return runKamailio(o.port, kamailioConfig(o), o.tls === undefined ? {} : { 'tls.cfg': kamailioTlsCfg(o.tls.cert, o.tls.key) });
 }
