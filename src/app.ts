@@ -47,6 +47,7 @@ import { planReload } from './app/reload-plan.js';
 import { buildAdmission, warnIfBuffersCapped } from './app/admission-wiring.js';
 import { failoverFactory, failoverOptions, guardedProxyHandler, proxyObserver, proxyOptions } from './app/proxy-wiring.js';
 import { buildDnsBackends, type DnsBackends } from './dns/wiring.js';
+import { buildFlowSettings } from './app/flow-wiring.js';
 
 export interface AppDeps {
   readonly logger: Logger;
@@ -163,6 +164,7 @@ export function build(initial: Config, deps: AppDeps): App {
     failover: undefined,
     registrations: makeRegistrations(config),
     security,
+    flow: { settings: buildFlowSettings(config, log), directory: listeners.sender },
   };
   const admission = buildAdmission(config, transport, log);
   if (config.overload.enabled) {
