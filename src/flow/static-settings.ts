@@ -46,15 +46,17 @@ export class StaticFlowSettings implements FlowSettings {
   }
 
   /**
-   * A peer's relay over UDP leaves from its SIP socket, i.e. its node address; over TCP from an
-   * ephemeral port, so a stream source is matched by host alone (as backends are). Our own entry
-   * never counts: a request we relayed to ourselves would be a loop, not a peer's.
+   * A peer relays over the transport of its entry: over UDP from its SIP socket, i.e. its node
+   * address; over TCP from an ephemeral port, so a stream source is matched by host alone (as
+   * backends are), and only when that peer relays over TCP. Our own entry never counts.
    */
   isPeer(source: MessageSource): boolean {
     const host = source.address.toLowerCase();
     if (!this.#hosts.has(host)) return false;
-    if (source.transport !== 'udp') return true;
-    for (const [id, t] of this.#byId) if (id !== this.#nodeId && t.host.toLowerCase() === host && t.port === source.port) return true;
+    for (const [id, t] of this.#byId) {
+      if (id === this.#nodeId || t.host.toLowerCase() !== host) continue;
+      if (source.transport === 'udp' ? t.transport === 'udp' && t.port === source.port : t.transport === source.transport) return true;
+    }
     return false;
   }
 

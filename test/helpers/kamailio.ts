@@ -32,6 +32,8 @@ export interface KamailioOptions {
   readonly gbPlatformId?: string;
   /** Also listen on TLS 1.3 at this port with this certificate (module tls, Debian kamailio-tls-modules). */
   readonly tls?: { readonly port: number; readonly cert: string; readonly key: string };
+  /** A whole kamailio.cfg of the caller's instead of the generated one (it must listen on udp 127.0.0.1:port). */
+  readonly configText?: string;
 }
 
 export interface Kamailio {
@@ -154,7 +156,7 @@ route[RELAY] {
 export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
   const dir = mkdtempSync(path.join(tmpdir(), `siplb-kam-${o.port}-`));
   const cfg = path.join(dir, 'kamailio.cfg');
-  writeFileSync(cfg, kamailioConfig(o));
+  writeFileSync(cfg, o.configText ?? kamailioConfig(o));
   if (o.tls !== undefined) {
     // One server profile: TLS 1.2 and up (Kamailio 5.6 has no TLSv1.3-only method; siplb asks for 1.3), no client certificate asked.
     writeFileSync(
