@@ -5,11 +5,13 @@
  * `hasSubscribers` first, as everywhere.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
-import type { TokenRejection } from '../flow/token.js';
+
+/** Why a token failed the check (flow/token.ts TokenRejection; spelled here so observe/ imports nothing above it). */
+export type TokenRejectionReason = 'malformed' | 'unknown-key' | 'bad-tag';
 
 /** A request whose top Route carried a token that failed the check: 403, nothing forwarded (an ACK: dropped). */
 export interface FlowTokenRejectedEvent {
-  readonly reason: TokenRejection;
+  readonly reason: TokenRejectionReason;
   readonly method: string;
 }
 

@@ -7,7 +7,7 @@
  * In-dialog requests go by loose_route; INVITE and SUBSCRIBE are record-routed.
  * UDP only on 127.0.0.1:port. Process handling is test/helpers/kamailio.ts's.
  */
-import { KAMAILIO_MODULES, startKamailio, type Kamailio } from './kamailio.js';
+import { KAMAILIO_MODULES, KAMAILIO_MODULES_LOAD, KAMAILIO_RELAY_ROUTE, KAMAILIO_ROUTE_HEAD, startKamailio, type Kamailio } from './kamailio.js';
 
 export function pathRegistrarConfig(port: number): string {
   return `#!KAMAILIO
@@ -24,17 +24,7 @@ rev_dns=no
 use_dns_cache=no
 mpath="${KAMAILIO_MODULES}/"
 
-loadmodule "tm.so"
-loadmodule "sl.so"
-loadmodule "rr.so"
-loadmodule "maxfwd.so"
-loadmodule "textops.so"
-loadmodule "siputils.so"
-loadmodule "pv.so"
-loadmodule "xlog.so"
-loadmodule "usrloc.so"
-loadmodule "registrar.so"
-
+${KAMAILIO_MODULES_LOAD}
 modparam("tm", "fr_timer", 1500)
 modparam("tm", "fr_inv_timer", 3000)
 modparam("usrloc", "db_mode", 0)
@@ -42,35 +32,7 @@ modparam("registrar", "use_path", 1)
 modparam("registrar", "path_mode", 1)
 
 request_route {
-	if (!mf_process_maxfwd_header("10")) {
-		sl_send_reply("483", "Too Many Hops");
-		exit;
-	}
-	if (is_method("OPTIONS") && $rU == $null) {
-		sl_send_reply("200", "OK");
-		exit;
-	}
-	if (has_totag()) {
-		if (loose_route()) {
-			route(RELAY);
-		}
-		if (is_method("ACK")) {
-			if (t_check_trans()) {
-				t_relay();
-			}
-			exit;
-		}
-		sl_send_reply("404", "Not here");
-		exit;
-	}
-	if (is_method("CANCEL")) {
-		if (t_check_trans()) {
-			t_relay();
-		}
-		exit;
-	}
-	t_check_trans();
-	if (is_method("REGISTER")) {
+${KAMAILIO_ROUTE_HEAD}	if (is_method("REGISTER")) {
 		xlog("L_INFO", "REGISTER $tu path=[$hdr(Path)] supported=[$hdr(Supported)]\\n");
 		if (!save("location")) {
 			sl_reply_error();
@@ -88,13 +50,7 @@ request_route {
 	route(RELAY);
 }
 
-route[RELAY] {
-	if (!t_relay()) {
-		sl_reply_error();
-	}
-	exit;
-}
-`;
+${KAMAILIO_RELAY_ROUTE}`;
 }
 
 /** Start the Path-honouring registrar on udp 127.0.0.1:port. */
