@@ -12,6 +12,8 @@ import { KeyRing } from '../../../src/flow/key-ring.js';
 import { StaticFlowSettings, type FlowNode } from '../../../src/flow/static-settings.js';
 import { checkToken, issueToken, type Flow } from '../../../src/flow/token.js';
 import { flowChannels } from '../../../src/observe/flow-channels.js';
+import { SecurityPolicy } from '../../../src/security/policy.js';
+import { DEFAULT_SCANNER_USER_AGENTS } from '../../../src/security/signatures.js';
 import type { FlowRouting } from '../../../src/proxy/context.js';
 import type { MessageSource, Transport } from '../../../src/transport/contract.js';
 import { LB, proxyRig, type ProxyRig } from '../../helpers/core/proxy-rig.js';
@@ -235,6 +237,20 @@ describe('a backend request routed back by its token', () => {
     rig.deliver(backendInvite([`<sip:${t9}@10.0.0.1:5060;lr>`]), GW_SRC);
     expect(asResponse(rig.sender.takeOne()).status).toBe(430);
     expect(events.filter(([k]) => k === 'failed').map(([, m]) => (m as { reason: string }).reason)).toEqual(['relayed-foreign', 'unknown-node']);
+  });
+
+  it('lets a peer through abuse protection, as a backend: a relay is not a new request from outside', () => {
+    const rig = flowRig();
+    rig.ctx.security = new SecurityPolicy({
+      trustedSources: ['203.0.113.0/24'],
+      untrusted: 'reject',
+      rateLimit: { enabled: false, perSecond: 1, burst: 2, blockFor: 60_000 },
+      scanners: { enabled: true, userAgents: DEFAULT_SCANNER_USER_AGENTS },
+      maxSources: 100,
+      topOffenders: 10,
+    });
+    rig.deliver(backendInvite([`<sip:${TCP17}@10.0.0.2:5060;transport=udp;lr;ob>`]), PEER_SRC);
+    expect(rig.sender.takeOne().connectionId).toBe(17);
   });
 
   it('delivers our token relayed by a peer, which named its own address in the Route', () => {
