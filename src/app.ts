@@ -47,6 +47,8 @@ import { planReload } from './app/reload-plan.js';
 import { buildAdmission, warnIfBuffersCapped } from './app/admission-wiring.js';
 import { failoverFactory, failoverOptions, guardedProxyHandler, proxyObserver, proxyOptions } from './app/proxy-wiring.js';
 import { buildDnsBackends, type DnsBackends } from './dns/wiring.js';
+import { buildFlowSettings } from './app/flow-wiring.js';
+import { FlowCounters, type FlowView } from './observe/flow-counters.js';
 
 export interface AppDeps {
   readonly logger: Logger;
@@ -88,6 +90,8 @@ export interface App {
   /** Stream connections (TCP, TLS): open, accepted, refused, closed by reason. */
   connectionStats(): ConnectionStats;
   counters(): CounterSnapshot;
+  /** Flow tokens: node id, key ids, Paths added, deliveries, relays, 403s and 430s. */
+  flows(): FlowView;
 }
 
 /** One coarse tick for every low-precision deadline (STYLE: undici's shared timers). */
@@ -149,6 +153,7 @@ export function build(initial: Config, deps: AppDeps): App {
 
   // Abuse protection (security/): consulted for every request from a non-backend source.
   const security = new SecurityPolicy(securityOptions(config.security));
+  const flowSettings = buildFlowSettings(config, log);
   const ctx: ProxyContext = {
     sender: listeners.sender,
     backends,
@@ -163,6 +168,7 @@ export function build(initial: Config, deps: AppDeps): App {
     failover: undefined,
     registrations: makeRegistrations(config),
     security,
+    flow: { settings: flowSettings, directory: listeners.sender },
   };
   const admission = buildAdmission(config, transport, log);
   if (config.overload.enabled) {
@@ -187,6 +193,7 @@ export function build(initial: Config, deps: AppDeps): App {
   };
 
   const counters = new RareEventCounters();
+  const flowCounters = new FlowCounters();
   const drained = new Set<string>();
   const tick = (): void => {
     const t = now();
@@ -252,6 +259,7 @@ export function build(initial: Config, deps: AppDeps): App {
       admission.stop();
       ctx.failover?.clear();
       counters.close();
+      flowCounters.close();
       diagnosticsChannel.unsubscribe(channels.drop.name, onDrop);
       await listeners.close();
       await probing.stop();
@@ -276,6 +284,10 @@ export function build(initial: Config, deps: AppDeps): App {
       return [...plan.changes];
     },
     counters: () => counters.snapshot(),
+    flows: () => {
+      const ring = flowSettings.ring();
+      return flowCounters.snapshot({ nodeId: flowSettings.nodeId(), keyIds: ring.ids, signingKeyId: ring.signing.id });
+    },
     async reloadCertificates() {
       await listeners.reloadCertificates();
       await probing.reloadCertificates();

@@ -151,6 +151,7 @@ export function createControl(deps: ControlDeps): AdminControl {
         security: securityView(app, c, deps.now()),
         ...(c.dnsBackends.length > 0 ? { dns: app.dns.status() } : {}),
         connections: app.connectionStats(),
+        flows: app.flows(),
       };
     },
     backends: () => app.backends.all.map((b) => backendView(b.id)),

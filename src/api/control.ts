@@ -7,6 +7,9 @@
 import type { ConfigIssue } from '../config/errors.js';
 import type { DnsEntryStatus } from '../dns/refresher.js';
 import type { RuntimeFacts } from '../runtime/node-version.js';
+import type { FlowView } from '../observe/flow-counters.js';
+
+export type { FlowView } from '../observe/flow-counters.js';
 
 export type Role = 'standalone' | 'leader' | 'follower';
 export type HealthName = 'up' | 'failing' | 'down' | 'recovering';
@@ -94,6 +97,8 @@ export interface StatusView {
   readonly security?: SecurityView;
   /** Backends from DNS (backends[].host / .srv), one per name; absent from nodes older than it. */
   readonly dns?: readonly DnsNameView[];
+  /** Flow tokens (Path, Record-Route; RFC 5626); absent from nodes older than it. */
+  readonly flows?: FlowView;
 }
 
 /** Where DNS-derived backends came from: one configured host or SRV name and its last answer. */

@@ -43,7 +43,12 @@ const RULES: ReadonlyArray<readonly [prefix: string, effect: ReloadEffect]> = [
   ['admin', 'restart'],
   ['ha', 'restart'],
   ['log', 'restart'],
+  // The key ring and node map are read once at build (app/flow-wiring.ts).
+  ['flow', 'restart'],
 ];
+
+/** Keys whose values are secrets: a change is reported, the values never (reload output, logs). */
+const SECRET_KEYS: ReadonlySet<string> = new Set(['admin.token', 'flow.keys']);
 
 /** The effect of changing the key at `path` (dotted; list items are compared as a whole). */
 export function reloadEffect(path: string): ReloadEffect {
@@ -83,7 +88,8 @@ const show = (v: unknown): string => (v === undefined ? 'unset' : typeof v === '
 /** One line per changed key, e.g. `balance.hashKey.other: call-id → to-user (applied)`. */
 export function describeChanges(changes: readonly KeyChange[]): string[] {
   return changes.map((c) => {
-    const what = c.path === 'backends' || c.path === 'dnsBackends' ? 'backends' : `${c.path}: ${show(c.from)} → ${show(c.to)}`;
+    const what =
+      c.path === 'backends' || c.path === 'dnsBackends' ? 'backends' : SECRET_KEYS.has(c.path) ? `${c.path}: changed (secret, not shown)` : `${c.path}: ${show(c.from)} → ${show(c.to)}`;
     return c.effect === 'applied' ? `${what} (applied)` : `${what}: needs a restart to take effect`;
   });
 }

@@ -23,6 +23,7 @@ import { formatAddress, isHostname, isIPv4, type Address } from './address.js';
 import { parseDnsServer, parseSrvName, splitBackends } from './backend-entries.js';
 import { checkCrossField } from './cross-field.js';
 import { address, doc, duration, int, listenList, okCode } from './fields.js';
+import { FlowSchema } from './flow-schema.js';
 import type { FieldMeta } from './fields.js';
 
 export type { Address } from './address.js';
@@ -654,6 +655,7 @@ export const ConfigBodySchema = z.strictObject({
   security: doc(SecuritySchema.prefault({}), { description: 'Abuse protection for requests from non-backend sources: trusted sources, rate limit, scanner signatures. Default: {}.' }),
   admin: doc(AdminSchema.prefault({}), { description: 'HTTP admin API. Default: {}.' }),
   ha: doc(HaSchema.prefault({}), { description: 'Active/standby leadership through a Redis lease. Default: {} (standalone).' }),
+  flow: doc(FlowSchema.prefault({}), { description: 'Flow tokens in Path and Record-Route (RFC 5626, RFC 3327): reaching clients over their own connection. Default: {}.' }),
   log: doc(LogSchema.prefault({}), { description: 'Logging. Default: {}.' }),
 });
 

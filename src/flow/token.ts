@@ -109,6 +109,9 @@ export function checkToken(ring: KeyRing, text: string): TokenCheck {
   if (text.length < MIN_TEXT || text.length > MAX_TEXT || !B64URL.test(text)) return { ok: false, reason: 'malformed' };
   const b = Buffer.from(text, 'base64url');
   if (b.length < HEAD_BYTES || b[0] !== TOKEN_VERSION) return { ok: false, reason: 'malformed' };
+  // One text per token: the decoder ignores a trailing partial character and unused low bits,
+  // so without this, altered texts would pass as the same token.
+  if (b.toString('base64url') !== text) return { ok: false, reason: 'malformed' };
   const proto = b[4]!;
   const flowLen = proto === UDP4 ? 6 : proto === UDP6 ? 18 : STREAMS[proto] !== undefined ? 8 : -1;
   if (flowLen < 0) return { ok: false, reason: 'malformed' };

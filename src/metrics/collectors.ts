@@ -29,6 +29,7 @@ import {
 import { BackendSeries, type LabelSet } from './backend-series.js';
 import { createDnsSeries } from './dns.js';
 import { createTransportSeries } from './transport.js';
+import { createFlowSeries } from './flow.js';
 import { createGauges } from './gauges.js';
 import { KNOWN_METHOD_LABELS, methodLabel, STATUS_CLASSES, statusClass, statusLabel } from './labels.js';
 import { Tally2 } from './tally.js';
@@ -210,6 +211,7 @@ export function createCollectors(registry: Registry, control: AdminControl): Col
   createGauges(registry, control);
   createDnsSeries(registry, control);
   const transportSeries = createTransportSeries(registry, control);
+  const flowSeries = createFlowSeries(registry);
 
   const subscriptions: [diagnosticsChannel.Channel, (m: unknown) => void][] = [
     [channels.requestForwarded, (m) => {
@@ -273,6 +275,7 @@ export function createCollectors(registry: Registry, control: AdminControl): Col
     close() {
       for (const [ch, fn] of subscriptions) diagnosticsChannel.unsubscribe(ch.name, fn);
       transportSeries.close();
+      flowSeries.close();
     },
   };
 }

@@ -4,7 +4,8 @@
  * backend set, the balancer, the affinity table, our own address, a monotonic clock, and optional
  * observers that the health and call-tracking layers plug in. The proxy owns no sockets or timers.
  */
-import type { MessageSender, MessageSource } from '../transport/contract.js';
+import type { FlowDirectory, MessageSender, MessageSource } from '../transport/contract.js';
+import type { FlowSettings } from '../flow/settings.js';
 import type { Balancer } from '../balance/balancer.js';
 import type { SecurityPolicy } from '../security/policy.js';
 import type { Backend, BackendRegistry } from '../backends/registry.js';
@@ -99,4 +100,15 @@ export interface ProxyContext {
   registrations: RegistrationAffinity | undefined;
   /** Abuse protection consulted for requests from non-backend sources (./screen.ts); undefined: none. */
   security?: SecurityPolicy | undefined;
+  /**
+   * Flow tokens (RFC 5626 §5.2): Path on client REGISTERs, tokens in Record-Route, and routing a
+   * backend's request back to a client's connection (./flow-route.ts). Undefined: none of it.
+   */
+  flow?: FlowRouting | undefined;
+}
+
+/** The flow settings (key ring, node map) and which connections are still open. */
+export interface FlowRouting {
+  readonly settings: FlowSettings;
+  readonly directory: FlowDirectory;
 }

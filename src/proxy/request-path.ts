@@ -16,11 +16,11 @@ import type { ProxyContext } from './context.js';
 import { chooseLeg } from './leg-transport.js';
 import { FLOW_PARAM } from './self.js';
 import { followsPin } from './pin-rule.js';
-import { decideRoute, hasToTag } from './route-decision.js';
+import { decideRoute, hasToTag, type FlowForward } from './route-decision.js';
 import { reject, sendStatelessReply } from './stateless-reply.js';
-
-/** Requests that create a dialog and so get our Record-Route (RFC 3261 §12.1, RFC 6665, RFC 3515). */
-const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
+import { decideFlowRoute, refuseFlow } from './flow-route.js';
+import { clientFlowToken, DIALOG_CREATING, pathLines, publishPathAdded } from './flow-headers.js';
+import { flowChannels } from '../observe/flow-channels.js';
 
 const OPTIONS_EXTRA = [
   'Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, SUBSCRIBE, NOTIFY, REFER, MESSAGE, INFO, UPDATE, PRACK',
@@ -36,7 +36,10 @@ export function handleRequest(ctx: ProxyContext, req: SipRequest, from: MessageS
   // answered even with Max-Forwards 0 (§16.3 step 3 lets a proxy respond to OPTIONS as a UAS).
   const fromBackend =
     from.connectionId === undefined ? ctx.backends.byAddress(from.address, from.port) : ctx.backends.byStreamSource(from.address, from.port);
-  const decision = decideRoute(req, fromBackend, ctx.self, ctx.backends, ctx.options.answerOptions);
+  // A backend's (or peer node's) request for a client's flow is routed by its token (./flow-route.ts).
+  const decision =
+    (ctx.flow === undefined ? undefined : decideFlowRoute(ctx.flow, ctx.self, req, from, fromBackend)) ??
+    decideRoute(req, fromBackend, ctx.self, ctx.backends, ctx.options.answerOptions);
   if (mf === 0 && decision.kind !== 'local-options') return reject(ctx.sender, req, from, 483, 'max-forwards');
 
   const vias = req.vias();
@@ -54,8 +57,11 @@ export function handleRequest(ctx: ProxyContext, req: SipRequest, from: MessageS
     }
     case 'reject':
       return reject(ctx.sender, req, from, decision.status, decision.reason);
+    case 'flow-refuse':
+      return refuseFlow(ctx.sender, req, from, decision);
     case 'forward':
-      if (!forward(ctx, req, from, vias, decision.target, decision.backend, decision.removeRoutes, mf, 0)) return;
+      if (!forward(ctx, req, from, vias, decision.target, decision.backend, decision.removeRoutes, mf, 0, decision.flow)) return;
+      if (decision.flow !== undefined) publishFlow(req, decision.flow, decision.target);
       publishForwarded(req, decision.backend, 'routed');
       ctx.observer.requestForwarded?.(req, decision.backend, false);
       return;
@@ -151,9 +157,13 @@ function forward(
   removeRoutes: readonly NameAddr[],
   mf: number | undefined,
   attempt: number,
+  flowFwd?: FlowForward,
 ): boolean {
   const sips = req.requestUri()?.scheme === 'sips';
-  let buf = withEdits(ctx, req, from, vias, to, sips, removeRoutes, mf, attempt);
+  // The client's flow: the token the request was routed by, or one naming the client it came from.
+  const token = flowFwd === undefined ? (ctx.flow === undefined ? undefined : clientFlowToken(ctx, ctx.flow, req, from)) : flowFwd.kind === 'deliver' ? flowFwd.token : undefined;
+  const fx: FlowEdits = { token, relay: flowFwd?.kind === 'relay', path: flowFwd === undefined && token !== undefined && req.method === 'REGISTER' };
+  let buf = withEdits(ctx, req, from, vias, to, sips, removeRoutes, mf, attempt, fx);
   const leg = chooseLeg(to, backend, buf.length, ctx.options.udpMtu, sips);
   if (leg !== undefined) {
     if (leg.kind === 'insecure') {
@@ -162,10 +172,21 @@ function forward(
     }
     if (channels.transportSwitch.hasSubscribers) channels.transportSwitch.publish({ from: from.transport, to: leg.to.transport, bytes: buf.length });
     to = leg.to;
-    buf = withEdits(ctx, req, from, vias, to, sips, removeRoutes, mf, attempt);
+    buf = withEdits(ctx, req, from, vias, to, sips, removeRoutes, mf, attempt, fx);
   }
   ctx.sender.send(buf, to);
+  if (fx.path) publishPathAdded(to);
   return true;
+}
+
+/** What the flow feature adds to a forwarded request (./flow-headers.ts). */
+interface FlowEdits {
+  /** The client's flow token: Path on its REGISTER, user part of our Record-Route. */
+  readonly token: string | undefined;
+  /** Relayed to the node holding the flow: that node records the route, not this one. */
+  readonly relay: boolean;
+  /** A client's REGISTER: Path with the token (RFC 3327). */
+  readonly path: boolean;
 }
 
 function withEdits(
@@ -178,6 +199,7 @@ function withEdits(
   removeRoutes: readonly NameAddr[],
   mf: number | undefined,
   attempt: number,
+  fx: FlowEdits,
 ): Buffer {
   const top = vias[0]!;
   const edits: Edit[] = [];
@@ -185,8 +207,14 @@ function withEdits(
   // A request from a stream names its connection in our Via: the response goes back on it (§18.2.2).
   if (from.connectionId !== undefined) pushed += `;${FLOW_PARAM}=${from.connectionId}`;
   pushed += '\r\n';
-  if (ctx.options.recordRoute && DIALOG_CREATING.has(req.method) && !hasToTag(req)) {
-    pushed += ctx.self.recordRoute(from.transport, to.transport, sips);
+  if (ctx.options.recordRoute && !fx.relay && DIALOG_CREATING.has(req.method) && !hasToTag(req)) {
+    pushed +=
+      fx.token === undefined ? ctx.self.recordRoute(from.transport, to.transport, sips) : ctx.self.recordRouteWithToken(from.transport, to.transport, sips, fx.token);
+  }
+  if (fx.path && ctx.flow !== undefined) {
+    const path = pathLines(ctx.flow, ctx.self, req, fx.token!, to);
+    pushed += path.lines;
+    if (path.edit !== undefined) edits.push(path.edit);
   }
   if (mf === undefined) pushed += `Max-Forwards: ${ctx.options.defaultMaxForwards}\r\n`;
   edits.push({ start: req.headersStart, end: req.headersStart, insert: pushed });
@@ -227,6 +255,12 @@ function isLoop(ctx: ProxyContext, req: SipRequest, vias: readonly Via[]): boole
     if (ctx.self.isOurVia(v) && v.branch === computeBranch(req, vias[i + 1]!)) return true;
   }
   return false;
+}
+
+function publishFlow(req: SipRequest, f: FlowForward, to: SendTarget): void {
+  if (f.kind === 'relay') {
+    if (flowChannels.relayed.hasSubscribers) flowChannels.relayed.publish({ node: f.node, method: req.method });
+  } else if (flowChannels.delivered.hasSubscribers) flowChannels.delivered.publish({ transport: to.transport, method: req.method });
 }
 
 function publishForwarded(req: SipRequest, backend: Backend | undefined, via: 'new' | 'affinity' | 'routed'): void {

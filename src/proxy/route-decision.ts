@@ -20,6 +20,8 @@ import { SEMI } from '../sip/bytes.js';
 import { isNumericDomain } from '../sip/host.js';
 import type { SendTarget, Transport } from '../transport/contract.js';
 import type { SelfAddress } from './self.js';
+import type { TokenRejection } from '../flow/token.js';
+import type { FlowFailReason } from '../observe/flow-channels.js';
 
 export type RouteDecision =
   | { readonly kind: 'local-options' }
@@ -32,8 +34,16 @@ export type RouteDecision =
       readonly backend: Backend | undefined;
       /** Our own Route entries on top (one, or the two of an RFC 5658 pair), to remove. */
       readonly removeRoutes: readonly NameAddr[];
+      /** Routed by a flow token (./flow-route.ts): to the client's flow, or relayed to the node that holds it. */
+      readonly flow?: FlowForward | undefined;
     }
-  | { readonly kind: 'reject'; readonly status: number; readonly reason: 'relay' | 'bad-request' | 'unresolvable' };
+  | { readonly kind: 'reject'; readonly status: number; readonly reason: 'relay' | 'bad-request' | 'unresolvable' }
+  /** A flow token in our Route failed the check (403) or names a flow that is gone (430), ./flow-route.ts. */
+  | { readonly kind: 'flow-refuse'; readonly status: 403; readonly reason: TokenRejection }
+  | { readonly kind: 'flow-refuse'; readonly status: 430; readonly reason: FlowFailReason };
+
+/** `deliver`: to the client on its flow (`token` goes into a Record-Route we add); `relay`: to node `node`. */
+export type FlowForward = { readonly kind: 'deliver'; readonly token: string } | { readonly kind: 'relay'; readonly node: number };
 
 const NO_ROUTES: readonly NameAddr[] = Object.freeze([]);
 const BAD_REQUEST = { kind: 'reject', status: 400, reason: 'bad-request' } as const;
@@ -45,6 +55,18 @@ const LOCAL_OPTIONS = { kind: 'local-options' } as const;
  * the target set is empty; §21.4.5) instead of sent to an unrelated address or silently lost.
  */
 const UNRESOLVABLE = { kind: 'reject', status: 404, reason: 'unresolvable' } as const;
+
+/**
+ * A host under `.invalid` (RFC 6761 §6.4: never resolves), which browsers make up for their Via
+ * and Contact (RFC 7118 §5.2; JsSIP, SIP.js): such a client is reachable only over its own
+ * connection, i.e. through a flow token. Without one the target set is empty: 404 like a numeric
+ * domain (RFC 3261 §16.5), not 480, which would promise the user may be reachable at that
+ * address later; and never a DNS query that can only fail.
+ */
+function isInvalidHost(host: string): boolean {
+  const h = (host.endsWith('.') ? host.slice(0, -1) : host).toLowerCase();
+  return h === 'invalid' || h.endsWith('.invalid');
+}
 
 /**
  * Whether To carries a tag (§12.1: the request is inside a dialog). An initial request's To value
@@ -126,6 +148,6 @@ export function decideRoute(
   const port = defaultPort(target);
   const backend = backends.byAddress(target.host, port);
   if (backend === undefined && fromBackend === undefined) return RELAY;
-  if (backend === undefined && isNumericDomain(target.host)) return UNRESOLVABLE;
+  if (backend === undefined && (isNumericDomain(target.host) || isInvalidHost(target.host))) return UNRESOLVABLE;
   return { kind: 'forward', target: backend ?? { transport: uriTransport(target), host: target.host, port }, backend, removeRoutes };
 }

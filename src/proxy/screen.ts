@@ -4,7 +4,7 @@
  * security/policy.ts before anything else (before siplb answers an OPTIONS for itself, which is
  * how scanners find it). This module only acts on the verdict: a 403 or a 503 with Retry-After
  * sent statelessly, or silence, and one event on the `security` channel. Backends are always
- * trusted (by IP, any port). The common case, a passing request from a known source, allocates
+ * trusted (by IP, any port), and so are peer nodes relaying a flow token (flow.nodes). The common case, a passing request from a known source, allocates
  * nothing: the User-Agent is matched in the datagram's bytes.
  */
 import type { MessageSource } from '../transport/contract.js';
@@ -28,6 +28,8 @@ const EVENTS: Readonly<Record<Exclude<Verdict, 'pass'>, SecurityEvent>> = {
 /** True when the request may go on to the proxy; otherwise it has been answered or dropped. */
 export function screenRequest(ctx: ProxyContext, policy: SecurityPolicy, req: SipRequest, from: MessageSource): boolean {
   if (ctx.backends.isBackendHost(from.address)) return true;
+  // A peer node relaying a request for a client's flow (flow.nodes) is as trusted as a backend.
+  if (ctx.flow?.settings.isPeer(from) === true) return true;
   const ua = req.first(HeaderId.USER_AGENT);
   // An ACK completes an INVITE transaction (RFC 3261 §17.1.1.3) and an in-dialog request belongs
   // to a call already admitted: neither is a new request for the rate limit. The To tag is read

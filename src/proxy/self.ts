@@ -63,20 +63,37 @@ export class SelfAddress {
     const key = `${inbound}>${outbound}${secure ? 's' : ''}`;
     let line = this.#recordRoutes.get(key);
     if (line === undefined) {
-      line =
-        inbound === outbound
-          ? `Record-Route: <${this.#rrUri(outbound, secure, false)}>\r\n`
-          : `Record-Route: <${this.#rrUri(outbound, secure, true)}>\r\nRecord-Route: <${this.#rrUri(inbound, secure, true)}>\r\n`;
+      line = this.#recordRouteLines(inbound, outbound, secure, '');
       this.#recordRoutes.set(key, line);
     }
     return line;
   }
 
-  #rrUri(t: Transport, secure: boolean, r2: boolean): string {
+  /**
+   * {@link recordRoute} with a flow token in the user part of every entry (RFC 5626 §5.2, as
+   * Kamailio's outbound module does): an in-dialog request from the far side comes back naming
+   * the client's flow. Built per request (the token differs per flow), never cached.
+   */
+  recordRouteWithToken(inbound: Transport, outbound: Transport, secure: boolean, token: string): string {
+    return this.#recordRouteLines(inbound, outbound, secure, `${token}@`);
+  }
+
+  /** host:port we advertise for transport `t` (Via sent-by, Record-Route). */
+  hostport(t: Transport): string {
+    return this.#hostport.get(t)!;
+  }
+
+  #recordRouteLines(inbound: Transport, outbound: Transport, secure: boolean, user: string): string {
+    return inbound === outbound
+      ? `Record-Route: <${this.#rrUri(outbound, secure, false, user)}>\r\n`
+      : `Record-Route: <${this.#rrUri(outbound, secure, true, user)}>\r\nRecord-Route: <${this.#rrUri(inbound, secure, true, user)}>\r\n`;
+  }
+
+  #rrUri(t: Transport, secure: boolean, r2: boolean, user: string): string {
     const scheme = secure && (t === 'tls' || t === 'wss') ? 'sips' : 'sip';
     // RFC 7118 §5.3 (erratum 5937): the URI parameter is `ws` for WS and WSS alike.
     const param = t === 'udp' && !r2 ? '' : `;transport=${t === 'wss' ? 'ws' : t}`;
-    return `${scheme}:${this.#hostport.get(t)!}${param};lr${r2 ? ';r2=on' : ''}`;
+    return `${scheme}:${user}${this.#hostport.get(t)!}${param};lr${r2 ? ';r2=on' : ''}`;
   }
 
   /** True when host:port (port absent = 5060, RFC 3261 §19.1.2) is one of our addresses. */

@@ -49,6 +49,40 @@ function gbMessageRoute(id: string): string {
   return `\tif (is_method("MESSAGE") && $rU == "${id}") {\n\t\tif (registered("location", "$fu")) {\n\t\t\tsl_send_reply("200", "OK");\n\t\t} else {\n\t\t\tsl_send_reply("403", "not registered here");\n\t\t}\n\t\texit;\n\t}\n`;
 }
 
+/** The modules every generated config loads: stateful proxy, record-route, in-memory registrar. */
+export const KAMAILIO_MODULES_LOAD = `loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "rr.so"
+loadmodule "maxfwd.so"
+loadmodule "textops.so"
+loadmodule "siputils.so"
+loadmodule "pv.so"
+loadmodule "xlog.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+`;
+
+/** The start of every generated request_route: Max-Forwards, then OPTIONS to the proxy itself (siplb's probes). */
+export const KAMAILIO_ROUTE_HEAD = `	if (!mf_process_maxfwd_header("10")) {
+		sl_send_reply("483", "Too Many Hops");
+		exit;
+	}
+	# OPTIONS for the proxy itself (siplb's probes): answered here, with our Server header.
+	if (is_method("OPTIONS") && $rU == $null) {
+		sl_send_reply("200", "OK");
+		exit;
+	}
+`;
+
+/** route[RELAY]: t_relay, or the error it stands for. */
+export const KAMAILIO_RELAY_ROUTE = `route[RELAY] {
+	if (!t_relay()) {
+		sl_reply_error();
+	}
+	exit;
+}
+`;
+
 /**
  * The request_route lines every generated config shares (a stateful proxy with an in-memory
  * registrar): an in-dialog request follows its Route set (loose_route, RFC 3261 §16.12; `onRoute`
@@ -106,17 +140,7 @@ rev_dns=no
 use_dns_cache=no
 mpath="${KAMAILIO_MODULES}/"
 
-loadmodule "tm.so"
-loadmodule "sl.so"
-loadmodule "rr.so"
-loadmodule "maxfwd.so"
-loadmodule "textops.so"
-loadmodule "siputils.so"
-loadmodule "pv.so"
-loadmodule "xlog.so"
-loadmodule "usrloc.so"
-loadmodule "registrar.so"
-${o.tls === undefined ? '' : `loadmodule "tls.so"\nmodparam("tls", "config", "tls.cfg")\n`}
+${KAMAILIO_MODULES_LOAD}${o.tls === undefined ? '' : `loadmodule "tls.so"\nmodparam("tls", "config", "tls.cfg")\n`}
 modparam("tm", "fr_timer", 1000)
 modparam("tm", "fr_inv_timer", ${o.noAnswerMs ?? 2000})
 # Relay a gateway's 503 as 503 (the default remaps it to 500, RFC 3261 §16.7 step 6), so the
@@ -127,16 +151,7 @@ modparam("rr", "append_fromtag", 0)
 modparam("usrloc", "db_mode", 0)
 
 request_route {
-	if (!mf_process_maxfwd_header("10")) {
-		sl_send_reply("483", "Too Many Hops");
-		exit;
-	}
-	# OPTIONS for the proxy itself (siplb's probes): answered here, with our Server header.
-	if (is_method("OPTIONS") && $rU == $null) {
-		sl_send_reply("200", "OK");
-		exit;
-	}
-${dialogCancelRegister('\t\t\troute(RELAY);\n')}	if (is_method("INVITE|SUBSCRIBE")) {
+${KAMAILIO_ROUTE_HEAD}${dialogCancelRegister('\t\t\troute(RELAY);\n')}	if (is_method("INVITE|SUBSCRIBE")) {
 		record_route();
 	}
 ${o.gbPlatformId === undefined ? '' : gbMessageRoute(o.gbPlatformId)}${routes}
@@ -151,13 +166,7 @@ ${o.gbPlatformId === undefined ? '' : gbMessageRoute(o.gbPlatformId)}${routes}
 	exit;
 }
 
-route[RELAY] {
-	if (!t_relay()) {
-		sl_reply_error();
-	}
-	exit;
-}
-`;
+${KAMAILIO_RELAY_ROUTE}`;
 }
 
 /** The TLS profile file Kamailio's tls module reads: TLS 1.2 and up, no client certificate asked. */

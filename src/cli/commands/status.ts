@@ -3,7 +3,7 @@
  * `siplb status`: one screen on the node: role, uptime, addresses, backend and call counts, and
  * the drop/reject tallies an operator checks first when calls fail, and whether it sheds load.
  */
-import type { BalanceView, ConnectionsView, DnsNameView, OverloadView, SecurityView, StatusView } from '../../api/control.js';
+import type { BalanceView, ConnectionsView, DnsNameView, FlowView, OverloadView, SecurityView, StatusView } from '../../api/control.js';
 import { EXIT } from '../exit-codes.js';
 import type { AdminCommandContext } from './context.js';
 import { formatPairs } from '../table.js';
@@ -75,6 +75,15 @@ function formatConnections(c: ConnectionsView): string {
   return `${open.length === 0 ? 'none open' : `open ${open.join(', ')}`}; accepted ${c.accepted}, refused ${refused}${closed.length === 0 ? '' : `; closed ${closed.join(', ')}`}`;
 }
 
+/** Flow tokens: who we are, then what the token routing did since start. */
+function formatFlows(f: FlowView): string {
+  const by = (t: Readonly<Record<string, number>>): string => {
+    const parts = Object.entries(t).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
+    return parts.length === 0 ? '0' : parts.join(', ');
+  };
+  return `node ${f.nodeId}, keys ${f.keyIds.join(',')} (signing ${f.signingKeyId}); paths ${f.pathsAdded}, delivered ${f.delivered}, relayed ${f.relayed}, 403 ${by(f.rejected)}, 430 ${by(f.failed)}`;
+}
+
 export function formatStatus(s: StatusView): string {
   const security: [string, string][] =
     s.security === undefined ? [] : [['security', formatSecurity(s.security)], ...formatOffenders(s.security).map((line, i): [string, string] => [i === 0 ? 'offender' : '', line])];
@@ -94,6 +103,7 @@ export function formatStatus(s: StatusView): string {
     ['backends', `${s.backends.total} total, ${s.backends.eligible} eligible, ${s.backends.up} up, ${s.backends.down} down`],
     ...formatDns(s.dns ?? []),
     ['streams', formatConnections(s.connections)],
+    ...(s.flows === undefined ? [] : [['flows', formatFlows(s.flows)] as [string, string]]),
     ['calls', `${s.calls.active} active`],
     ['dropped', tally(s.counters.dropped)],
     ['rejected', tally(s.counters.rejected)],

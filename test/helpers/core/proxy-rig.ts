@@ -16,7 +16,7 @@ import type { Balancer, Member } from '../../../src/balance/balancer.js';
 import { createBalancer } from '../../../src/balance/index.js';
 import { BackendRegistry, type Backend, type BackendDef } from '../../../src/backends/registry.js';
 import { CallAffinity } from '../../../src/proxy/call-affinity.js';
-import type { ProxyContext, ProxyObserver, ProxyOptions } from '../../../src/proxy/context.js';
+import type { FlowRouting, ProxyContext, ProxyObserver, ProxyOptions } from '../../../src/proxy/context.js';
 import { handleDatagram } from '../../../src/proxy/dispatcher.js';
 import { RegisteredUsers } from '../../../src/proxy/registered-users.js';
 import { RegistrationAffinity } from '../../../src/proxy/registration-affinity.js';
@@ -68,6 +68,8 @@ export interface ProxyRigOptions {
   readonly hashKeys?: HashKeys;
   /** balance.failback: route a registered device by its registration holder. @default none */
   readonly failback?: 'hold-registrations' | 'immediate';
+  /** Flow tokens: settings (key ring, node map) and the open connections. @default none */
+  readonly flow?: FlowRouting;
 }
 
 export interface ProxyRig {
@@ -167,6 +169,7 @@ export function proxyRig(opts: ProxyRigOptions = {}): ProxyRig {
       : undefined,
     failover: undefined,
     registrations: opts.failback === undefined ? undefined : new RegistrationAffinity(users, opts.failback, true),
+    flow: opts.flow,
   };
   let failover: SerialFailover | undefined;
   if (opts.failover !== undefined) {

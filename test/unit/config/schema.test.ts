@@ -69,6 +69,7 @@ describe('defaults', () => {
       },
       admin: { listen: { host: '127.0.0.1', port: 8060 }, socketMode: '0660' },
       ha: { key: 'siplb:leader', leaseTtl: 3000, renewInterval: 1000, commandTimeout: 500 },
+      flow: { nodeId: 0, keys: [], nodes: [], pathForUdp: false },
       log: { level: 'info' },
     });
     expect(c.sip.advertise).toBeUndefined();

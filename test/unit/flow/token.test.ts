@@ -6,6 +6,8 @@ const k1 = { id: 1, secret: Buffer.alloc(32, 1) };
 const k2 = { id: 2, secret: Buffer.alloc(32, 2) };
 const NOW = 1_780_000_000_000;
 
+const RING_FOR_CANON = new KeyRing([{ id: 1, secret: Buffer.alloc(32, 3) }], 1);
+
 describe('flow tokens (RFC 5626 §5.2)', () => {
   const ring = new KeyRing([k1], 1);
   const flows: Flow[] = [
@@ -48,6 +50,13 @@ describe('flow tokens (RFC 5626 §5.2)', () => {
         expect(c.ok, `position ${i} → ${ch}`).toBe(false);
       }
     }
+  });
+
+  it('one text per token: extra characters or altered unused bits are malformed', () => {
+    const t = issueToken(RING_FOR_CANON, 3, { transport: 'tcp', connectionId: 5 }, 1_700_000_000_000);
+    expect(checkToken(RING_FOR_CANON, t).ok).toBe(true);
+    expect(checkToken(RING_FOR_CANON, `${t}A`)).toEqual({ ok: false, reason: 'malformed' });
+    expect(checkToken(RING_FOR_CANON, `${t}AA`)).toEqual({ ok: false, reason: 'malformed' });
   });
 
   it('names why a token fails: malformed, unknown key, bad tag', () => {
