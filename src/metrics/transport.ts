@@ -1,6 +1,6 @@
 /**
  * @module metrics/transport
- * Series of the stream transports (TCP, TLS) and of the size switch: open connections now, and
+ * Series of the stream transports (TCP, TLS, WebSocket: metrics/ws.ts adds its own) and of the size switch: open connections now, and
  * totals of accepted, refused and closed connections by reason (read at scrape time from GET
  * /status's `connections`, like the other gauges), TLS handshake failures, framing errors and
  * transport switches (from observe/channels.ts). Every known label set is exported at 0 from the
@@ -10,6 +10,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AdminControl } from '../api/control.js';
 import { channels, type FramingErrorEvent, type TlsHandshakeFailureEvent, type TransportSwitchEvent } from '../observe/channels.js';
+import { createWsSeries } from './ws.js';
 
 const OPEN_KEYS = ['tcp/in', 'tcp/out', 'tls/in', 'tls/out', 'ws/in', 'wss/in'] as const;
 const CLOSE_REASONS = [
@@ -98,9 +99,11 @@ export function createTransportSeries(registry: Registry, control: AdminControl)
     [channels.transportSwitch.name as string, onSwitch],
   ];
   for (const [n, f] of subs) diagnosticsChannel.subscribe(n, f);
+  const closeWs = createWsSeries(registry);
   return {
     close: () => {
       for (const [n, f] of subs) diagnosticsChannel.unsubscribe(n, f);
+      closeWs();
     },
   };
 }
