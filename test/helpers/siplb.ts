@@ -85,7 +85,7 @@ export async function startSiplb(testConfig: Record<string, unknown>, extraArgs:
   writeFileSync(configFile, stringify(withAdmin));
   // Readiness is an OPTIONS over UDP: to the udp listener of a list (a test always has one).
   const listens = (config.sip as { listen?: string | string[] } | undefined)?.listen ?? '127.0.0.1:5060';
-  const listen = (Array.isArray(listens) ? listens : [listens]).find((l) => !/^(tcp|tls):/i.test(l)) ?? '127.0.0.1:5060';
+  const listen = (Array.isArray(listens) ? listens : [listens]).find((l) => !/^(tcp|tls|ws|wss):/i.test(l)) ?? '127.0.0.1:5060';
   const port = Number(listen.slice(listen.lastIndexOf(':') + 1));
   const child = spawn(process.execPath, [CLI, 'start', '--config', configFile, ...extraArgs], {
     cwd: REPO,
