@@ -29,7 +29,10 @@ export function createWsSeries(registry: Registry): () => void {
     buckets: RTT_BUCKETS,
     registers,
   });
-  for (const transport of ['ws', 'wss']) for (const reason of REFUSE_REASONS) refused.inc({ transport, reason }, 0);
+  for (const transport of ['ws', 'wss']) {
+    for (const reason of REFUSE_REASONS) refused.inc({ transport, reason }, 0);
+    rtt.zero({ transport }); // the series exist before the first Pong (dashboards, rate())
+  }
   const onRefused = (m: unknown): void => {
     const e = m as WsHandshakeRefusedEvent;
     refused.inc({ transport: e.transport, reason: e.reason });
