@@ -16,11 +16,12 @@ import https from 'node:https';
 import type net from 'node:net';
 import type tls from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { SiplbError } from '../errors.js';
 import { channels } from '../observe/channels.js';
-import { addressKey, type HostPort } from './address.js';
+import type { HostPort } from './address.js';
 import type { CloseReason, ConnectionEntry, ConnectionTable } from './connections.js';
+import type { StreamErrorReport } from './stream.js';
 import type { ConnectionOwningSender, MessageHandler, MessageSource, SendTarget } from './contract.js';
+import { listenOn, peerKey, plainAddress } from './listen-server.js';
 import { readTlsMaterial, serverOptions, type StreamTlsOptions, type TlsMaterial } from './tls-material.js';
 import { WsConnection, type WsConnectionOwner } from './ws-connection.js';
 import { checkHandshake, chooseSubprotocol, refusalResponse, type WsHandshakePolicy, type WsRefuseReason } from './ws-handshake.js';
@@ -51,14 +52,11 @@ export interface WsTransportOptions {
   readonly onError?: (report: WsErrorReport) => void;
 }
 
-export interface WsErrorReport {
+/** One failure (stream.ts StreamErrorReport, without direction: every WebSocket connection is inbound). */
+export interface WsErrorReport extends Omit<StreamErrorReport, 'transport' | 'reason' | 'direction'> {
   readonly transport: WsTransportKind;
   /** 'flow-gone': a send named no open connection (none is ever opened towards a WS client). */
   readonly reason: CloseReason | 'flow-gone' | 'transport-closed';
-  readonly host: string;
-  readonly port: number;
-  readonly connectionId?: number | undefined;
-  readonly error?: Error;
 }
 
 /** A TCP connection accepted but not yet upgraded: counted in the table, under its deadline. */
@@ -71,15 +69,6 @@ interface Pending {
   reason: CloseReason | undefined;
   /** Taken over by a WsConnection: its close is accounted there. */
   upgraded: boolean;
-}
-
-function plainAddress(a: string | undefined): string {
-  if (a === undefined) return '';
-  return a.startsWith('::ffff:') && /^\d+\.\d+\.\d+\.\d+$/.test(a.slice(7)) ? a.slice(7) : a;
-}
-
-function socketKey(s: net.Socket): string {
-  return addressKey(plainAddress(s.remoteAddress), s.remotePort ?? 0);
 }
 
 export class WsTransport implements ConnectionOwningSender, WsConnectionOwner {
@@ -145,19 +134,7 @@ export class WsTransport implements ConnectionOwningSender, WsConnectionOwner {
     server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.#upgrade(req, socket, head));
     server.on('clientError', (_err: Error, socket: net.Socket) => socket.destroy());
     this.#server = server;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void => {
-        reject(new SiplbError('SIPLB_ERR_BIND', `cannot listen on ${this.#kind.toUpperCase()} ${addressKey(listen.host, listen.port)}: ${err.message} (check sip.listen)`, { cause: err }));
-      };
-      server.once('error', onError);
-      server.listen({ host: listen.host, port: listen.port, exclusive: true }, () => {
-        server.off('error', onError);
-        server.on('error', (err) => this.#report({ reason: 'error', host: listen.host, port: listen.port, error: err }));
-        resolve();
-      });
-    });
-    const a = server.address() as net.AddressInfo;
-    this.#bound = { host: a.address, port: a.port };
+    this.#bound = await listenOn(server, listen, this.#kind.toUpperCase(), (err) => this.#report({ reason: 'error', host: listen.host, port: listen.port, error: err }));
     return this.#bound;
   }
 
@@ -243,7 +220,7 @@ export class WsTransport implements ConnectionOwningSender, WsConnectionOwner {
   }
 
   #tlsDone(s: tls.TLSSocket): void {
-    const p = this.#pending.get(socketKey(s));
+    const p = this.#pending.get(peerKey(s));
     if (p === undefined) {
       s.destroy();
       return;
@@ -255,7 +232,7 @@ export class WsTransport implements ConnectionOwningSender, WsConnectionOwner {
   }
 
   #tlsFailed(err: Error, s: tls.TLSSocket): void {
-    const p = this.#pending.get(socketKey(s));
+    const p = this.#pending.get(peerKey(s));
     if (p !== undefined) {
       p.reason ??= 'tls-handshake';
       if (channels.tlsHandshakeFailure.hasSubscribers) {
@@ -268,7 +245,7 @@ export class WsTransport implements ConnectionOwningSender, WsConnectionOwner {
 
   /** A plain HTTP request, not an upgrade: 426 Upgrade Required (RFC 7231 §6.5.15), then close. */
   #plainRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const p = this.#pending.get(socketKey(req.socket));
+    const p = this.#pending.get(peerKey(req.socket));
     if (p !== undefined) p.reason ??= 'handshake-refused';
     this.#publishRefused('not-websocket');
     res.shouldKeepAlive = false;
@@ -277,7 +254,7 @@ export class WsTransport implements ConnectionOwningSender, WsConnectionOwner {
   }
 
   #upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
-    const p = this.#pending.get(socketKey(socket));
+    const p = this.#pending.get(peerKey(socket));
     if (p === undefined || this.#closed) {
       socket.destroy();
       return;
@@ -306,7 +283,7 @@ export class WsTransport implements ConnectionOwningSender, WsConnectionOwner {
 
   /** Refuse a handshake with an HTTP status and close; the reason is counted. */
   #refuse(socket: net.Socket, status: number, reason: WsRefuseReason): void {
-    const p = this.#pending.get(socketKey(socket));
+    const p = this.#pending.get(peerKey(socket));
     if (p !== undefined) p.reason ??= 'handshake-refused';
     this.#publishRefused(reason);
     if (socket.writable) socket.end(refusalResponse(status, reason));
