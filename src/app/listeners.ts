@@ -114,6 +114,9 @@ export function buildListeners(config: Config, log: Logger, engine: EngineDecisi
   const sender = new TransportHub();
   sender.register('udp', udp);
   for (const s of [...streams, ...websockets]) sender.register(s.transport, s);
+  // A browser's Via may say WSS over ws: (SIP.js always writes WSS): with one WebSocket listener
+  // it answers for both names; it finds connections by id (their registry is shared anyway).
+  if (websockets.length === 1) sender.register(websockets[0]!.transport === 'ws' ? 'wss' : 'ws', websockets[0]!);
   let udpBound: HostPort | undefined;
   const streamBound = new Map<string, HostPort>();
   return {
