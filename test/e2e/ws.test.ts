@@ -61,8 +61,7 @@ describe.skipIf(SKIP)('SIP over WebSocket through a real siplb, ws: and wss:, to
   }, 60_000);
 
   afterAll(async () => {
-    await lb?.stop();
-    await uas?.stop();
+    await Promise.all([lb?.stop(), uas?.stop()]);
     pki?.cleanup();
   });
 
