@@ -227,8 +227,8 @@ const panels: (Panel | RowPanel)[] = [
     { expr: rate('siplb_security_refused_total', 'reason, action'), legend: '{{reason}} ({{action}})' },
   ], { unit: 'reqps', stacked: true }),
 
-  row('Stream transports (TCP, TLS)', 81),
-  timeseries('Open connections', 'TCP and TLS connections open now: in from clients, out to backends (sip.tcp caps them).', grid(0, 82, 8, 8), [
+  row('Stream transports (TCP, TLS, WebSocket)', 81),
+  timeseries('Open connections', 'TCP, TLS and WebSocket (ws, wss) connections open now: in from clients, out to backends (sip.tcp caps them all).', grid(0, 82, 8, 8), [
     { expr: `sum by (transport, direction) (siplb_connections_open{${N}})`, legend: '{{transport}} {{direction}}' },
   ], { unit: 'short' }),
   timeseries('Connections closed/s by reason', 'Why connections end (idle, slowloris deadlines, framing errors, TLS handshakes, failed connects to backends), and connections refused at accept by cap.', grid(8, 82, 8, 8), [
@@ -240,6 +240,13 @@ const panels: (Panel | RowPanel)[] = [
     { expr: rate('siplb_stream_framing_errors_total', 'reason'), legend: 'framing {{reason}}' },
     { expr: rate('siplb_transport_switches_total', 'from, to'), legend: 'switch {{from}} to {{to}}' },
   ], { unit: 'reqps' }),
+  timeseries('WebSocket handshakes refused/s', 'WebSocket upgrades refused by reason (RFC 7118): no `sip` subprotocol, Origin or Host not in sip.ws allowlists, not a WebSocket request, malformed, too slow (sip.ws.handshakeTimeout), or over the sip.tcp caps.', grid(0, 90, 12, 8), [
+    { expr: rate('siplb_ws_handshakes_refused_total', 'transport, reason'), legend: '{{transport}} {{reason}}' },
+  ], { unit: 'cps' }),
+  timeseries('WebSocket ping RTT p50 / p95', 'Round trip of the heartbeat Ping (every sip.ws.pingInterval) to its Pong; a client whose Pong does not come back by the next Ping is closed (closed reason ping-timeout).', grid(12, 90, 12, 8), [
+    { expr: `histogram_quantile(0.5, sum by (transport, le) (rate(siplb_ws_ping_rtt_seconds_bucket{${N}}[$__rate_interval])))`, legend: '{{transport}} p50' },
+    { expr: `histogram_quantile(0.95, sum by (transport, le) (rate(siplb_ws_ping_rtt_seconds_bucket{${N}}[$__rate_interval])))`, legend: '{{transport}} p95' },
+  ], { unit: 's' }),
 ];
 
 /** A Prometheus query; DataQuery types only the common fields, so the Prometheus ones go through a variable. */

@@ -7,8 +7,9 @@
  * UDP backends and clients need a UDP socket even when sip.listen names no udp: listener; then
  * an ephemeral one on the primary listener's host serves them (responses come back to it). TCP
  * and TLS always exist as senders (backends may use them on a node that listens on UDP only);
- * they listen only where sip.listen says. TCP and TLS share one connection table, so the caps
- * of sip.tcp count both.
+ * they listen only where sip.listen says. WebSocket (ws:, wss:) exists only where it listens: it
+ * never connects out. TCP, TLS and WebSocket share one connection table, so the caps of sip.tcp
+ * count them all and a connection id names one connection whatever its transport.
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
@@ -20,6 +21,7 @@ import { TransportHub } from '../transport/hub.js';
 import { StreamTransport, type StreamErrorReport, type StreamTransportKind } from '../transport/stream.js';
 import type { StreamTlsOptions } from '../transport/tls-material.js';
 import type { UdpEndpoint, UdpEngine } from '../transport/udp-endpoint.js';
+import { wsTransports } from './ws-listeners.js';
 import type { EngineDecision } from '../transport/udp-factory.js';
 
 export interface Listeners {
@@ -108,18 +110,22 @@ export function buildListeners(config: Config, log: Logger, engine: EngineDecisi
   const streams = (['tcp', 'tls'] as const).map((kind) =>
     streamTransport({ config, kind, listen: config.sip.listen.find((l) => l.transport === kind), connections, onError }),
   );
+  const websockets = wsTransports(config, connections, streamTls(config), transportLog);
   const sender = new TransportHub();
   sender.register('udp', udp);
-  for (const s of streams) sender.register(s.transport, s);
+  for (const s of [...streams, ...websockets]) sender.register(s.transport, s);
+  // A browser's Via may say WSS over ws: (SIP.js always writes WSS): with one WebSocket listener
+  // it answers for both names; it finds connections by id (their registry is shared anyway).
+  if (websockets.length === 1) sender.register(websockets[0]!.transport === 'ws' ? 'wss' : 'ws', websockets[0]!);
   let udpBound: HostPort | undefined;
-  const streamBound = new Map<StreamTransportKind, HostPort>();
+  const streamBound = new Map<string, HostPort>();
   return {
     udp,
     udpEngine: engine.engine,
     sender,
     onMessage: (handler) => {
       udp.onMessage(handler);
-      for (const s of streams) s.onMessage(handler);
+      for (const s of [...streams, ...websockets]) s.onMessage(handler);
     },
     async start() {
       udpBound = await udp.start();
@@ -127,14 +133,15 @@ export function buildListeners(config: Config, log: Logger, engine: EngineDecisi
         const b = await s.start();
         if (b !== undefined) streamBound.set(s.transport, b);
       }
+      for (const w of websockets) streamBound.set(w.transport, await w.start());
       return primary.transport === 'udp' ? udpBound : streamBound.get(primary.transport)!;
     },
     async close() {
       await udp.close();
-      await Promise.all(streams.map((s) => s.close()));
+      await Promise.all([...streams, ...websockets].map((s) => s.close()));
     },
     async reloadCertificates() {
-      for (const s of streams) await s.reloadCertificates();
+      for (const s of [...streams, ...websockets]) await s.reloadCertificates();
     },
     connectionStats: () => connections.stats(),
     bound: () => [

@@ -118,7 +118,7 @@ export function buildProgram(io: CliIo = processIo, deps: CliDeps = {}): Command
     .command('start')
     .description('run a siplb node with a config file')
     .requiredOption('-c, --config <file>', 'config file (YAML or JSON)')
-    .option('--listen <[proto:]host:port>', 'SIP listener, e.g. tcp:0.0.0.0:5060; repeat for several (replaces sip.listen)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+    .option('--listen <[proto:]host:port>', 'SIP listener, e.g. tcp:0.0.0.0:5060 or wss:0.0.0.0:443; repeat for several (replaces sip.listen)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--tls-cert <file>', 'PEM certificate for tls: listeners (overrides sip.tls.cert)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert (overrides sip.tls.key)')
     .option('--admin <host:port>', 'admin API address (overrides admin.listen)')

@@ -102,8 +102,8 @@ export function isWildcardHost(host: string): boolean {
   return host === '0.0.0.0' || host === '::' || host === '0:0:0:0:0:0:0:0';
 }
 
-/** Transports siplb listens on (WebSocket comes with its own listener kind). */
-export const LISTEN_TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
+/** Transports siplb listens on; ws/wss are SIP over WebSocket (RFC 7118). */
+export const LISTEN_TRANSPORTS = ['udp', 'tcp', 'tls', 'ws', 'wss'] as const;
 export type ListenTransport = (typeof LISTEN_TRANSPORTS)[number];
 
 /** A listener: transport plus address, e.g. `tcp:0.0.0.0:5060`. */
@@ -114,7 +114,7 @@ export interface ListenAddress extends Address {
 export type ParseListenResult = { ok: true; listen: ListenAddress } | { ok: false; reason: string };
 
 /**
- * `proto:host:port` as Kamailio's `listen=` writes it (`udp:`, `tcp:`, `tls:`, any case); a bare
+ * `proto:host:port` as Kamailio's `listen=` writes it (`udp:`, `tcp:`, `tls:`, `ws:`, `wss:`, any case); a bare
  * `host:port` is UDP. The prefix is unambiguous: an IPv6 host always comes in brackets here.
  */
 export function parseListen(text: string): ParseListenResult {
@@ -125,7 +125,7 @@ export function parseListen(text: string): ParseListenResult {
   if (m !== null && !/^\d+$/.test(m[2]!)) {
     const t = m[1]!.toLowerCase();
     if (!(LISTEN_TRANSPORTS as readonly string[]).includes(t)) {
-      return { ok: false, reason: `unknown transport '${m[1]}' (udp, tcp or tls)` };
+      return { ok: false, reason: `unknown transport '${m[1]}' (udp, tcp, tls, ws or wss)` };
     }
     transport = t as ListenTransport;
     rest = m[2]!;

@@ -91,7 +91,7 @@ export function checkCrossField(cfg: ConfigBody, ctx: Ctx): void {
   }
 }
 
-/** One listener per transport; a wildcard needs sip.advertise; tls: needs the certificate files. */
+/** One listener per transport; a wildcard needs sip.advertise; tls: and wss: need the certificate files. */
 function checkListeners(
   cfg: ConfigBody,
   ok: (...paths: Path[]) => boolean,
@@ -113,8 +113,9 @@ function checkListeners(
       port: wildcard.port,
     });
   }
-  if (seen.has('tls') && ok(['sip', 'tls']) && (cfg.sip.tls.cert === undefined || cfg.sip.tls.key === undefined)) {
-    add(['sip', 'tls', cfg.sip.tls.cert === undefined ? 'cert' : 'key'], 'a tls: listener needs a certificate and its key', { rule: 'tls-files-required' });
+  const secure = (['tls', 'wss'] as const).filter((t) => seen.has(t));
+  if (secure.length > 0 && ok(['sip', 'tls']) && (cfg.sip.tls.cert === undefined || cfg.sip.tls.key === undefined)) {
+    add(['sip', 'tls', cfg.sip.tls.cert === undefined ? 'cert' : 'key'], `a ${secure.join(': and ')}: listener needs a certificate and its key`, { rule: 'tls-files-required' });
   }
 }
 

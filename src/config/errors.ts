@@ -194,9 +194,9 @@ const RULE_FIXES: Record<ConfigRule, (p: Params) => string> = {
       ? `use at least ${formatDuration(num(p, 'min'))} and at most ${formatDuration(MAX_TIMER_MS)} (about 24.8 days, the longest Node timer)`
       : `use a duration from ${formatDuration(num(p, 'min'))} to ${formatDuration(num(p, 'max'))}`,
   address: () => ADDRESS_FIX,
-  listen: () => 'use [udp:|tcp:|tls:]host:port, e.g. tcp:0.0.0.0:5060 (a bare host:port is UDP), or a list of them',
+  listen: () => 'use [udp:|tcp:|tls:|ws:|wss:]host:port, e.g. tcp:0.0.0.0:5060 (a bare host:port is UDP), or a list of them',
   'listen-duplicate-transport': (p) => `keep one ${str(p, 'transport')} listener: siplb serves each transport on one address (bind a wildcard with sip.advertise for several interfaces)`,
-  'tls-files-required': () => 'set sip.tls.cert and sip.tls.key to PEM files (or pass --tls-cert/--tls-key), or remove the tls: listener',
+  'tls-files-required': () => 'set sip.tls.cert and sip.tls.key to PEM files (or pass --tls-cert/--tls-key), or remove the tls:/wss: listener',
   'status-code': () => 'use a code 100..699, a class such as "2xx", or a range such as "200-299"',
   'redis-url': () => 'use redis://host:port/db, or rediss:// for TLS, e.g. redis://10.0.0.5:6379/0',
   'duplicate-backend-id': (p) => `give each backend its own id, e.g. rename this one to '${str(p, 'id')}-2'`,

@@ -14,6 +14,8 @@ export type ReloadEffect = 'applied' | 'restart';
 const RULES: ReadonlyArray<readonly [prefix: string, effect: ReloadEffect]> = [
   ['node', 'restart'],
   ['sip', 'restart'],
+  // WebSocket allowlists, heartbeat and caps are read when the listeners are built (app/ws-listeners.ts).
+  ['sip.ws', 'restart'],
   ['backends', 'applied'],
   // DNS backends (backends[].host / .srv, split out after validation) and the resolver settings:
   // re-resolved at once with the new settings (src/dns).

@@ -25,6 +25,7 @@ import { checkCrossField } from './cross-field.js';
 import { address, doc, duration, int, listenList, okCode } from './fields.js';
 import { FlowSchema } from './flow-schema.js';
 import type { FieldMeta } from './fields.js';
+import { WsSchema } from './ws-schema.js';
 
 export type { Address } from './address.js';
 export type { Milliseconds } from './duration.js';
@@ -168,7 +169,7 @@ const StreamLimitsSchema = z.strictObject({
 const SipSchema = z.strictObject({
   listen: doc(listenList().prefault('127.0.0.1:5060'), {
     description:
-      'Where siplb receives SIP: one address or a list, each `[udp:|tcp:|tls:]host:port` as Kamailio writes listen= (a bare host:port is UDP; one listener per transport; the first is the primary, whose port sip.advertise stands for). tls: needs sip.tls.cert and sip.tls.key. Port 0 lets the OS pick (tests). Default: "127.0.0.1:5060" (UDP only).',
+      'Where siplb receives SIP: one address or a list, each `[udp:|tcp:|tls:|ws:|wss:]host:port` as Kamailio writes listen= (a bare host:port is UDP; one listener per transport; the first is the primary, whose port sip.advertise stands for). tls: and wss: need sip.tls.cert and sip.tls.key; ws:/wss: take SIP over WebSocket (RFC 7118, see sip.ws). Port 0 lets the OS pick (tests). Default: "127.0.0.1:5060" (UDP only).',
     example: ['udp:0.0.0.0:5060', 'tcp:0.0.0.0:5060', 'tls:0.0.0.0:5061'],
   }),
   udpMtu: doc(int(0, 65535).default(1300), {
@@ -183,6 +184,10 @@ const SipSchema = z.strictObject({
   tcp: doc(StreamLimitsSchema.prefault({}), {
     description: 'Limits of TCP and TLS connections, both ways (caps, deadlines, sizes). Default: {}.',
     example: { maxConnectionsPerIp: 256 },
+  }),
+  ws: doc(WsSchema.prefault({}), {
+    description: 'WebSocket listeners (ws:, wss: in listen; RFC 7118): handshake allowlists and deadline, heartbeat, message size. Their connections count against sip.tcp caps and deadlines too. Default: {}.',
+    example: { allowedOrigins: ['https://phone.example.com'] },
   }),
   advertise: doc(address().optional(), {
     description: 'Address siplb writes into Via and Record-Route: the VIP in production (RFC 3261 §16.6 step 4, §18.2.1). Required when listen is 0.0.0.0 or [::]. Default: unset (listen is used).',

@@ -42,7 +42,7 @@ export const PROBE_RTT_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
 
 /** Every drop reason, as a record so the compiler flags a reason added to the channel type. */
 const DROP_REASONS: Record<DropReason, true> = {
-  'parse-error': true, size: true, keepalive: true, 'not-our-via': true, 'bad-via': true, 'no-via': true,
+  'parse-error': true, size: true, keepalive: true, 'not-our-via': true, 'bad-via': true, 'no-via': true, 'flow-gone': true,
   'no-route': true, 'send-error': true, overload: true,
 };
 /** Every (reason, action) pair abuse protection can publish (proxy/screen.ts), exported at 0 from the start. */

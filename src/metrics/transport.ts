@@ -1,6 +1,6 @@
 /**
  * @module metrics/transport
- * Series of the stream transports (TCP, TLS) and of the size switch: open connections now, and
+ * Series of the stream transports (TCP, TLS, WebSocket: metrics/ws.ts adds its own) and of the size switch: open connections now, and
  * totals of accepted, refused and closed connections by reason (read at scrape time from GET
  * /status's `connections`, like the other gauges), TLS handshake failures, framing errors and
  * transport switches (from observe/channels.ts). Every known label set is exported at 0 from the
@@ -10,11 +10,12 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AdminControl } from '../api/control.js';
 import { channels, type FramingErrorEvent, type TlsHandshakeFailureEvent, type TransportSwitchEvent } from '../observe/channels.js';
+import { createWsSeries } from './ws.js';
 
-const OPEN_KEYS = ['tcp/in', 'tcp/out', 'tls/in', 'tls/out'] as const;
+const OPEN_KEYS = ['tcp/in', 'tcp/out', 'tls/in', 'tls/out', 'ws/in', 'wss/in'] as const;
 const CLOSE_REASONS = [
   'peer', 'idle', 'first-byte-timeout', 'message-timeout', 'framing', 'missing-content-length', 'error', 'tls-handshake',
-  'connect-failed', 'connect-timeout', 'write-backlog', 'shutdown',
+  'connect-failed', 'connect-timeout', 'write-backlog', 'shutdown', 'handshake-timeout', 'handshake-refused', 'ping-timeout', 'too-large',
 ] as const;
 const REFUSE_REASONS = ['total-cap', 'per-ip-cap', 'tls-handshake-cap'] as const;
 const FRAMING_REASONS = ['not-sip', 'headers-too-large', 'too-large', 'bad-content-length', 'conflicting-content-length', 'missing-content-length'] as const;
@@ -41,7 +42,7 @@ export function createTransportSeries(registry: Registry, control: AdminControl)
   const conns = () => control.status().connections;
   const open: Gauge<'transport' | 'direction'> = new Gauge({
     name: 'siplb_connections_open',
-    help: 'Open TCP and TLS connections, by transport and direction (in: from clients, out: to backends).',
+    help: 'Open TCP, TLS and WebSocket (ws, wss) connections, by transport and direction (in: from clients, out: to backends).',
     labelNames: ['transport', 'direction'] as const,
     registers,
     collect: () => {
@@ -55,7 +56,7 @@ export function createTransportSeries(registry: Registry, control: AdminControl)
   let acceptedSeen = 0;
   const accepted: Counter = new Counter({
     name: 'siplb_connections_accepted_total',
-    help: 'Inbound TCP and TLS connections accepted.',
+    help: 'Inbound TCP, TLS and WebSocket connections accepted.',
     registers,
     collect: () => {
       const v = conns().accepted;
@@ -68,7 +69,7 @@ export function createTransportSeries(registry: Registry, control: AdminControl)
   const syncRefused = totals(refused, () => conns().refused, 'reason', REFUSE_REASONS);
   const closed: Counter<'reason'> = new Counter({
     name: 'siplb_connections_closed_total',
-    help: 'TCP and TLS connections closed, by reason (peer, idle, first-byte-timeout, message-timeout, framing, tls-handshake, connect-failed, …).',
+    help: 'TCP, TLS and WebSocket connections closed, by reason (peer, idle, first-byte-timeout, message-timeout, framing, tls-handshake, connect-failed, …).',
     labelNames: ['reason'] as const,
     registers,
     // Both totals are brought up to date on this counter's scrape (collect runs per metric).
@@ -98,9 +99,11 @@ export function createTransportSeries(registry: Registry, control: AdminControl)
     [channels.transportSwitch.name as string, onSwitch],
   ];
   for (const [n, f] of subs) diagnosticsChannel.subscribe(n, f);
+  const closeWs = createWsSeries(registry);
   return {
     close: () => {
       for (const [n, f] of subs) diagnosticsChannel.unsubscribe(n, f);
+      closeWs();
     },
   };
 }

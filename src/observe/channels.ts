@@ -17,6 +17,8 @@ export type DropReason =
   | 'no-via'
   | 'no-route'
   | 'send-error'
+  /** For a client connection that has closed: a WebSocket client accepts no new one (RFC 7118). */
+  | 'flow-gone'
   | 'overload';
 
 /**
@@ -155,6 +157,17 @@ export interface FramingErrorEvent {
   readonly connectionId?: number;
 }
 
+/** A WebSocket handshake refused (transport/ws-handshake.ts WsRefuseReason); a metric label value. */
+export interface WsHandshakeRefusedEvent {
+  readonly transport: string;
+  readonly reason: string;
+}
+/** A WebSocket Pong came back (transport/ws-connection.ts): the round trip of its Ping. */
+export interface WsPingEvent {
+  readonly transport: string;
+  readonly rttSeconds: number;
+}
+
 export const channels = {
   drop: diagnosticsChannel.channel('siplb:drop'),
   reject: diagnosticsChannel.channel('siplb:reject'),
@@ -172,4 +185,6 @@ export const channels = {
   connection: diagnosticsChannel.channel('siplb:transport:connection'),
   tlsHandshakeFailure: diagnosticsChannel.channel('siplb:transport:tls-handshake-failure'),
   framingError: diagnosticsChannel.channel('siplb:transport:framing-error'),
+  wsHandshakeRefused: diagnosticsChannel.channel('siplb:transport:ws-handshake-refused'),
+  wsPing: diagnosticsChannel.channel('siplb:transport:ws-ping'),
 } as const;

@@ -34,6 +34,14 @@ export type CloseReason =
   | 'connect-timeout'
   /** The peer stopped reading and our write buffer for it passed its bound. */
   | 'write-backlog'
+  /** WebSocket: the upgrade (and TLS handshake) did not complete within sip.ws.handshakeTimeout. */
+  | 'handshake-timeout'
+  /** WebSocket: the upgrade was refused (ws-handshake.ts says why). */
+  | 'handshake-refused'
+  /** WebSocket: no Pong for the previous Ping by the time of the next (RFC 6455 §5.5.2). */
+  | 'ping-timeout'
+  /** WebSocket: a message over sip.ws.maxMessageBytes (closed with 1009, RFC 6455 §7.4.1). */
+  | 'too-large'
   | 'shutdown';
 
 /** Close reasons meaning the peer could not be reached or spoken to (a probe's "unreachable"). */

@@ -11,11 +11,11 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { SiplbError } from '../errors.js';
 import { channels } from '../observe/channels.js';
 import { addressKey, type HostPort } from './address.js';
 import { ConnectionTable, FAILURE_REASONS, type Clock, type CloseReason, type ConnectionLimits, type ConnectionStats, type Direction } from './connections.js';
 import type { ConnectionOwningSender, MessageHandler, MessageSource, SendTarget } from './contract.js';
+import { listenOn, peerKey, plainAddress } from './listen-server.js';
 import { fastLookup } from './lookup.js';
 import { DEFAULT_WRITE_LIMITS, StreamConnection, type ConnectionOwner, type WriteLimits } from './stream-connection.js';
 import type { StreamFramerOptions } from './stream-framer.js';
@@ -62,12 +62,6 @@ export interface StreamErrorReport {
 
 /** A connection whose unsent bytes stay under this is used for a new send rather than opening another. */
 const POOL_HIGH_WATER = 65_536;
-
-/** `::ffff:192.0.2.1` (an IPv4 peer on a dual-stack socket) → `192.0.2.1`, so lookups by address match. */
-function plainAddress(a: string | undefined): string {
-  if (a === undefined) return '';
-  return a.startsWith('::ffff:') && net.isIPv4(a.slice(7)) ? a.slice(7) : a;
-}
 
 export class StreamTransport implements ConnectionOwningSender, ConnectionOwner {
   readonly table: ConnectionTable;
@@ -118,20 +112,10 @@ export class StreamTransport implements ConnectionOwningSender, ConnectionOwner 
     if (listen === undefined) return undefined;
     const server = this.#kind === 'tls' ? this.#tlsServer() : net.createServer((s) => this.#acceptTcp(s));
     this.#server = server;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void => {
-        reject(new SiplbError('SIPLB_ERR_BIND', `cannot listen on ${this.#kind.toUpperCase()} ${addressKey(listen.host, listen.port)}: ${err.message} (check sip.listen)`, { cause: err }));
-      };
-      server.once('error', onError);
-      server.listen({ host: listen.host, port: listen.port, exclusive: true }, () => {
-        server.off('error', onError);
-        // A later server error (e.g. EMFILE on accept) must not crash the node: report it.
-        server.on('error', (err) => this.#report({ reason: 'error', direction: 'in', host: listen.host, port: listen.port, error: err }));
-        resolve();
-      });
-    });
-    const a = server.address() as net.AddressInfo;
-    this.#bound = { host: a.address, port: a.port };
+    // A later server error (e.g. EMFILE on accept) must not crash the node: report it.
+    this.#bound = await listenOn(server, listen, this.#kind.toUpperCase(), (err) =>
+      this.#report({ reason: 'error', direction: 'in', host: listen.host, port: listen.port, error: err }),
+    );
     return this.#bound;
   }
 
@@ -209,7 +193,7 @@ export class StreamTransport implements ConnectionOwningSender, ConnectionOwner 
     const server = tls.createServer({ ...serverOptions(this.#material, opts), handshakeTimeout: this.table.limits.firstByteMs + 1000 });
     server.on('connection', (raw: net.Socket) => this.#acceptRawTls(raw));
     server.on('secureConnection', (s: tls.TLSSocket) => {
-      const conn = this.#handshaking.get(addressKey(plainAddress(s.remoteAddress), s.remotePort ?? 0));
+      const conn = this.#handshaking.get(peerKey(s));
       if (conn === undefined) {
         s.destroy(); // refused or expired while the handshake finished
         return;
@@ -219,7 +203,7 @@ export class StreamTransport implements ConnectionOwningSender, ConnectionOwner 
       conn.attach(s, true);
     });
     server.on('tlsClientError', (err: Error, s: tls.TLSSocket) => {
-      this.#handshaking.get(addressKey(plainAddress(s.remoteAddress), s.remotePort ?? 0))?.handshakeFailed(err);
+      this.#handshaking.get(peerKey(s))?.handshakeFailed(err);
       s.destroy();
     });
     return server;

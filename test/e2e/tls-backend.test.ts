@@ -16,18 +16,9 @@ import { startSiplb, type SiplbProcess } from '../helpers/siplb.js';
 import { makePki, opensslMissing, type TestPki } from '../helpers/tls-certs.js';
 import { existsSync } from 'node:fs';
 import { waitFor } from '../helpers/wait.js';
+import { metricValue } from '../helpers/metric-value.js';
 
 const SKIP = !sippAvailable() || !kamailioAvailable() || opensslMissing() !== undefined || !existsSync(path.join(KAMAILIO_MODULES, 'tls.so'));
-
-/** The value of the series `name` whose labels include every `labels` pair (any order; every series has `node`). */
-async function metric(adminPort: number, name: string, labels: Record<string, string> = {}): Promise<number> {
-  // The admin API comes up just after SIP (which startSiplb waits for): not yet up reads as NaN.
-  const text = await fetch(`http://127.0.0.1:${adminPort}/metrics`).then((r) => r.text(), () => '');
-  const hit = text
-    .split('\n')
-    .find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
-  return hit === undefined ? Number.NaN : Number(hit.slice(hit.lastIndexOf(' ') + 1));
-}
 
 describe.skipIf(SKIP)('siplb → Kamailio over TLS 1.3', () => {
   let pki: TestPki;
@@ -62,15 +53,15 @@ describe.skipIf(SKIP)('siplb → Kamailio over TLS 1.3', () => {
       log: { level: 'warn' },
     });
     nodes.push(lb);
-    await waitFor('a probe over TLS answered', async () => (await metric(adminPort!, 'siplb_probe_rtt_seconds_count', { backend: 'kam' })) >= 1, 10_000, 200);
+    await waitFor('a probe over TLS answered', async () => (await metricValue(adminPort!, 'siplb_probe_rtt_seconds_count', { backend: 'kam' })) >= 1, 10_000, 200);
     const dir = mkdtempSync(path.join(tmpdir(), 'siplb-tlsb-'));
     const users = path.join(dir, 'users.csv');
     writeFileSync(users, `SEQUENTIAL\n${Array.from({ length: 20 }, () => '1000').join('\n')}\n`);
     const r = await runUac({ target: `127.0.0.1:${lbPort}`, port: uacPort!, calls: 20, rate: 10, scenario: 'uac-user.xml', extraArgs: ['-inf', users] });
     expect([r.successful, r.failed]).toEqual([20, 0]);
-    expect(await metric(adminPort!, 'siplb_backends_up')).toBe(1);
-    expect(await metric(adminPort!, 'siplb_connections_open', { transport: 'tls', direction: 'out' })).toBeGreaterThanOrEqual(1);
-    expect(await metric(adminPort!, 'siplb_probe_failures_total', { backend: 'kam', result: 'unreachable' })).toBe(0);
+    expect(await metricValue(adminPort!, 'siplb_backends_up')).toBe(1);
+    expect(await metricValue(adminPort!, 'siplb_connections_open', { transport: 'tls', direction: 'out' })).toBeGreaterThanOrEqual(1);
+    expect(await metricValue(adminPort!, 'siplb_probe_failures_total', { backend: 'kam', result: 'unreachable' })).toBe(0);
   }, 90_000);
 
   it('fails probes at once as unreachable when the backend certificate is not trusted', async () => {
@@ -85,10 +76,10 @@ describe.skipIf(SKIP)('siplb → Kamailio over TLS 1.3', () => {
         log: { level: 'warn' },
       });
       nodes.push(lb);
-      await waitFor('probe failures counted as unreachable', async () => (await metric(adminPort!, 'siplb_probe_failures_total', { backend: 'kam', result: 'unreachable' })) >= 2, 15_000, 200);
-      expect(await metric(adminPort!, 'siplb_probe_failures_total', { backend: 'kam', result: 'timeout' })).toBe(0);
-      expect(await metric(adminPort!, 'siplb_tls_handshake_failures_total', { direction: 'out' })).toBeGreaterThanOrEqual(2);
-      await waitFor('the backend down', async () => (await metric(adminPort!, 'siplb_backends_up')) === 0, 10_000, 200);
+      await waitFor('probe failures counted as unreachable', async () => (await metricValue(adminPort!, 'siplb_probe_failures_total', { backend: 'kam', result: 'unreachable' })) >= 2, 15_000, 200);
+      expect(await metricValue(adminPort!, 'siplb_probe_failures_total', { backend: 'kam', result: 'timeout' })).toBe(0);
+      expect(await metricValue(adminPort!, 'siplb_tls_handshake_failures_total', { direction: 'out' })).toBeGreaterThanOrEqual(2);
+      await waitFor('the backend down', async () => (await metricValue(adminPort!, 'siplb_backends_up')) === 0, 10_000, 200);
     } finally {
       other.cleanup();
     }

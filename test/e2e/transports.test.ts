@@ -11,7 +11,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts } from '../helpers/ports.js';
-import { runUac, sippAvailable, startUas, type SippTransport, type Uas } from '../helpers/sipp.js';
+import { runUac, sippAvailable, startUas, traced, type SippTransport, type Uas } from '../helpers/sipp.js';
 import { CLI, startSiplb, type SiplbProcess } from '../helpers/siplb.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -26,15 +26,6 @@ function unexpected(uas: Uas): number {
   return Object.entries(uas.counts())
     .filter(([k]) => k.endsWith('_Unexp') || k.endsWith('_Timeout'))
     .reduce((n, [, v]) => n + v, 0);
-}
-
-/** The messages of a sipp trace that start with `start` (a request line or a status line). */
-function traced(log: string, start: RegExp): string[] {
-  // Each entry: a dashed line, `UDP message received [n] bytes :`, a blank line, the message.
-  return log
-    .split(/-{20,}[^\n]*\n/)
-    .map((m) => m.replace(/^[^\n]*message (?:received|sent)[^\n]*\n/, '').trimStart())
-    .filter((m) => start.test(m));
 }
 
 /** sipp's error file, without its own CPU watchdog warnings (a loaded test machine, not a SIP error). */

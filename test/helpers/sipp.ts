@@ -191,3 +191,12 @@ export async function runUac(opts: UacOptions): Promise<UacResult> {
     stderr: stderr.slice(0, 2000),
   };
 }
+
+/** The messages of a sipp trace that start with `start` (a request line or a status line). */
+export function traced(log: string, start: RegExp): string[] {
+  // Each entry: a dashed line, `UDP message received [n] bytes :`, a blank line, the message.
+  return log
+    .split(/-{20,}[^\n]*\n/)
+    .map((m) => m.replace(/^[^\n]*message (?:received|sent)[^\n]*\n/, '').trimStart())
+    .filter((m) => start.test(m));
+}

@@ -67,7 +67,7 @@ function formatDns(names: readonly DnsNameView[]): [string, string][] {
   });
 }
 
-/** TCP and TLS connections: open now by transport and direction, then totals since start. */
+/** TCP, TLS and WebSocket connections: open now by transport and direction, then totals since start. */
 function formatConnections(c: ConnectionsView): string {
   const open = Object.entries(c.open).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
   const closed = Object.entries(c.closed).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);

@@ -189,7 +189,7 @@ describe('overrides and environment', () => {
       {
         path: 'sip.listen',
         reason: "invalid listen address '5060': missing port (value from the override listen)",
-        fix: 'use [udp:|tcp:|tls:]host:port, e.g. tcp:0.0.0.0:5060 (a bare host:port is UDP), or a list of them',
+        fix: 'use [udp:|tcp:|tls:|ws:|wss:]host:port, e.g. tcp:0.0.0.0:5060 (a bare host:port is UDP), or a list of them',
       },
       expect.objectContaining({ path: 'admin.token', reason: expect.stringContaining('0.0.0.0:8060 is not a loopback address') }),
     ]);

@@ -30,6 +30,7 @@ describe('defaults', () => {
         udpMtu: 1300,
         tls: { minVersion: '1.3', verifyClients: false, verifyBackends: true },
         tcp: { maxConnections: 4096, maxConnectionsPerIp: 1024, maxHandshakes: 256, idleTimeout: 3_605_000, firstByteTimeout: 5000, messageTimeout: 10_000, connectTimeout: 3000, maxMessageBytes: 65535 },
+        ws: { allowedOrigins: [], allowedHosts: [], pingInterval: 25_000, maxMessageBytes: 65_536, handshakeTimeout: 5000 },
         maxDatagramBytes: 65535,
         recvBufferBytes: 4194304,
         sendBufferBytes: 4194304,
