@@ -97,13 +97,16 @@ export class BackendRegistry {
   /**
    * The backend a message over a stream connection comes from: its address, or — for a connection
    * the backend opened itself, whose source port is ephemeral (RFC 3261 §18.2.1) — the first
-   * backend on that host. Hosts are trusted from any port, as isBackendHost says.
+   * backend on that host that speaks a stream transport (tcp/tls, or acceptsTcp). A WebSocket
+   * connection is never a backend's: siplb has no WebSocket backends, and browsers on a backend's
+   * host (a lab, a single-box deployment) are clients that need their Path and flow token.
    */
-  byStreamSource(host: string, port: number): Backend | undefined {
+  byStreamSource(host: string, port: number, transport: Transport): Backend | undefined {
+    if (transport === 'ws' || transport === 'wss') return undefined;
     const exact = this.byAddress(host, port);
     if (exact !== undefined || !this.#hosts.has(host.toLowerCase())) return exact;
     const h = host.toLowerCase();
-    return this.#all.find((b) => b.host.toLowerCase() === h);
+    return this.#all.find((b) => b.host.toLowerCase() === h && (b.transport !== 'udp' || b.acceptsTcp));
   }
 
   /** Whether `host` (an IP as a socket reports it) is the host of any backend, on any port. */

@@ -8,15 +8,19 @@
  * transaction at the backend (§17.2.3).
  *
  * Two 32-bit components: one from the previous hop's Via (its branch when RFC 3261 compliant,
- * plus its sent-by), one from Request-URI, Call-ID and CSeq number. The second makes loop
- * detection (§16.3 step 4) work: a request that comes back with the same Request-URI is a loop,
- * one that comes back with a different one is a spiral.
+ * plus its sent-by), one from Request-URI, Route set, Call-ID and CSeq number. The second makes
+ * loop detection (§16.3 step 4) work: a request that comes back with the same Request-URI and
+ * Route set is a loop; one that comes back with a different one is a spiral. The Route set
+ * counts because an in-dialog request may pass siplb twice with an unchanged Request-URI (a
+ * browser's ACK through siplb → registrar → siplb → the other browser, each pass on its own
+ * Record-Route entries); CANCEL and a non-2xx ACK carry the INVITE's Route set (§9.1,
+ * §17.1.1.3), so they still get the INVITE's branch.
  *
  * Hot path: hashes are chained through the seed (no string concatenation: hashing a V8 rope is
  * ~3x slower) and the Request-URI is hashed from the datagram's bytes without decoding it.
  */
 import { hashBytes, hashString } from '../balance/hash.js';
-import type { SipRequest, Via } from '../sip/message.js';
+import { HeaderId, type SipRequest, type Via } from '../sip/message.js';
 import { BRANCH_PREFIX } from './self.js';
 
 const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -42,6 +46,9 @@ export function computeBranch(req: SipRequest, prevTop: Via, attempt = 0): strin
   if (prevTop.branch !== undefined) hop = hashString(prevTop.branch, hop);
   hop = mixInt(hop, prevTop.port ?? 0);
   let tx = hashBytes(req.buf, req.uriSpan.start, req.uriSpan.end, 0x51b1);
+  if (req.first(HeaderId.ROUTE) !== undefined) {
+    for (const f of req.headers) if (f.id === HeaderId.ROUTE) tx = hashBytes(req.buf, f.valueStart, f.valueEnd, tx);
+  }
   tx = hashString(req.callId(), tx);
   tx = mixInt(tx, req.cseq().seq);
   if (attempt > 0) tx = mixInt(tx, attempt);

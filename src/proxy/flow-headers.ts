@@ -36,7 +36,7 @@ export function clientFlowToken(ctx: ProxyContext, flow: FlowRouting, req: SipRe
   const stream = from.transport !== 'udp';
   const wanted = req.method === 'REGISTER' ? stream || flow.settings.pathForUdp() : stream && DIALOG_CREATING.has(req.method) && !hasToTag(req);
   if (!wanted) return undefined;
-  const fromBackend = stream ? ctx.backends.byStreamSource(from.address, from.port) : ctx.backends.byAddress(from.address, from.port);
+  const fromBackend = stream ? ctx.backends.byStreamSource(from.address, from.port, from.transport) : ctx.backends.byAddress(from.address, from.port);
   if (fromBackend !== undefined || flow.settings.isPeer(from)) return undefined;
   const f = flowOf(from);
   return f === undefined ? undefined : issueToken(flow.settings.ring(), flow.settings.nodeId(), f, Date.now());

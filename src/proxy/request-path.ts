@@ -35,7 +35,7 @@ export function handleRequest(ctx: ProxyContext, req: SipRequest, from: MessageS
   // The decision is side-effect free; it is taken first because an OPTIONS for siplb itself is
   // answered even with Max-Forwards 0 (§16.3 step 3 lets a proxy respond to OPTIONS as a UAS).
   const fromBackend =
-    from.connectionId === undefined ? ctx.backends.byAddress(from.address, from.port) : ctx.backends.byStreamSource(from.address, from.port);
+    from.connectionId === undefined ? ctx.backends.byAddress(from.address, from.port) : ctx.backends.byStreamSource(from.address, from.port, from.transport);
   // A backend's (or peer node's) request for a client's flow is routed by its token (./flow-route.ts).
   const decision =
     (ctx.flow === undefined ? undefined : decideFlowRoute(ctx.flow, ctx.self, req, from, fromBackend)) ??

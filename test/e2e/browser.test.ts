@@ -253,12 +253,11 @@ describe.skipIf(SKIP)(`${SUITE}: the rig against Kamailio's own WebSocket edge`,
 // --- Through siplb -----------------------------------------------------------------------------
 
 /**
- * TODO(issue 17, integrator): set to true once flow tokens and Path (issue 17 items 2-3) are in
- * main. The block below needs both siplb's WSS listener (branch s8-ws; detected by itself, see
- * siplbAcceptsWss) and the Path siplb adds to a REGISTER: without that Path the registrar has no
- * way back to a browser behind siplb, so the block would fail rather than test anything.
+ * The block below needs both siplb's WSS listener (detected by itself, see siplbAcceptsWss) and
+ * the Path siplb adds to a REGISTER (issue 17 items 2-3, merged): without that Path the registrar
+ * has no way back to a browser behind siplb.
  */
-const FLOW_TOKENS_MERGED = false;
+const FLOW_TOKENS_MERGED = true;
 
 /** Whether the built siplb accepts a `wss:` listener in sip.listen (its own check-config says). */
 function siplbAcceptsWss(): boolean {
@@ -299,23 +298,30 @@ describeSiplb(`${SUITE}: through siplb (WSS edge, Path with flow tokens)${SIPLB_
   let bob: Phone;
   let regPort = 0;
   let lbUdp = 0;
+  /** The port of the "registrar side" sipp that sends the forged request: a backend of siplb (a token is acted on only from a backend). */
+  let sidePort = 0;
   /** The Path siplb added to bob's REGISTER, as the registrar received it. */
   let bobPath = '';
 
   beforeAll(async () => {
     pki = makePki();
     const cert = pki.issue('siplb', 'b001');
-    const [udp, lbU, lbWss] = await freePorts(3);
+    const [udp, lbU, lbWss, side] = await freePorts(4);
     regPort = udp!;
     lbUdp = lbU!;
+    sidePort = side!;
     reg = await startRegistrar({ port: regPort }); // UDP and TCP only: siplb is the WebSocket edge
     lb = await startSiplb({
       sip: { listen: [`udp:127.0.0.1:${lbUdp}`, `wss:127.0.0.1:${lbWss}`], tls: { cert: cert.cert, key: cert.key } },
-      backends: [{ id: 'reg1', address: `127.0.0.1:${regPort}` }],
+      backends: [
+        { id: 'reg1', address: `127.0.0.1:${regPort}` },
+        // The forging sipp below sends from here; priority 9 keeps new requests off it while reg1 is up.
+        { id: 'side', address: `127.0.0.1:${sidePort}`, priority: 9 },
+      ],
       health: { enabled: false },
       log: { level: 'warn' },
-      // TODO(issue 17): add the flow-token key and the WebSocket Origin allowlist (the phone page
-      // is served from rig.origin, http://localhost:PORT) once their config keys exist.
+      // A key from the config: what an operator sets so that tokens survive a restart.
+      flow: { nodeId: 1, keys: [{ id: 1, secret: 'a1'.repeat(32) }] },
     });
     rig = await startBrowser();
     const wsUrl = `wss://127.0.0.1:${lbWss}`;
@@ -380,11 +386,10 @@ describeSiplb(`${SUITE}: through siplb (WSS edge, Path with flow tokens)${SIPLB_
     const dir = mkdtempSync(path.join(tmpdir(), 'siplb-browser-forged-'));
     const inf = path.join(dir, 'route.csv');
     writeFileSync(inf, `SEQUENTIAL\nbob;${forged};${hostPort}\n`);
-    // Straight at siplb's UDP port, as the registrar would send it, with the forged Route.
-    const [local] = await freePorts(1);
+    // Straight at siplb's UDP port from a backend's address, as the registrar would send it, with the forged Route.
     const messageFile = path.join(dir, 'messages.log');
     const r = await runUac({
-      target: `127.0.0.1:${lbUdp}`, port: local!, calls: 1, rate: 1, scenario: 'uac-call-phone-route.xml', timeoutS: 15,
+      target: `127.0.0.1:${lbUdp}`, port: sidePort, calls: 1, rate: 1, scenario: 'uac-call-phone-route.xml', timeoutS: 15,
       extraArgs: ['-inf', inf, '-trace_msg', '-message_file', messageFile],
     });
     expect(r.successful, r.errors).toBe(1);

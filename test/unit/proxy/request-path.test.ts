@@ -242,6 +242,20 @@ describe('rejections', () => {
     expect(headerValues(d.text, 'Max-Forwards')).toEqual(['68']);
   });
 
+  it('forwards a spiral whose Request-URI is unchanged but whose Route set differs (an in-dialog request passing twice)', () => {
+    const rig = proxyRig();
+    // First pass: an in-dialog ACK routed us → gw1 (a proxy) → us again, by its Route set.
+    rig.deliver(requestText({ method: 'ACK', to: '<sip:bob@lb.test>;tag=b1', headers: ['Route: <sip:198.51.100.1;lr>, <sip:198.51.100.11;lr>, <sip:198.51.100.1;lr>'] }), CALLER);
+    const first = rig.sender.takeOne();
+    expect(asRequest(first).method).toBe('ACK');
+    // The proxy popped its own entry; the same Request-URI comes back with the rest of the Route set.
+    expect(first.host).toBe('198.51.100.11');
+    const back = first.text.replace('Route: <sip:198.51.100.11;lr>, <sip:198.51.100.1;lr>', 'Route: <sip:198.51.100.1;lr>');
+    rig.deliver(back, rig.from('gw1'));
+    const d = rig.sender.takeOne();
+    expect(asRequest(d).method).toBe('ACK');
+  });
+
   it('answers 503 with Retry-After when no backend can take a new call', () => {
     const seen = watchRejects();
     const rig = proxyRig({ options: { noBackendRetryAfter: 9 } });
