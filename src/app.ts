@@ -48,6 +48,7 @@ import { buildAdmission, warnIfBuffersCapped } from './app/admission-wiring.js';
 import { failoverFactory, failoverOptions, guardedProxyHandler, proxyObserver, proxyOptions } from './app/proxy-wiring.js';
 import { buildDnsBackends, type DnsBackends } from './dns/wiring.js';
 import { buildFlowSettings } from './app/flow-wiring.js';
+import type { FlowSettings } from './flow/settings.js';
 import { FlowCounters, type FlowView } from './observe/flow-counters.js';
 
 export interface AppDeps {
@@ -92,6 +93,8 @@ export interface App {
   counters(): CounterSnapshot;
   /** Flow tokens: node id, key ids, Paths added, deliveries, relays, 403s and 430s. */
   flows(): FlowView;
+  /** What the proxy reads flow tokens and the node map through (swappable when HA shares them). */
+  readonly flowSettings: FlowSettings;
 }
 
 /** One coarse tick for every low-precision deadline (STYLE: undici's shared timers). */
@@ -284,6 +287,7 @@ export function build(initial: Config, deps: AppDeps): App {
       return [...plan.changes];
     },
     counters: () => counters.snapshot(),
+    flowSettings,
     flows: () => {
       const ring = flowSettings.ring();
       return flowCounters.snapshot({ nodeId: flowSettings.nodeId(), keyIds: ring.ids, signingKeyId: ring.signing.id });

@@ -13,6 +13,8 @@ import { build, type App } from './app.js';
 import type { Config } from './config/schema.js';
 import { createControl, STANDALONE, type ControlDeps } from './control.js';
 import type { HaNode } from './ha/ha-node.js';
+import type { FlowSync } from './ha/flow-sync.js';
+import { SwappableFlowSettings } from './flow/swappable-settings.js';
 import { createMetrics, type Metrics } from './metrics/registry.js';
 import { RecentActivity } from './observe/recent.js';
 import type { HostPort } from './transport/address.js';
@@ -50,6 +52,7 @@ export async function startNode(config: Config, deps: NodeDeps): Promise<Running
   const now = deps.now ?? ((): number => performance.now());
   // ── HA (only with ha.redis): leader lease, keepalived role file, admin state shared through Redis ──
   let ha: HaNode | undefined;
+  let flowSync: FlowSync | undefined;
   const app = build(config, { logger, now, onAdminChange: (id, state) => ha?.publishAdmin(id, state) });
   if (config.ha.redis !== undefined) {
     // ioredis is loaded only by nodes that use HA (~20 MB RSS a standalone node does not need).
@@ -62,6 +65,18 @@ export async function startNode(config: Config, deps: NodeDeps): Promise<Running
         if (app.health.view(id)) app.health.setAdmin(id, state, 'remote'); // ids this node lacks are ignored
       },
     });
+    // Flow-token keys and node map shared through Redis (no flow.keys configured), before SIP starts.
+    if (app.flowSettings instanceof SwappableFlowSettings) {
+      const { startFlowSync } = await import('./ha/flow-sync.js');
+      flowSync = await startFlowSync({
+        redisUrl: config.ha.redis,
+        key: config.ha.key,
+        commandTimeoutMs: config.ha.commandTimeout,
+        settings: app.flowSettings,
+        ownAddress: app.flowSettings.ownAddress() ?? config.sip.advertise ?? config.sip.listen[0]!,
+        logger,
+      });
+    }
   }
   // ── end HA ──
   // Recent transitions and probe RTTs for the status page (GET /activity).
@@ -95,6 +110,7 @@ export async function startNode(config: Config, deps: NodeDeps): Promise<Running
       );
     }
   } catch (err) {
+    await flowSync?.stop();
     await ha?.stop(); // HA
     await app.stop();
     metrics.close();
@@ -110,7 +126,8 @@ export async function startNode(config: Config, deps: NodeDeps): Promise<Running
     admin,
     sip,
     stop() {
-      stopping ??= (ha?.stop() ?? Promise.resolve())
+      stopping ??= (flowSync?.stop() ?? Promise.resolve())
+        .then(() => ha?.stop())
         .then(() => app.stop())
         .then(() => admin.close())
         .then(() => {

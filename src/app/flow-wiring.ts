@@ -5,7 +5,9 @@
  * random key is drawn for this process, and one warning says what that costs: every Path and
  * Record-Route token issued dies with the process (Kamailio's outbound module without
  * flow_token_secret behaves so), and no other node can check this node's tokens.
- * A Redis-backed source (HA) can replace this one: the proxy only sees FlowSettings.
+ * With HA on and no keys configured, the ring and the node map come from Redis instead
+ * (ha/flow-sync.ts, started by node.ts before SIP): the settings are then swappable, beginning
+ * with a key of this process until the shared ring is loaded.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -16,6 +18,7 @@ import { KeyRing, MIN_SECRET_BYTES, type FlowKey } from '../flow/key-ring.js';
 import { decodeSecret } from '../flow/secret.js';
 import type { FlowSettings } from '../flow/settings.js';
 import { StaticFlowSettings } from '../flow/static-settings.js';
+import { SwappableFlowSettings } from '../flow/swappable-settings.js';
 
 function keyOf(k: Config['flow']['keys'][number]): FlowKey {
   let text = k.secret;
@@ -35,11 +38,15 @@ function keyOf(k: Config['flow']['keys'][number]): FlowKey {
 export function buildFlowSettings(config: Config, log: Logger): FlowSettings {
   const f = config.flow;
   let ring: KeyRing;
+  if (f.keys.length === 0 && config.ha.redis !== undefined) {
+    log.info({ component: 'flow' }, `flow.keys is empty and HA is on: flow tokens are signed with the key ring shared in Redis (${config.ha.key}:flow:keys)`);
+    return new SwappableFlowSettings({ id: 0, secret: randomBytes(MIN_SECRET_BYTES) }, f.nodeId, f.nodes, f.pathForUdp);
+  }
   if (f.keys.length === 0) {
     ring = new KeyRing([{ id: 0, secret: randomBytes(MIN_SECRET_BYTES) }], 0);
     log.warn(
       { component: 'flow' },
-      'flow.keys is empty: flow tokens (Path, Record-Route) are signed with a random key drawn at start, so they stop verifying after a restart and on other nodes; set flow.keys (e.g. a secret from `openssl rand -hex 32`, the same on every node)',
+      'flow.keys is empty: flow tokens (Path, Record-Route) are signed with a random key drawn at start, so they stop verifying after a restart and on other nodes; set flow.keys (e.g. a secret from `openssl rand -hex 32`, the same on every node), or turn on HA (ha.redis) to share one through Redis',
     );
   } else {
     ring = new KeyRing(f.keys.map(keyOf), f.signingKey ?? f.keys[0]!.id);

@@ -65,7 +65,7 @@ export const FlowSchema = z
     }),
     keys: doc(z.array(FlowKeySchema).max(MAX_KEY_ID + 1).prefault([]), {
       description:
-        'Keys that sign and verify flow tokens; the same on every node. To rotate: add the new key, make it signingKey, remove the old one after the longest registration plus dialog lifetime. Default: [] (a random key per process start: tokens die with a restart, and a warning says so).',
+        'Keys that sign and verify flow tokens; the same on every node. To rotate: add the new key, make it signingKey, remove the old one after the longest registration plus dialog lifetime. Default: [] — with HA on (ha.redis) the ring is shared through Redis (<ha.key>:flow:keys) and nodes announce their addresses there; without HA a random key per process start (tokens die with a restart, and a warning says so).',
       example: [{ id: 1, secretFile: '/etc/siplb/flow-key-1' }],
     }),
     signingKey: doc(int(0, MAX_KEY_ID).optional(), {
