@@ -247,6 +247,17 @@ const panels: (Panel | RowPanel)[] = [
     { expr: `histogram_quantile(0.5, sum by (transport, le) (rate(siplb_ws_ping_rtt_seconds_bucket{${N}}[$__rate_interval])))`, legend: '{{transport}} p50' },
     { expr: `histogram_quantile(0.95, sum by (transport, le) (rate(siplb_ws_ping_rtt_seconds_bucket{${N}}[$__rate_interval])))`, legend: '{{transport}} p95' },
   ], { unit: 's' }),
+
+  row('Flows: Path and flow tokens (RFC 5626, RFC 3327)', 98),
+  timeseries('Flow routing/s', 'Paths added to client REGISTERs, requests delivered to a client by its flow token, and requests relayed to the node holding the flow (flow.nodes or Redis).', grid(0, 99, 12, 8), [
+    { expr: rate('siplb_path_added_total', 'transport'), legend: 'path added ({{transport}})' },
+    { expr: rate('siplb_flow_delivered_total', 'transport'), legend: 'delivered ({{transport}})' },
+    { expr: `sum(rate(siplb_flow_relayed_total{${N}}[$__rate_interval]))`, legend: 'relayed to another node' },
+  ], { unit: 'reqps' }),
+  timeseries('430 Flow Failed and token rejections/s', '430 Flow Failed (RFC 5626 §5.3: the client connection is gone, the token names an unknown node, or a relayed token is not ours) and 403 for tokens that fail the check (malformed, unknown key id, bad HMAC tag): a burst of 403s is forgery or a key not shared between nodes.', grid(12, 99, 12, 8), [
+    { expr: rate('siplb_flow_failed_total', 'reason'), legend: '430 {{reason}}' },
+    { expr: rate('siplb_flow_token_rejections_total', 'reason'), legend: '403 {{reason}}' },
+  ], { unit: 'reqps' }),
 ];
 
 /** A Prometheus query; DataQuery types only the common fields, so the Prometheus ones go through a variable. */
