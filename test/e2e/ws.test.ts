@@ -125,8 +125,10 @@ describe.skipIf(SKIP)('SIP over WebSocket through a real siplb, ws: and wss:, to
     expect(vias[1]).toContain('received=127.0.0.1');
     const gwRr = [...invite.matchAll(/^Record-Route: (.*)$/gm)].map((m) => m[1]!.trim());
     expect(gwRr).toHaveLength(2);
-    expect(gwRr[0]).toMatch(/^<sip:127\.0\.0\.1:\d+;transport=udp;lr;r2=on>$/);
-    expect(gwRr[1]).toBe(`<sip:127.0.0.1:${wssPort};transport=ws;lr;r2=on>`);
+    // Both entries carry the browser's flow token (RFC 5626 §5.2), so in-dialog requests reach its WebSocket.
+    expect(gwRr[0]).toMatch(/^<sip:[A-Za-z0-9_-]{44}@127\.0\.0\.1:\d+;transport=udp;lr;r2=on>$/);
+    const token = /^<sip:([^@]+)@/.exec(gwRr[0]!)![1]!;
+    expect(gwRr[1]).toBe(`<sip:${token}@127.0.0.1:${wssPort};transport=ws;lr;r2=on>`);
     expect(traced(uas.messages(), /^ACK /).some((m) => m.includes('ws-call-1'))).toBe(true);
   }, 30_000);
 
