@@ -6,33 +6,19 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AdminControl, DnsNameView } from '../api/control.js';
+import { perScrape, ReportedTotals } from './reported-totals.js';
 
 export function createDnsSeries(registry: Registry, control: AdminControl): void {
-  const names = (): readonly DnsNameView[] => control.status().dns ?? [];
-  // The node counts failures per name; the counter is advanced by the difference at each scrape.
-  const seen = new Map<string, number>();
+  const names = perScrape((): readonly DnsNameView[] => control.status().dns ?? []);
+  // The node counts failures per name; the counter follows it (a name a reload removed goes).
   const failures: Counter<'name'> = new Counter({
     name: 'siplb_dns_lookup_failures_total',
     help: 'Failed DNS lookups of a backends[].host or backends[].srv name (the last good set of backends stays in use).',
     labelNames: ['name'] as const,
     registers: [registry],
-    collect: () => {
-      const now = names();
-      const present = new Set(now.map((n) => n.name));
-      for (const [name] of seen) {
-        if (!present.has(name)) {
-          failures.remove({ name });
-          seen.delete(name);
-        }
-      }
-      for (const n of now) {
-        const before = seen.get(n.name);
-        if (before === undefined) failures.inc({ name: n.name }, 0);
-        if (n.failures > (before ?? 0)) failures.inc({ name: n.name }, n.failures - (before ?? 0));
-        seen.set(n.name, n.failures);
-      }
-    },
+    collect: () => failureTotals.sync(names().map((n) => [n.name, n.failures] as const), true),
   });
+  const failureTotals = new ReportedTotals(failures, 'name');
   const perName = (name: string, help: string, value: (n: DnsNameView, nowMs: number) => number): void => {
     const g: Gauge<'name'> = new Gauge({
       name,

@@ -10,6 +10,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AdminControl } from '../api/control.js';
 import { channels, type FramingErrorEvent, type TlsHandshakeFailureEvent, type TransportSwitchEvent } from '../observe/channels.js';
+import { perScrape, ReportedTotals } from './reported-totals.js';
 import { createWsSeries } from './ws.js';
 
 const OPEN_KEYS = ['tcp/in', 'tcp/out', 'tls/in', 'tls/out', 'ws/in', 'wss/in'] as const;
@@ -20,26 +21,14 @@ const CLOSE_REASONS = [
 const REFUSE_REASONS = ['total-cap', 'per-ip-cap', 'tls-handshake-cap'] as const;
 const FRAMING_REASONS = ['not-sip', 'headers-too-large', 'too-large', 'bad-content-length', 'conflicting-content-length', 'missing-content-length'] as const;
 
-/** A counter kept equal to a total the node reports, advanced by the difference at each scrape. */
-function totals(counter: Counter<string>, read: () => Readonly<Record<string, number>>, label: string, known: readonly string[]): () => void {
-  const seen = new Map<string, number>(known.map((k) => [k, 0]));
-  for (const k of known) counter.inc({ [label]: k }, 0);
-  return () => {
-    for (const [k, v] of Object.entries(read())) {
-      const before = seen.get(k) ?? 0;
-      if (v > before) counter.inc({ [label]: k }, v - before);
-      seen.set(k, v);
-    }
-  };
-}
-
 export interface TransportSeries {
   close(): void;
 }
 
 export function createTransportSeries(registry: Registry, control: AdminControl): TransportSeries {
   const registers = [registry];
-  const conns = () => control.status().connections;
+  // One status read per scrape for the three collectors below.
+  const conns = perScrape(() => control.status().connections);
   const open: Gauge<'transport' | 'direction'> = new Gauge({
     name: 'siplb_connections_open',
     help: 'Open TCP, TLS and WebSocket (ws, wss) connections, by transport and direction (in: from clients, out: to backends).',
@@ -66,7 +55,7 @@ export function createTransportSeries(registry: Registry, control: AdminControl)
   });
   accepted.inc(0);
   const refused: Counter<'reason'> = new Counter({ name: 'siplb_connections_refused_total', help: 'Inbound connections refused at accept, by cap (total-cap, per-ip-cap, tls-handshake-cap).', labelNames: ['reason'] as const, registers });
-  const syncRefused = totals(refused, () => conns().refused, 'reason', REFUSE_REASONS);
+  const refusedTotals = new ReportedTotals(refused, 'reason', REFUSE_REASONS);
   const closed: Counter<'reason'> = new Counter({
     name: 'siplb_connections_closed_total',
     help: 'TCP, TLS and WebSocket connections closed, by reason (peer, idle, first-byte-timeout, message-timeout, framing, tls-handshake, connect-failed, …).',
@@ -74,11 +63,11 @@ export function createTransportSeries(registry: Registry, control: AdminControl)
     registers,
     // Both totals are brought up to date on this counter's scrape (collect runs per metric).
     collect: () => {
-      syncRefused();
-      syncClosed();
+      refusedTotals.sync(Object.entries(conns().refused));
+      closedTotals.sync(Object.entries(conns().closed));
     },
   });
-  const syncClosed = totals(closed, () => conns().closed, 'reason', CLOSE_REASONS);
+  const closedTotals = new ReportedTotals(closed, 'reason', CLOSE_REASONS);
 
   const tlsFailures: Counter<'direction'> = new Counter({ name: 'siplb_tls_handshake_failures_total', help: 'TLS handshakes that failed: in (a client) or out (to a backend).', labelNames: ['direction'] as const, registers });
   const framing: Counter<'reason'> = new Counter({ name: 'siplb_stream_framing_errors_total', help: 'Stream messages that could not be framed (RFC 3261 §18.3), by reason; the connection is closed.', labelNames: ['reason'] as const, registers });
