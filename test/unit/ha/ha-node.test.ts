@@ -115,6 +115,23 @@ function leaderEvents(): { events: LeaderEvent[]; done: () => void } {
   return { events, done: () => diagnosticsChannel.unsubscribe('siplb:ha:leader', fn) };
 }
 
+/** A state another node left in the admin hash is applied exactly `ms` later (the periodic re-read). */
+async function expectReadAfter(server: FakeLeaseServer, a: Started, ms: number): Promise<void> {
+  server.hset('siplb:t:admin', 'gw1', JSON.stringify({ state: 'draining', seq: String(Date.now() * 1000 + 1), origin: 'n3' }));
+  await advance(ms - 1);
+  expect(a.applied.filter(([id]) => id === 'gw1')).toEqual([]);
+  await advance(1);
+  expect(a.applied.filter(([id]) => id === 'gw1')).toEqual([['gw1', 'draining']]);
+}
+
+/** Node n1 on `server`, once it leads and its role file says so. */
+async function startLeader(server: FakeLeaseServer): Promise<Started> {
+  const a = await start(server, 'n1');
+  await advance(0);
+  await roleFileSays(a.roleFile, '50');
+  return a;
+}
+
 const byMsg = (logs: Record<string, unknown>[], msg: string) => logs.filter((l) => l.msg === msg);
 
 describe('startHaNode over a fake Redis', () => {
@@ -163,9 +180,7 @@ describe('startHaNode over a fake Redis', () => {
     const server = new FakeLeaseServer();
     const ch = leaderEvents();
     try {
-      const a = await start(server, 'n1');
-      await advance(0);
-      await roleFileSays(a.roleFile, '50');
+      const a = await startLeader(server);
       const token = a.ha.leader.fencingToken();
       server.steal('intruder', 60_000);
       await advance(RENEW);
@@ -194,9 +209,7 @@ describe('startHaNode over a fake Redis', () => {
     const server = new FakeLeaseServer();
     const ch = leaderEvents();
     try {
-      const a = await start(server, 'n1');
-      await advance(0);
-      await roleFileSays(a.roleFile, '50');
+      const a = await startLeader(server);
       const stopping = a.ha.stop();
       expect(a.ha.stop()).toBe(stopping);
       await stopping;
@@ -224,21 +237,13 @@ describe('startHaNode over a fake Redis', () => {
     expect(b.applied).toEqual([['gw2', 'disabled']]);
     expect(a.applied).toEqual([]);
     // The admin part re-reads the hash every adminReconcileIntervalMs (a lost message is repaired).
-    server.hset('siplb:t:admin', 'gw1', JSON.stringify({ state: 'draining', seq: String(Date.now() * 1000 + 1), origin: 'n3' }));
-    await advance(499);
-    expect(a.applied).toEqual([]);
-    await advance(1);
-    expect(a.applied).toEqual([['gw1', 'draining']]);
+    await expectReadAfter(server, a, 500);
   });
 
   it('re-reads admin state every 5 s by default', async () => {
     const server = new FakeLeaseServer();
     const a = await start(server, 'n1', { adminReconcileIntervalMs: undefined });
-    server.hset('siplb:t:admin', 'gw1', JSON.stringify({ state: 'draining', seq: '1', origin: 'n3' }));
-    await advance(4999);
-    expect(a.applied).toEqual([]);
-    await advance(1);
-    expect(a.applied).toEqual([['gw1', 'draining']]);
+    await expectReadAfter(server, a, 5000);
   });
 
   it('gives its clients the configured timings: commandTimeout, and a reconnect cap of renewInterval', async () => {
