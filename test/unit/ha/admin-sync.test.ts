@@ -246,7 +246,7 @@ describe('AdminSync over a fake Redis', () => {
     await advance(0);
     expect(a.sync.pendingCount).toBe(1);
     expect(a.logs.filter((l) => l.level === WARN)).toMatchObject([
-      { topic: 'write', backend: 'gw2', state: 'disabled', msg: 'admin state: could not share an admin change through Redis; it holds on this node and is retried' },
+      { topic: 'write', backend: 'gw2', state: 'disabled', err: { message: 'ERR injected failure of adminSet' }, msg: 'admin state: could not share an admin change through Redis; it holds on this node and is retried' },
     ]);
     // Not written, so the hash is not read either (it could undo the local change).
     const reads = server.adminLog.filter((l) => l === 'hgetall').length;
@@ -322,7 +322,7 @@ describe('AdminSync over a fake Redis', () => {
     const a = node(server, 'A');
     await a.sync.start();
     expect(a.applied).toEqual([]);
-    expect(a.logs.filter((l) => l.level === WARN)).toMatchObject([{ topic: 'read', msg: 'admin state: could not read the shared admin states from Redis' }]);
+    expect(a.logs.filter((l) => l.level === WARN)).toMatchObject([{ topic: 'read', err: { message: 'ERR injected failure of hgetall' }, msg: 'admin state: could not read the shared admin states from Redis' }]);
     server.heal('hgetall');
     await advance(RECONCILE);
     expect(a.applied).toEqual([['gw1', 'disabled']]);
@@ -335,7 +335,7 @@ describe('AdminSync over a fake Redis', () => {
     server.fail('subscribe');
     const a = node(server, 'A');
     await a.sync.start();
-    expect(a.logs.filter((l) => l.level === WARN)).toMatchObject([{ topic: 'subscribe', msg: 'admin state: SUBSCRIBE failed; remote changes arrive with the next reconcile' }]);
+    expect(a.logs.filter((l) => l.level === WARN)).toMatchObject([{ topic: 'subscribe', err: { message: 'ERR injected failure of subscribe' }, msg: 'admin state: SUBSCRIBE failed; remote changes arrive with the next reconcile' }]);
     server.adminSet(KEY, 'gw2', 'draining', 'B', KEY);
     await advance(0);
     expect(a.applied).toEqual([]);
@@ -394,7 +394,9 @@ describe('AdminSync over a fake Redis', () => {
     });
     await a.sync.start();
     await expect(a.sync.reconcile()).resolves.toBeUndefined();
-    expect(a.logs.filter((l) => l.level === 50).map((l) => l.msg)).toContain('admin state: internal error');
+    const errors = a.logs.filter((l) => l.level === 50);
+    expect(errors.length).toBeGreaterThan(0);
+    for (const e of errors) expect(e).toMatchObject({ err: { message: 'bug' }, msg: 'admin state: internal error' });
   });
 
   it('starts even when Redis is unreachable, and catches up once it is back', async () => {
@@ -427,7 +429,7 @@ describe('AdminSync over a fake Redis', () => {
     server.answer();
     a.sync.publish('gw2', 'draining');
     expect(a.sync.pendingCount).toBe(1); // the one that was pending, not the new one
-    server.clients[1]!.emit('message', KEY, JSON.stringify({ backend: 'gw1', state: 'draining', seq: '5', origin: 'B' }));
+    server.clients[1]!.emit('message', KEY, JSON.stringify({ backend: 'gw2', state: 'draining', seq: '5', origin: 'B' }));
     await a.sync.reconcile();
     await a.sync.start();
     await advance(2 * RECONCILE);
@@ -436,23 +438,51 @@ describe('AdminSync over a fake Redis', () => {
     expect(server.adminLog.filter((l) => l.startsWith('adminSet'))).toEqual([]);
   });
 
-  it('stop disconnects a client that is not ready, and one whose QUIT fails', async () => {
+  it('stop sends QUIT on a ready connection and drops one that is not ready, or whose QUIT fails', async () => {
+    for (const quitFails of [false, true]) {
+      const server = new FakeLeaseServer();
+      const a = node(server, 'A');
+      await a.sync.start();
+      const [cmd, sub] = server.clients;
+      sub!.status = 'reconnecting';
+      if (quitFails) server.fail('quit');
+      const calls: string[] = [];
+      for (const [name, c] of [['cmd', cmd!], ['sub', sub!]] as const) {
+        const [d, q] = [c.disconnect.bind(c), c.quit.bind(c)];
+        c.disconnect = () => {
+          calls.push(`${name} disconnect`);
+          d();
+        };
+        c.quit = () => {
+          calls.push(`${name} quit`);
+          return q();
+        };
+      }
+      await a.sync.stop();
+      expect(calls.sort()).toEqual(quitFails ? ['cmd disconnect', 'cmd quit', 'sub disconnect'] : ['cmd quit', 'sub disconnect']);
+      expect(vi.getTimerCount()).toBe(0);
+    }
+  });
+
+  it('a local change made while an earlier one of the same backend is being written is written after it', async () => {
     const server = new FakeLeaseServer();
     const a = node(server, 'A');
     await a.sync.start();
-    const [cmd, sub] = server.clients;
-    sub!.status = 'reconnecting';
-    server.fail('quit');
-    const disconnected: string[] = [];
-    for (const [name, c] of [['cmd', cmd!], ['sub', sub!]] as const) {
-      const d = c.disconnect.bind(c);
-      c.disconnect = () => {
-        disconnected.push(name);
-        d();
-      };
-    }
-    await a.sync.stop();
-    expect(disconnected.sort()).toEqual(['cmd', 'sub']);
+    await advance(0);
+    const cmd = server.clients[0]!;
+    const set = cmd.siplbAdminSet.bind(cmd);
+    let first = true;
+    cmd.siplbAdminSet = (...args: Parameters<typeof set>) => {
+      const r = set(...args);
+      if (first) a.sync.publish('gw1', 'enabled'); // the operator changes it again meanwhile
+      first = false;
+      return r;
+    };
+    a.sync.publish('gw1', 'disabled');
+    await advance(0);
+    expect(server.adminLog.filter((l) => l.startsWith('adminSet'))).toEqual(['adminSet gw1 disabled', 'adminSet gw1 enabled']);
+    expect(server.stamped(KEY, 'gw1')).toMatchObject({ state: 'enabled' });
+    expect(a.sync.pendingCount).toBe(0);
   });
 
   it('a second start is a no-op; stop before start does nothing', async () => {

@@ -202,7 +202,7 @@ describe('startHaNode over a fake Redis', () => {
     server.fail('renew');
     await advance(2 * RENEW);
     expect(byMsg(a.logs, 'Redis lease error')).toHaveLength(1);
-    expect(byMsg(a.logs, 'Redis lease error')[0]).toMatchObject({ level: 40, topic: 'lease' });
+    expect(byMsg(a.logs, 'Redis lease error')[0]).toMatchObject({ level: 40, topic: 'lease', err: { code: 'SIPLB_ERR_HA_LEASE' } });
   });
 
   it('stop releases the lease, logs the release at info, ends with the follower weight and closes every connection', async () => {
@@ -222,6 +222,7 @@ describe('startHaNode over a fake Redis', () => {
       expect(ch.events.map((e) => e.reason)).toEqual(['acquired', 'released']);
       expect(byMsg(a.logs, 'HA stopped')).toHaveLength(1);
       expect(a.logs.at(-1)!.msg).toBe('HA stopped');
+      expect(a.logs.filter((l) => (l.level as number) >= 50)).toEqual([]);
     } finally {
       ch.done();
     }
@@ -295,7 +296,7 @@ describe('startHaNode over a fake Redis', () => {
       createClient: (o) => server.client({ ...o, enableOfflineQueue: true }),
     });
     running.push(ha);
-    expect(byMsg(logs, 'leader election did not start')).toMatchObject([{ level: 50 }]);
+    expect(byMsg(logs, 'leader election did not start')).toMatchObject([{ level: 50, err: { message: expect.stringMatching(/enableOfflineQueue must be false/) } }]);
     expect(ha.leader.role()).toBe('follower');
   });
 
