@@ -124,6 +124,13 @@ describe('LeaderElection over a fake lease store', () => {
     await advance(RENEW);
     expect(a.n.role).toBe('follower');
     expect(a.changes.at(-1)).toMatchObject({ reason: 'lost' });
+    // As follower it polls a whole interval after the renewal that found the lease gone.
+    const acquires = () => server.log.filter((l) => l.startsWith('acquire ')).length;
+    const n = acquires();
+    await advance(RENEW - 1);
+    expect(acquires()).toBe(n);
+    await advance(1);
+    expect(acquires()).toBe(n + 1);
   });
 
   it('steps down with redis-down while disconnected, and tries again at once when the connection is back', async () => {
@@ -296,6 +303,12 @@ describe('LeaderElection over a fake lease store: edges', () => {
     await advance(1);
     expect(a.n.role).toBe('follower');
     expect(a.changes.at(-1)).toMatchObject({ reason: 'renew-failed' });
+    // Then it tries to acquire a poll interval after that last failed attempt, not before.
+    await advance(RENEW - 1);
+    expect(count(server, 'acquire')).toBe(1);
+    await advance(1);
+    expect(count(server, 'acquire')).toBe(2);
+    expect(a.n.role).toBe('leader');
   });
 
   it('sends no lease command while disconnected, and reports no lease error for it', async () => {
