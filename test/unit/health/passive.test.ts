@@ -218,3 +218,28 @@ describe('PassiveChecker bookkeeping', () => {
     expect(p.signatureOf('gw1')).toBe('ua/1');
   });
 });
+
+describe('PassiveChecker streaks and provisional answers', () => {
+  it('a provisional response proves an INVITE answered: no timeout failure even unsaturated', () => {
+    const { p, calls, advance } = rig();
+    p.inviteSent(gw1, invite('c1'));
+    p.response(gw1, response('c1', 100));
+    advance(6000);
+    p.sweep();
+    expect(calls).toEqual([]);
+  });
+
+  it('a provisional response neither counts nor restarts a 503 streak; a 200 restarts it', () => {
+    const { p, calls } = rig();
+    for (const [cid, status] of [['a', 503], ['b', 503], ['c', 180], ['d', 503]] as const) p.response(gw1, response(cid, status));
+    expect(calls).toEqual(['gw1:status-503']);
+    for (const [cid, status] of [['e', 503], ['f', 503], ['g', 200], ['h', 503]] as const) p.response(gw1, response(cid, status));
+    expect(calls).toEqual(['gw1:status-503']);
+  });
+
+  it('counts a new streak after each failure', () => {
+    const { p, calls } = rig();
+    for (let i = 0; i < 6; i++) p.response(gw1, response(`s${i}`, 503));
+    expect(calls).toEqual(['gw1:status-503', 'gw1:status-503']);
+  });
+});
