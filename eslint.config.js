@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bench/out/**', 'coverage/**', 'reports/**', '.stryker-tmp/**', '.fuzz/**', 'native/udp/build/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'bench/out/**', 'coverage/**', 'reports/**', '.stryker-tmp*/**', '.fuzz/**', 'native/udp/build/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   // Plain .mjs scripts (bench, CI summary) run on Node: its globals are defined.

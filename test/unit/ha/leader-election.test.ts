@@ -6,6 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isSiplbError } from '../../../src/errors.js';
+import type { SiplbError } from '../../../src/errors.js';
 import { LeaderElection } from '../../../src/ha/leader-election.js';
 import type { Role, RoleChange } from '../../../src/ha/role.js';
 import { FakeLeaseServer } from '../../helpers/core/fake-lease-redis.js';
@@ -123,6 +124,13 @@ describe('LeaderElection over a fake lease store', () => {
     await advance(RENEW);
     expect(a.n.role).toBe('follower');
     expect(a.changes.at(-1)).toMatchObject({ reason: 'lost' });
+    // As follower it polls a whole interval after the renewal that found the lease gone.
+    const acquires = () => server.log.filter((l) => l.startsWith('acquire ')).length;
+    const n = acquires();
+    await advance(RENEW - 1);
+    expect(acquires()).toBe(n);
+    await advance(1);
+    expect(acquires()).toBe(n + 1);
   });
 
   it('steps down with redis-down while disconnected, and tries again at once when the connection is back', async () => {
@@ -183,7 +191,7 @@ describe('LeaderElection over a fake lease store', () => {
     await a.n.start();
     await advance(0);
     expect(a.changes).toHaveLength(1);
-    expect(a.errors.some((e) => e.includes('listener bug'))).toBe(true);
+    expect(a.errors).toEqual(['lease role listener on "k" failed: listener bug']);
   });
 
   it('cannot start again after stop; stop is idempotent and releases the lease', async () => {
@@ -213,5 +221,189 @@ describe('LeaderElection over a fake lease store', () => {
     const server = new FakeLeaseServer();
     const withClient = 'nodeId' in opts || 'key' in opts || 'leaseTtlMs' in opts || 'renewIntervalMs' in opts;
     expect(() => new LeaderElection({ nodeId: 'a', ...(withClient ? { createClient: (o) => server.client(o) } : {}), ...opts })).toThrow(msg);
+  });
+});
+
+describe('LeaderElection over a fake lease store: edges', () => {
+  const count = (server: FakeLeaseServer, op: string) => server.log.filter((l) => l.startsWith(`${op} `)).length;
+  /** Node 'a', started on `server`: leader unless the lease is taken. */
+  async function started(server: FakeLeaseServer) {
+    const a = node(server, 'a');
+    await a.n.start();
+    return a;
+  }
+
+  it('reports how long its lease has left, its key, and 0 left as follower', async () => {
+    const server = new FakeLeaseServer();
+    const a = node(server, 'a');
+    expect(a.n.key).toBe('k');
+    expect(a.n.leaseRemainingMs).toBe(0);
+    await a.n.start();
+    // Counted from the moment the acquire was sent, less the drift margin.
+    expect(a.n.leaseRemainingMs).toBe(TTL - MARGIN);
+    await advance(100);
+    expect(a.n.leaseRemainingMs).toBe(TTL - MARGIN - 100);
+    await advance(RENEW); // renewed at RENEW: counted from then
+    expect(a.n.leaseRemainingMs).toBe(TTL - MARGIN - 100);
+    server.steal('intruder', 60_000);
+    await advance(RENEW);
+    expect(a.n.leaseRemainingMs).toBe(0);
+  });
+
+  it('renews once per renewIntervalMs, and a follower polls once per poll interval', async () => {
+    const server = new FakeLeaseServer();
+    server.steal('other', 10 * TTL);
+    const b = node(server, 'b');
+    await b.n.start();
+    await advance(5 * RENEW - 1);
+    expect(count(server, 'acquire')).toBe(5); // at 0, RENEW, ..., 4·RENEW
+    server.steal('x', 0);
+    const a = node(server, 'a');
+    await a.n.start();
+    const renews = count(server, 'renew');
+    await advance(10 * RENEW);
+    expect(count(server, 'renew') - renews).toBe(10);
+  });
+
+  it('a follower whose acquire fails tries again a poll later, not at once', async () => {
+    const server = new FakeLeaseServer();
+    server.fail('acquire');
+    const a = node(server, 'a');
+    await a.n.start();
+    await advance(3 * RENEW - 1);
+    expect(a.errors).toHaveLength(3);
+    expect(a.errors[0]).toBe('lease acquire on "k" failed: ERR injected failure of acquire');
+  });
+
+  it('a leader whose renewal fails once retries after a quarter of the renew interval and stays leader', async () => {
+    const server = new FakeLeaseServer();
+    const a = await started(server);
+    server.fail('renew');
+    await advance(RENEW); // the renewal at RENEW fails
+    expect(count(server, 'renew')).toBe(0);
+    expect(a.errors).toEqual(['lease renew on "k" failed: ERR injected failure of renew']);
+    await advance(RENEW / 4 - 1);
+    expect(a.errors).toHaveLength(1); // no retry storm
+    server.heal('renew');
+    await advance(1);
+    expect(count(server, 'renew')).toBe(1);
+    expect(a.n.role).toBe('leader');
+    expect(a.changes).toHaveLength(1);
+    // Counted from the retry that succeeded.
+    expect(a.n.leaseRemainingMs).toBe(TTL - MARGIN);
+  });
+
+  it('gives up renewing once no further attempt could be confirmed before its deadline', async () => {
+    const server = new FakeLeaseServer();
+    const a = await started(server);
+    server.fail('renew');
+    // Deadline TTL - MARGIN; the last attempt is one that leaves more than CMD_TIMEOUT.
+    await advance(TTL - MARGIN - CMD_TIMEOUT - 1);
+    expect(a.n.role).toBe('leader');
+    await advance(1);
+    expect(a.n.role).toBe('follower');
+    expect(a.changes.at(-1)).toMatchObject({ reason: 'renew-failed' });
+    // Then it tries to acquire a poll interval after that last failed attempt, not before.
+    await advance(RENEW - 1);
+    expect(count(server, 'acquire')).toBe(1);
+    await advance(1);
+    expect(count(server, 'acquire')).toBe(2);
+    expect(a.n.role).toBe('leader');
+  });
+
+  it('sends no lease command while disconnected, and reports no lease error for it', async () => {
+    const server = new FakeLeaseServer();
+    const a = await started(server);
+    server.down();
+    const sent = server.log.length;
+    await advance(3 * TTL);
+    expect(server.log.length).toBe(sent);
+    expect(a.errors.filter((e) => !e.startsWith('lease connection on "k" failed'))).toEqual([]);
+    expect(a.errors[0]).toBe('lease connection on "k" failed: Connection is closed.');
+  });
+
+  it('makes exactly one acquire attempt on start (the ready event does not add one)', async () => {
+    const server = new FakeLeaseServer();
+    server.steal('other', 10 * TTL);
+    const a = node(server, 'a');
+    await a.n.start();
+    await a.n.start(); // already running: nothing more
+    await advance(RENEW - 1);
+    expect(count(server, 'acquire')).toBe(1);
+    expect(server.clients).toHaveLength(1);
+  });
+
+  it('stop leaves no timer behind', async () => {
+    const server = new FakeLeaseServer();
+    const a = node(server, 'a');
+    const b = node(server, 'b');
+    await a.n.start();
+    await b.n.start();
+    await Promise.all([a.n.stop(), b.n.stop()]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('stop while disconnected sends no release and just drops the connection', async () => {
+    const server = new FakeLeaseServer();
+    const a = await started(server);
+    server.down();
+    await a.n.stop();
+    expect(count(server, 'release')).toBe(0);
+    expect(server.clients[0]!.status).toBe('end');
+    expect(a.errors.filter((e) => e.includes('release'))).toEqual([]);
+  });
+
+  it('stop reports a release that fails, and drops a connection whose QUIT fails', async () => {
+    const server = new FakeLeaseServer();
+    const a = await started(server);
+    server.fail('release');
+    server.fail('quit');
+    await a.n.stop();
+    expect(a.errors).toEqual(['lease release on "k" failed: ERR injected failure of release']);
+    expect(server.clients[0]!.status).toBe('end');
+    expect(a.n.role).toBe('follower');
+  });
+
+  it('errors carry the cause, the operation and the key; a timeout gets the commandTimeoutMs hint', async () => {
+    const server = new FakeLeaseServer();
+    const a = node(server, 'a');
+    const errs: SiplbError[] = [];
+    a.n.onError((e) => void errs.push(e));
+    await a.n.start();
+    server.hang();
+    await advance(RENEW + CMD_TIMEOUT);
+    expect(errs[0]!.code).toBe('SIPLB_ERR_HA_LEASE');
+    expect(errs[0]!.message).toBe('lease renew on "k" failed: Command timed out (no answer within commandTimeoutMs=500; raise it if Redis is slow but healthy)');
+    expect((errs[0]!.cause as Error).message).toBe('Command timed out');
+  });
+
+  it('a removed listener hears nothing more', async () => {
+    const server = new FakeLeaseServer();
+    const a = node(server, 'a');
+    const roles: string[] = [];
+    const errors: string[] = [];
+    a.n.onRoleChange((r) => void roles.push(r))();
+    a.n.onError((e) => void errors.push(e.message))();
+    server.fail('acquire');
+    await a.n.start();
+    server.heal('acquire');
+    await advance(RENEW);
+    expect(a.n.role).toBe('leader');
+    expect([roles, errors]).toEqual([[], []]);
+    expect(a.changes).toHaveLength(1);
+  });
+
+  it('needs redisUrl or createClient, and with a URL connects nothing until start', () => {
+    expect(() => new LeaderElection({ nodeId: 'a' })).toThrow('LeaderElection needs "redisUrl" or "createClient"; without Redis the node runs standalone');
+    const n = new LeaderElection({ nodeId: 'a', redisUrl: 'redis://127.0.0.1:1' });
+    expect(n.role).toBe('follower');
+    expect(n.owner).toMatch(/^a:\d+:[0-9a-f]{12}$/);
+  });
+
+  it('refuses to start again after stop with an internal error', async () => {
+    const server = new FakeLeaseServer();
+    const a = node(server, 'a');
+    await a.n.stop();
+    await expect(a.n.start()).rejects.toMatchObject({ code: 'SIPLB_ERR_INTERNAL', message: 'LeaderElection was stopped; create a new instance' });
   });
 });

@@ -112,3 +112,134 @@ describe('PassiveChecker blame rules', () => {
     expect(calls).toEqual([]);
   });
 });
+
+describe('PassiveChecker bookkeeping', () => {
+  const gw2: Backend = { ...gw1, id: 'gw2', port: 5072, key: '127.0.0.1:5072' };
+  const bye = (cid: string, status: number) => msg(`SIP/2.0 ${status} X\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bK${cid}b\nFrom: <sip:x@y>;tag=1\nTo: <sip:a@b>;tag=2\nCall-ID: ${cid}\nCSeq: 2 BYE\nContent-Length: 0\n\n`);
+
+  it('counts pending INVITEs per backend; a final answer or forget() ends one', () => {
+    const { p } = rig();
+    p.inviteSent(gw1, invite('a'));
+    p.inviteSent(gw1, invite('b'));
+    p.inviteSent(gw2, invite('c'));
+    expect([p.pendingInvites('gw1'), p.pendingInvites('gw2'), p.pendingInvites('gw9')]).toEqual([2, 1, 0]);
+    p.response(gw1, response('a', 180));
+    expect(p.pendingInvites('gw1')).toBe(2);
+    p.response(gw1, response('a', 200));
+    p.forget('c');
+    p.forget('nope');
+    expect([p.pendingInvites('gw1'), p.pendingInvites('gw2')]).toEqual([1, 0]);
+    p.response(gw1, response('b', 486));
+    expect(p.pendingInvites('gw1')).toBe(0);
+  });
+
+  it("ignores a response to an INVITE from another backend than the one it was sent to, and a non-INVITE response", () => {
+    const { p, calls, advance } = rig();
+    p.inviteSent(gw1, invite('a'));
+    p.response(gw2, response('a', 180));
+    p.response(gw2, response('a', 200));
+    p.response(gw1, bye('a', 200));
+    expect(p.pendingInvites('gw1')).toBe(1);
+    advance(5000);
+    p.sweep();
+    expect(calls).toEqual(['gw1:invite-timeout']);
+  });
+
+  it('sweeps only INVITEs sent at least inviteTimeout ago, in send order', () => {
+    const { p, calls, advance } = rig();
+    p.inviteSent(gw1, invite('a'));
+    advance(1000);
+    p.inviteSent(gw2, invite('b'));
+    advance(3999);
+    p.sweep();
+    expect(calls).toEqual([]);
+    advance(1);
+    p.sweep();
+    expect(calls).toEqual(['gw1:invite-timeout']);
+    expect(p.pendingInvites('gw2')).toBe(1);
+    advance(1000);
+    p.sweep();
+    expect(calls).toEqual(['gw1:invite-timeout', 'gw2:invite-timeout']);
+  });
+
+  it('caps Retry-After at maxRetryAfter, ignores it when 0, when not honoured, and on other blamed codes', () => {
+    const calls: string[] = [];
+    const monitor = { passive: (id: string, r: string) => calls.push(`${id}:${r}`), retryAfter: (id: string, s: number) => calls.push(`${id}:retry-after:${s}`) } as unknown as HealthMonitor;
+    const p = new PassiveChecker({ ...OPTS, maxRetryAfterMs: 60_000, blameCodes: new Set([500, 503]), consecutive503: 2 }, monitor, () => 0);
+    p.response(gw1, response('a', 503, 'Retry-After: 3600\n'));
+    expect(calls).toEqual(['gw1:retry-after:60']);
+    p.response(gw1, response('b', 503, 'Retry-After: 0\n'));
+    p.response(gw1, response('c', 500, 'Retry-After: 30\n'));
+    expect(calls).toEqual(['gw1:retry-after:60', 'gw1:blamed-status']);
+    p.setOptions({ ...OPTS, honorRetryAfter: false, consecutive503: 1 });
+    p.response(gw1, response('d', 503, 'Retry-After: 30\n'));
+    expect(calls).toEqual(['gw1:retry-after:60', 'gw1:blamed-status', 'gw1:status-503']);
+  });
+
+  it('a Retry-After restarts the 503 streak', () => {
+    const { p, calls } = rig();
+    p.response(gw1, response('a', 503));
+    p.response(gw1, response('b', 503));
+    p.response(gw1, response('c', 503, 'Retry-After: 5\n'));
+    p.response(gw1, response('d', 503));
+    p.response(gw1, response('e', 503));
+    expect(calls).toEqual(['gw1:retry-after:5']);
+  });
+
+  it('counts streaks per backend', () => {
+    const { p, calls } = rig();
+    p.response(gw1, response('a', 503));
+    p.response(gw1, response('b', 503));
+    p.response(gw2, response('c', 503));
+    p.response(gw2, response('d', 200));
+    p.response(gw1, response('e', 503));
+    expect(calls).toEqual(['gw1:status-503']);
+  });
+
+  it('when disabled, counts pending INVITEs (for drains) but blames nothing', () => {
+    const calls: string[] = [];
+    let t = 0;
+    const monitor = { passive: (id: string, r: string) => calls.push(`${id}:${r}`), retryAfter: (id: string) => calls.push(`${id}:retry-after`) } as unknown as HealthMonitor;
+    const p = new PassiveChecker({ ...OPTS, enabled: false, consecutive503: 1 }, monitor, () => t);
+    p.inviteSent(gw1, invite('a'));
+    expect(p.pendingInvites('gw1')).toBe(1);
+    p.response(gw1, response('b', 503, 'Retry-After: 5\n'));
+    p.response(gw1, response('c', 503));
+    t = 10_000;
+    p.sweep();
+    expect(calls).toEqual([]);
+    expect(p.pendingInvites('gw1')).toBe(0);
+  });
+
+  it('remembers the signature of probe replies', () => {
+    const { p } = rig();
+    expect(p.signatureOf('gw1')).toBeUndefined();
+    p.probeReply('gw1', response('p', 200, 'User-Agent: ua/1\n'));
+    expect(p.signatureOf('gw1')).toBe('ua/1');
+  });
+});
+
+describe('PassiveChecker streaks and provisional answers', () => {
+  it('a provisional response proves an INVITE answered: no timeout failure even unsaturated', () => {
+    const { p, calls, advance } = rig();
+    p.inviteSent(gw1, invite('c1'));
+    p.response(gw1, response('c1', 100));
+    advance(6000);
+    p.sweep();
+    expect(calls).toEqual([]);
+  });
+
+  it('a provisional response neither counts nor restarts a 503 streak; a 200 restarts it', () => {
+    const { p, calls } = rig();
+    for (const [cid, status] of [['a', 503], ['b', 503], ['c', 180], ['d', 503]] as const) p.response(gw1, response(cid, status));
+    expect(calls).toEqual(['gw1:status-503']);
+    for (const [cid, status] of [['e', 503], ['f', 503], ['g', 200], ['h', 503]] as const) p.response(gw1, response(cid, status));
+    expect(calls).toEqual(['gw1:status-503']);
+  });
+
+  it('counts a new streak after each failure', () => {
+    const { p, calls } = rig();
+    for (let i = 0; i < 6; i++) p.response(gw1, response(`s${i}`, 503));
+    expect(calls).toEqual(['gw1:status-503', 'gw1:status-503']);
+  });
+});
