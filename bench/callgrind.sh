@@ -14,14 +14,15 @@
 # too (a message's garbage is part of its cost). --smc-check=all-non-file: V8 writes and patches
 # machine code at run time, valgrind must see those changes.
 #
-# Usage: npm run build && bench/callgrind.sh            (N1=2000 N2=6000: ~5-8 min on 2 cores)
+# Usage: npm run build && bench/callgrind.sh            (N1=1024 N2=3072 calls, multiples of
+# call-path.mjs BURST: ~10-20 min on a busy 2-core VM)
 # Env: N1, N2, OUT_DIR (callgrind.out files; default a temp dir, kept), NODE_BIN.
 # Per function: callgrind_annotate --inclusive=no $OUT_DIR/callgrind.out.N2 | head -60
 # (JIT-compiled JavaScript shows as ??? addresses: use node --cpu-prof for the JS split.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-N1=${N1:-2000}
-N2=${N2:-6000}
+N1=${N1:-1024}
+N2=${N2:-3072}
 NODE_BIN=${NODE_BIN:-node_modules/.bin/node}
 OUT_DIR=${OUT_DIR:-$(mktemp -d /tmp/siplb-callgrind.XXXXXX)}
 mkdir -p "$OUT_DIR"
