@@ -15,7 +15,8 @@
 //   bench/callgrind.sh                             instructions per message under callgrind: the
 //                                                  same script at two CALLS values, same PREP
 // Env: CALLS (20000; a multiple of BURST), PREP (= CALLS), BURST (32), ROUNDS (5), NOW=fake (a counter clock instead of performance.now),
-// PROFILE=out.cpuprofile (a CPU profile of the measured rounds only).
+// PROFILE=out.cpuprofile (a CPU profile of the measured rounds only), CALLGRIND_MARKS=1 (see
+// bench/callgrind.sh).
 // Not included: the transport (reading and sending datagrams) and admission control (it reads
 // the socket's queue); bench/micro/udp-relay.mjs prices the transport.
 import process from 'node:process';
@@ -43,6 +44,7 @@ const CALLS = Number(process.env.CALLS ?? 20_000);
 const PREP = Math.max(CALLS, Number(process.env.PREP ?? CALLS));
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const MSGS_PER_CALL = 7;
+const MARKS = process.env.CALLGRIND_MARKS === '1';
 
 const LB = '127.0.0.1';
 const BACKEND_PORTS = [5071, 5072, 5073];
@@ -221,9 +223,13 @@ const times = [];
 for (let r = 0; r < ROUNDS; r++) {
   let sent = 0;
   const proxy = buildProxy(() => void sent++);
+  // Markers for bench/callgrind.sh: callgrind zeroes its counters when getuid(2) is entered and
+  // dumps them when getgid(2) is, so its dump holds exactly the instructions of this loop.
+  if (MARKS) process.getuid();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < count; i++) proxy.handler(all.subarray(offsets[i], offsets[i + 1]), sources[i]);
   times.push(Number(process.hrtime.bigint() - t0) / count);
+  if (MARKS) process.getgid();
   proxy.failover?.clear();
   if (sent !== count) throw new Error(`sent ${sent} of ${count} messages`);
 }
