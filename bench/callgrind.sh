@@ -4,7 +4,7 @@
 # JIT's decisions and the garbage collector's work, not on time).
 #
 # Runs bench/micro/call-path.mjs under callgrind: PREP calls are built and run once (JIT warm-up),
-# then CALLS whole UDP calls (INVITE/100/180/200/ACK/BYE/200, in bursts of 32 overlapping calls)
+# then CALLS whole UDP calls (ROUNDS times, each on a fresh proxy; the last round is counted) (INVITE/100/180/200/ACK/BYE/200, in bursts of 32 overlapping calls)
 # go through a fresh proxy core wired as a node with the shipped defaults (no sockets). The
 # script calls getuid() just before that loop and getgid() just after it; callgrind zeroes its
 # counters on entering getuid and dumps them on entering getgid (--zero-before/--dump-before), so
@@ -17,7 +17,7 @@
 # the spread). --smc-check=all-non-file: V8 writes and patches machine code at run time.
 #
 # Usage: npm run build && bench/callgrind.sh       (~8-15 min on a busy 2-core VM)
-# Env: CALLS (3072, a multiple of 32), PREP (= CALLS), OUT_DIR (callgrind files; default a temp
+# Env: CALLS (3072, a multiple of 32), ROUNDS (1), PREP (= CALLS), OUT_DIR (callgrind files; default a temp
 # dir, kept), NODE_BIN.
 # Per function: callgrind_annotate --inclusive=no $OUT_DIR/callgrind.out.1 | head -60
 # (JIT-compiled JavaScript shows as ??? addresses: node --cpu-prof, PROFILE= in call-path.mjs,
@@ -25,6 +25,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CALLS=${CALLS:-3072}
+ROUNDS=${ROUNDS:-1}
 PREP=${PREP:-$CALLS}
 NODE_BIN=${NODE_BIN:-node_modules/.bin/node}
 OUT_DIR=${OUT_DIR:-$(mktemp -d /tmp/siplb-callgrind.XXXXXX)}
@@ -32,7 +33,7 @@ mkdir -p "$OUT_DIR"
 command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install -y valgrind)" >&2; exit 2; }
 [ -f dist/proxy/dispatcher.js ] || { echo "no dist/: run npm run build first" >&2; exit 2; }
 
-CALLS=$CALLS PREP=$PREP ROUNDS=1 CALLGRIND_MARKS=1 valgrind --tool=callgrind --smc-check=all-non-file \
+CALLS=$CALLS PREP=$PREP ROUNDS=$ROUNDS CALLGRIND_MARKS=1 valgrind --tool=callgrind --smc-check=all-non-file \
   --zero-before='*getuid' --dump-before='*getgid' --callgrind-out-file="$OUT_DIR/callgrind.out" \
   "$NODE_BIN" --max-semi-space-size=4 bench/micro/call-path.mjs >"$OUT_DIR/stdout" 2>"$OUT_DIR/stderr"
 # node calls getuid/getgid itself at start-up (environment checks): those make tiny dumps; the
