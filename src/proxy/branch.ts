@@ -23,10 +23,27 @@ import { hashBytes, hashString } from '../balance/hash.js';
 import { HeaderId, type SipRequest, type Via } from '../sip/message.js';
 import { BRANCH_PREFIX } from './self.js';
 
-const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** Character codes of the branch prefix and of the hex digits. */
+const P = Array.from(BRANCH_PREFIX, (c) => c.charCodeAt(0));
+if (P.length !== 9) throw new Error('computeBranch writes a 9-character BRANCH_PREFIX');
+const [P0, P1, P2, P3, P4, P5, P6, P7, P8] = P as [number, number, number, number, number, number, number, number, number];
+const HEXC = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
-function hex8(n: number): string {
-  return HEX[(n >>> 24) & 255]! + HEX[(n >>> 16) & 255]! + HEX[(n >>> 8) & 255]! + HEX[n & 255]!;
+/** The n-th hex digit (from the top) of a 32-bit value, as a char code. */
+function hx(v: number, n: number): number {
+  return HEXC[(v >>> (28 - 4 * n)) & 15]!;
+}
+
+/**
+ * `BRANCH_PREFIX` + 8 hex digits of `a` + 8 of `b`, made as one flat string: concatenating
+ * per-byte hex pieces made eight strings (the last two ropes) for every forwarded request.
+ */
+function branchText(a: number, b: number): string {
+  return String.fromCharCode(
+    P0, P1, P2, P3, P4, P5, P6, P7, P8,
+    hx(a, 0), hx(a, 1), hx(a, 2), hx(a, 3), hx(a, 4), hx(a, 5), hx(a, 6), hx(a, 7),
+    hx(b, 0), hx(b, 1), hx(b, 2), hx(b, 3), hx(b, 4), hx(b, 5), hx(b, 6), hx(b, 7),
+  );
 }
 
 /** Mix a small integer into a 32-bit hash (one multiply-xorshift round). */
@@ -52,5 +69,5 @@ export function computeBranch(req: SipRequest, prevTop: Via, attempt = 0): strin
   tx = hashString(req.callId(), tx);
   tx = mixInt(tx, req.cseq().seq);
   if (attempt > 0) tx = mixInt(tx, attempt);
-  return BRANCH_PREFIX + hex8(hop) + hex8(tx);
+  return branchText(hop, tx);
 }

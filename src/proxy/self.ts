@@ -98,7 +98,7 @@ export class SelfAddress {
 
   /** True when host:port (port absent = 5060, RFC 3261 §19.1.2) is one of our addresses. */
   isSelf(host: string, port: number | undefined): boolean {
-    return this.#ports.has(port ?? 5060) && this.#hosts.has(host.toLowerCase());
+    return this.#ports.has(port ?? 5060) && (this.#hosts.has(host) || this.#hosts.has(host.toLowerCase()));
   }
 
   isSelfUri(uri: SipUri | undefined): boolean {

@@ -50,6 +50,9 @@ interface Abandoned {
   readonly at: number;
 }
 
+/** The abandoned branches of a call that has none (never written: see #next). */
+const NONE_ABANDONED: ReadonlyMap<string, Abandoned> = new Map();
+
 interface Call {
   readonly callId: string;
   /** An INVITE transaction (CANCEL/ACK on abandoned branches, Timer C pins) or a non-INVITE one. */
@@ -66,7 +69,8 @@ interface Call {
   backend: Backend;
   readonly tried: string[];
   branch: string;
-  readonly abandoned: Map<string, Abandoned>;
+  /** Made on the first abandoned branch: most calls never fail over, and share {@link NONE_ABANDONED}. */
+  abandoned: ReadonlyMap<string, Abandoned>;
   answered: boolean;
   /** A 101-199 of the current branch was relayed to the caller: no more failover (§16.7). */
   early: boolean;
@@ -133,10 +137,12 @@ export class SerialFailover implements Failover {
     }
     // Branches the previous non-INVITE transaction of this Call-ID abandoned stay absorbed: their
     // late answers must not reach the caller after it has moved on (the next keep-alive).
-    const abandoned = new Map<string, Abandoned>();
+    let abandoned: ReadonlyMap<string, Abandoned> = NONE_ABANDONED;
     if (known !== undefined && known.abandoned.size > 0) {
       const cutoff = this.#ctx.now() - this.#opts.rememberMs;
-      for (const [b, a] of known.abandoned) if (a.at > cutoff) abandoned.set(b, a);
+      const kept = new Map<string, Abandoned>();
+      for (const [b, a] of known.abandoned) if (a.at > cutoff) kept.set(b, a);
+      if (kept.size > 0) abandoned = kept;
     }
     const call: Call = {
       callId,
@@ -262,7 +268,8 @@ export class SerialFailover implements Failover {
     // Deterministic per call, spread over the survivors (ds_next_dst walks the set in order).
     const next = candidates[(hashString(c.callId, 0x0f41) + c.attempt) % candidates.length]!;
     const failed = c.backend;
-    c.abandoned.set(c.branch, { backend: failed, viaLine: this.#viaLine(c), cancelled: false, at: this.#ctx.now() });
+    const abandoned = c.abandoned === NONE_ABANDONED ? (c.abandoned = new Map<string, Abandoned>()) : (c.abandoned as Map<string, Abandoned>);
+    abandoned.set(c.branch, { backend: failed, viaLine: this.#viaLine(c), cancelled: false, at: this.#ctx.now() });
     this.#hooks.onFailover(failed, c.callId, reason);
     c.attempt++;
     c.tried.push(next.id);

@@ -51,10 +51,14 @@ class ParsedNameAddr implements NameAddr {
     this.#buf = buf;
     this.#uriStart = uriStart;
     this.#uriEnd = uriEnd;
-    this.uriText = latin1(buf, uriStart, uriEnd);
   }
 
-  readonly uriText: string;
+  #uriText: string | undefined;
+
+  /** Decoded on first read: routing reads `uri` (and that of the top Route only), rarely the text. */
+  get uriText(): string {
+    return (this.#uriText ??= latin1(this.#buf, this.#uriStart, this.#uriEnd));
+  }
 
   get uri(): SipUri | undefined {
     if (this.#uri === null) this.#uri = parseSipUri(this.#buf, this.#uriStart, this.#uriEnd);
@@ -78,15 +82,25 @@ function unquote(buf: Buffer, start: number, end: number): string {
   return s;
 }
 
+/** The parameters found by the last {@link scanParams}: {@link NO_PARAMS} or a Map of its own. */
+let scannedParams: ReadonlyMap<string, string | undefined> = NO_PARAMS;
+
 /**
  * `*( SEMI generic-param )` from `pos`: returns the offset after the last parameter, or -1 when a
- * parameter is malformed. `gen-value = token / host / quoted-string` (§25.1).
+ * parameter is malformed. `gen-value = token / host / quoted-string` (§25.1). The parameters are
+ * left in {@link scannedParams} (a name given twice keeps its first value), so the hot path
+ * (every To, From, Route of every message) allocates no callback per value.
  */
-export function scanParams(buf: Buffer, pos: number, end: number, onParam: (name: string, value: string | undefined) => void): number {
+export function scanParams(buf: Buffer, pos: number, end: number): number {
+  let params = NO_PARAMS;
+  scannedParams = NO_PARAMS;
   let p = pos;
   for (;;) {
     let q = skipLws(buf, p, end);
-    if (q >= end || buf[q] !== SEMI) return p;
+    if (q >= end || buf[q] !== SEMI) {
+      scannedParams = params;
+      return p;
+    }
     q = skipLws(buf, q + 1, end);
     const ns = q;
     q = skipClass(buf, q, end, TOKEN);
@@ -109,7 +123,9 @@ export function scanParams(buf: Buffer, pos: number, end: number, onParam: (name
     } else {
       p = ne;
     }
-    onParam(paramName(buf, ns, ne), value);
+    const name = paramName(buf, ns, ne);
+    if (params === NO_PARAMS) params = new Map();
+    if (!params.has(name)) (params as Map<string, string | undefined>).set(name, value);
   }
 }
 
@@ -161,12 +177,9 @@ function scanNameAddr(buf: Buffer, pos: number, end: number, fieldIndex: number)
     if (!hasColon) return undefined;
   }
 
-  let params = NO_PARAMS;
-  const pEnd = scanParams(buf, p, end, (name, value) => {
-    if (params === NO_PARAMS) params = new Map();
-    if (!params.has(name)) (params as Map<string, string | undefined>).set(name, value);
-  });
+  const pEnd = scanParams(buf, p, end);
   if (pEnd < 0) return undefined;
+  const params = scannedParams;
   const next = skipLws(buf, pEnd, end);
   if (next < end && buf[next] !== COMMA) return undefined;
   scanNext = next;

@@ -31,6 +31,9 @@ import {
 } from './bytes.js';
 import { ipv6RefEnd } from './parse-uri.js';
 
+/** The parameter list of a Via without parameters (RFC 2543 peers): one shared frozen array. */
+const NO_VIA_PARAMS: readonly Param[] = Object.freeze([]);
+
 /** Offset of the ',' or end following the value last returned by {@link scanVia}. */
 let viaNext = 0;
 
@@ -87,7 +90,12 @@ function scanVia(buf: Buffer, pos: number, end: number, fieldIndex: number): Via
   }
 
   // *( SEMI via-params )
-  const params: Param[] = [];
+  // Most Vias carry one to three parameters (branch, rport, received): those are kept in locals
+  // and the list is made at its final size, not a growable array of 16 slots for each Via.
+  let p0: Param | undefined;
+  let p1: Param | undefined;
+  let p2: Param | undefined;
+  let more: Param[] | undefined;
   let branch: string | undefined;
   let received: string | undefined;
   let rport: number | null | undefined;
@@ -115,7 +123,11 @@ function scanVia(buf: Buffer, pos: number, end: number, fieldIndex: number): Via
       value = name === 'branch' ? latin1(buf, vs, ve) : internLatin1(buf, vs, ve);
       last = ve;
     }
-    params.push({ name, value, span: { start: ns, end: last } });
+    const param: Param = { name, value, span: { start: ns, end: last } };
+    if (p0 === undefined) p0 = param;
+    else if (p1 === undefined) p1 = param;
+    else if (p2 === undefined) p2 = param;
+    else (more ??= []).push(param);
     if (name === 'branch') branch ??= value;
     else if (name === 'received') received ??= value;
     else if (name === 'rport' && rport === undefined) {
@@ -130,6 +142,8 @@ function scanVia(buf: Buffer, pos: number, end: number, fieldIndex: number): Via
   const next = skipLws(buf, last, end);
   if (next < end && buf[next] !== COMMA) return undefined;
   viaNext = next;
+  const params: readonly Param[] =
+    p0 === undefined ? NO_VIA_PARAMS : p1 === undefined ? [p0] : p2 === undefined ? [p0, p1] : more === undefined ? [p0, p1, p2] : [p0, p1, p2, ...more];
   return { fieldIndex, span: { start, end: last }, transport, host, port, params, branch, received, rport };
 }
 

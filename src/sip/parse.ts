@@ -36,17 +36,15 @@ function noReply(reason: SipParseErrorReason, detail: string): ParseResult {
 }
 
 /**
- * Offset of the next LF at or after `from`, or -1. Short lines end within a plain loop's first
- * bytes (cheaper than a call into C++); past those, `Buffer#indexOf` (memchr) wins: 43 vs 78 ns
- * on a 57-byte Via line on the bench machine.
+ * Offset of the next LF at or after `from`, or -1. A plain loop: `Buffer#indexOf` (memchr) is
+ * quicker on a long line in wall time, but each call crosses into C++ (argument checks, a handle
+ * scope, the backing store looked up again), ~1 200 instructions under callgrind, against ~4 per
+ * byte here; a SIP header line is a few dozen bytes, so the loop runs fewer instructions (and
+ * is no slower in bench/micro/call-path.mjs) for every line of every message.
  */
-const LF_LOOP_BYTES = 16;
 function findLF(buf: Buffer, from: number, len: number): number {
-  const stop = Math.min(len, from + LF_LOOP_BYTES);
-  for (let i = from; i < stop; i++) if (buf[i] === LF) return i;
-  if (stop >= len) return -1;
-  const i = buf.indexOf(LF, stop);
-  return i < len ? i : -1;
+  for (let i = from; i < len; i++) if (buf[i] === LF) return i;
+  return -1;
 }
 
 /** Offset of the end of a line's content: `lf` minus a preceding CR (CRLF and bare LF both end lines, §7.5 leniency). */
@@ -97,6 +95,9 @@ const SINGLE_VALUED = (() => {
 })();
 const DUPLICATE_DETAIL: readonly string[] = Array.from({ length: 16 }, (_, id) => `more than one ${HEADER_NAMES[id as HeaderId] ?? ''} header`);
 
+/** The span a request has no reason phrase in and a response no Request-URI in: one object for all. */
+const NO_SPAN: Span = Object.freeze({ start: 0, end: 0 });
+
 /** Parses one SIP datagram. Never throws. */
 export function parseSip(buf: Buffer): ParseResult {
   const len = buf.length;
@@ -110,9 +111,9 @@ export function parseSip(buf: Buffer): ParseResult {
   const slEnd = lf0 < 0 ? len : contentEnd(buf, pos, lf0);
   let isRequest: boolean;
   let method = '';
-  let uriSpan: Span = { start: 0, end: 0 };
+  let uriSpan: Span = NO_SPAN;
   let status = 0;
-  let reasonSpan: Span = { start: 0, end: 0 };
+  let reasonSpan: Span = NO_SPAN;
   let lineFault: SipParseErrorReason | undefined;
   let lineDetail = '';
 

@@ -1,0 +1,256 @@
+// Whole calls through siplb's proxy core in one process, wired as src/app.ts wires a node with the
+// shipped defaults (hash balancer, call affinity, registration affinity, serial failover, passive
+// health checks, dialog tracking, abuse protection, Prometheus collectors subscribed), with a
+// sender that only counts instead of a socket. One call is the 7 datagrams of a sipp UAC call
+// through the LB: INVITE →, 100 ←, 180 ←, 200 ←, ACK → (loose-routed), BYE →, 200 ←.
+//
+// The datagrams of PREP calls are built first (by running every call once through a separate,
+// identical proxy: the responses need the Via siplb pushed) into one buffer; that also warms the
+// JIT up on the same code and shapes. Then CALLS calls (≤ PREP) go through a fresh proxy, each
+// datagram a view on that buffer (as the native engine hands its slots up), ROUNDS times, in
+// bursts of BURST overlapping calls.
+//
+// Two uses:
+//   node bench/micro/call-path.mjs                 ns per message (median of ROUNDS fresh proxies)
+//   bench/callgrind.sh                             instructions per message under callgrind: the
+//                                                  same script at two CALLS values, same PREP
+// Env: CALLS (20000; a multiple of BURST), PREP (= CALLS), BURST (32), ROUNDS (5), NOW=fake (a counter clock instead of performance.now),
+// PROFILE=out.cpuprofile (a CPU profile of the measured rounds only), CALLGRIND_MARKS=1 (see
+// bench/callgrind.sh).
+// Not included: the transport (reading and sending datagrams) and admission control (it reads
+// the socket's queue); bench/micro/udp-relay.mjs prices the transport.
+import process from 'node:process';
+import { Buffer } from 'node:buffer';
+import { pino } from 'pino';
+import { validateConfig } from '../../dist/config/validate.js';
+import { BackendRegistry } from '../../dist/backends/registry.js';
+import { createBalancer } from '../../dist/balance/index.js';
+import { CallLoad } from '../../dist/balance/call-load.js';
+import { DialogTracker } from '../../dist/calls/dialog-tracker.js';
+import { HealthMonitor } from '../../dist/health/monitor.js';
+import { PassiveChecker } from '../../dist/health/passive.js';
+import { thresholdsCache } from '../../dist/health/thresholds.js';
+import { CallAffinity } from '../../dist/proxy/call-affinity.js';
+import { RegisteredUsers } from '../../dist/proxy/registered-users.js';
+import { RegistrationAffinity } from '../../dist/proxy/registration-affinity.js';
+import { perKindRoutingKey } from '../../dist/proxy/routing-key.js';
+import { SelfAddress } from '../../dist/proxy/self.js';
+import { failoverFactory, guardedProxyHandler, proxyObserver, proxyOptions } from '../../dist/app/proxy-wiring.js';
+import { SecurityPolicy } from '../../dist/security/policy.js';
+import { securityOptions } from '../../dist/config/security-options.js';
+import { createMetrics } from '../../dist/metrics/registry.js';
+
+const CALLS = Number(process.env.CALLS ?? 20_000);
+const PREP = Math.max(CALLS, Number(process.env.PREP ?? CALLS));
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
+const MSGS_PER_CALL = 7;
+const MARKS = process.env.CALLGRIND_MARKS === '1';
+
+const LB = '127.0.0.1';
+const BACKEND_PORTS = [5071, 5072, 5073];
+const parsed = validateConfig({
+  sip: { listen: `${LB}:5060` },
+  backends: BACKEND_PORTS.map((p, i) => ({ id: `gw${i + 1}`, address: `${LB}:${p}` })),
+});
+if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+const config = parsed.config;
+const log = pino({ level: 'silent' });
+let fakeNow = 0;
+const now = process.env.NOW === 'fake' ? () => (fakeNow += 0.01) : () => performance.now();
+
+// A node's metrics subscribe to the proxy's diagnostics channels once per process.
+const registryForMetrics = new BackendRegistry(config.backends);
+createMetrics({
+  control: { backends: () => registryForMetrics.all.map((b) => ({ id: b.id })), status: () => ({}), leader: () => ({ role: 'standalone', fencingToken: null }) },
+  nodeId: 'bench',
+  defaultMetrics: false,
+});
+
+/** A proxy as app.ts builds it; `send` gets every datagram it sends. */
+function buildProxy(send) {
+  const backends = new BackendRegistry(config.backends);
+  const callLoad = new CallLoad({ maxEntries: config.dialogs.maxEntries, maxCallDurationMs: config.dialogs.maxCallDuration });
+  const dialogs = new DialogTracker(callLoad, now, { maxRemembered: config.dialogs.maxEntries });
+  let passive;
+  const load = { active: (id) => callLoad.active(id) + passive.pendingInvites(id) };
+  const balancer = createBalancer(config.balance.mode, { vnodes: config.balance.vnodes, load });
+  const affinity = new CallAffinity({ ttlMs: config.balance.affinityTtl, maxEntries: config.balance.affinityMaxEntries });
+  const users = new RegisteredUsers(config.balance.affinityMaxEntries);
+  const health = new HealthMonitor({ registry: backends, thresholdsFor: thresholdsCache(() => config), startMode: config.health.startState, now, logger: log });
+  const p = config.passive;
+  passive = new PassiveChecker(
+    {
+      enabled: p.enabled,
+      inviteTimeoutMs: p.inviteTimeout,
+      consecutive503: p.consecutive503,
+      blameCodes: new Set(p.blameCodes),
+      blameRelayed: p.blameRelayed,
+      honorRetryAfter: p.honorRetryAfter,
+      maxRetryAfterMs: p.maxRetryAfter,
+    },
+    health,
+    now,
+  );
+  let ctx;
+  const observer = proxyObserver({ dialogs, passive, ctx: () => ctx, log, now });
+  ctx = {
+    sender: { send },
+    backends,
+    balancer: () => balancer,
+    affinity,
+    self: new SelfAddress(config.sip.advertise ?? config.sip.listen[0], config.sip.listen),
+    now,
+    routingKey: perKindRoutingKey(config.balance.hashKey, users, now),
+    options: proxyOptions(config),
+    observer,
+    admission: undefined,
+    failover: undefined,
+    registrations: new RegistrationAffinity(users, config.balance.failback, config.balance.hashKey.registered !== 'call-id'),
+    security: new SecurityPolicy(securityOptions(config.security)),
+  };
+  ctx.failover = failoverFactory(ctx, passive, health)(config);
+  return { handler: guardedProxyHandler(ctx, log), failover: ctx.failover };
+}
+
+// ---- the datagrams of one call -----------------------------------------------------------------
+const UAC = { transport: 'udp', address: '127.0.0.2', port: 5090 };
+const sdp = 'v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
+const latin1 = (s) => Buffer.from(s, 'latin1');
+const invite = (n) =>
+  latin1(
+    `INVITE sip:service@${LB}:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.2:5090;branch=z9hG4bK-1234-${n}-0\r\n` +
+      `From: sipp <sip:sipp@127.0.0.2:5090>;tag=1234SIPpTag00${n}\r\nTo: service <sip:service@${LB}:5060>\r\n` +
+      `Call-ID: ${n}-1234@127.0.0.2\r\nCSeq: 1 INVITE\r\nContact: sip:sipp@127.0.0.2:5090\r\nMax-Forwards: 70\r\n` +
+      `Subject: Performance Test\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`,
+  );
+const inDialog = (n, method, seq, port) =>
+  latin1(
+    `${method} sip:service@${LB}:${port};transport=UDP SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.2:5090;branch=z9hG4bK-1234-${n}-${seq}\r\n` +
+      `Route: <sip:${LB}:5060;lr>\r\nFrom: sipp <sip:sipp@127.0.0.2:5090>;tag=1234SIPpTag00${n}\r\n` +
+      `To: service <sip:service@${LB}:5060>;tag=99SIPpTag01${n}\r\nCall-ID: ${n}-1234@127.0.0.2\r\nCSeq: ${seq} ${method}\r\n` +
+      `Contact: sip:sipp@127.0.0.2:5090\r\nMax-Forwards: 70\r\nSubject: Performance Test\r\nContent-Length: 0\r\n\r\n`,
+  );
+
+/** The backend's response to what siplb forwarded (as sipp's UAS builds it: Vias, RR, From, To, Call-ID, CSeq copied). */
+function responseTo(forwarded, status, reason, n, withBody) {
+  const head = forwarded.toString('latin1', 0, forwarded.indexOf('\r\n\r\n'));
+  const lines = head.split('\r\n');
+  const keep = lines.filter((l) => /^(Via|Record-Route|From|Call-ID|CSeq):/.test(l));
+  const to = lines.find((l) => l.startsWith('To:'));
+  const toTag = status === 100 || to.includes(';tag=') ? to : `${to};tag=99SIPpTag01${n}`;
+  const body = withBody ? sdp : '';
+  return latin1(
+    `SIP/2.0 ${status} ${reason}\r\n${keep.join('\r\n')}\r\n${toTag}\r\n` +
+      (status === 100 ? '' : `Contact: <sip:service@${LB}:${forwarded.port};transport=UDP>\r\n`) +
+      (withBody ? 'Content-Type: application/sdp\r\n' : '') +
+      `Content-Length: ${body.length}\r\n\r\n${body}`,
+  );
+}
+
+// ---- prepare: every call once through a proxy of its own, to get the responses -----------------
+let lastSent;
+const prep = buildProxy((buf, to) => {
+  lastSent = Buffer.from(buf);
+  lastSent.port = to.port;
+});
+const pieces = [];
+const sources = [];
+const add = (buf, from) => {
+  pieces.push(buf);
+  sources.push(from);
+};
+const backendSource = new Map(BACKEND_PORTS.map((port) => [port, { transport: 'udp', address: LB, port }]));
+for (let n = 0; n < PREP; n++) {
+  const inv = invite(n);
+  lastSent = undefined;
+  prep.handler(inv, UAC);
+  const fwd = lastSent;
+  if (fwd === undefined) throw new Error(`INVITE ${n} was not forwarded`);
+  const be = backendSource.get(fwd.port);
+  const msgs = [
+    [inv, UAC],
+    [responseTo(fwd, 100, 'Trying', n, false), be],
+    [responseTo(fwd, 180, 'Ringing', n, false), be],
+    [responseTo(fwd, 200, 'OK', n, true), be],
+    [inDialog(n, 'ACK', 1, fwd.port), UAC],
+    [inDialog(n, 'BYE', 2, fwd.port), UAC],
+  ];
+  for (const [buf, from] of msgs.slice(1)) {
+    lastSent = undefined;
+    prep.handler(buf, from);
+    if (lastSent === undefined) throw new Error(`call ${n}: a ${buf.toString('latin1', 0, 12)} was not relayed`);
+    if (buf.toString('latin1', 0, 3) === 'BYE') msgs.push([responseTo(lastSent, 200, 'OK', n, false), be]);
+  }
+  lastSent = undefined;
+  prep.handler(msgs[6][0], be);
+  if (lastSent === undefined) throw new Error(`call ${n}: the 200 to BYE was not relayed`);
+  for (const [buf, from] of msgs) add(buf, from);
+}
+prep.failover?.clear();
+// Calls overlap as under load: BURST calls at a time, each datagram kind of the burst in turn
+// (BURST INVITEs, their 100s, 180s, 200s, ACKs, BYEs, 200s), so the per-call tables hold several
+// calls at once as they do at 1000 calls/s instead of growing to one entry and back to none.
+const BURST = Number(process.env.BURST ?? 32);
+{
+  const byCall = pieces.splice(0);
+  const bySource = sources.splice(0);
+  for (let first = 0; first < PREP; first += BURST) {
+    const last = Math.min(PREP, first + BURST);
+    for (let k = 0; k < MSGS_PER_CALL; k++) {
+      for (let n = first; n < last; n++) add(byCall[n * MSGS_PER_CALL + k], bySource[n * MSGS_PER_CALL + k]);
+    }
+  }
+}
+// One receive buffer for everything, as a transport's slots: each datagram is a view on it.
+const all = Buffer.concat(pieces);
+const offsets = new Int32Array(pieces.length + 1);
+for (let i = 0; i < pieces.length; i++) offsets[i + 1] = offsets[i] + pieces[i].length;
+pieces.length = 0;
+
+// ---- measure -----------------------------------------------------------------------------------
+const count = CALLS * MSGS_PER_CALL;
+// PROFILE=file.cpuprofile: a V8 CPU profile of the measured rounds only (not the preparation).
+let session;
+if (process.env.PROFILE) {
+  const { Session } = await import('node:inspector/promises');
+  session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+}
+const times = [];
+for (let r = 0; r < ROUNDS; r++) {
+  let sent = 0;
+  const proxy = buildProxy(() => void sent++);
+  // Markers for bench/callgrind.sh: callgrind zeroes its counters when getuid(2) is entered and
+  // dumps them when getgid(2) is, so its dump holds exactly the instructions of this loop.
+  const marked = MARKS && r === ROUNDS - 1; // the last round: the ones before warm the fresh proxy up
+  if (marked) process.getuid();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < count; i++) proxy.handler(all.subarray(offsets[i], offsets[i + 1]), sources[i]);
+  times.push(Number(process.hrtime.bigint() - t0) / count);
+  if (marked) process.getgid();
+  proxy.failover?.clear();
+  if (sent !== count) throw new Error(`sent ${sent} of ${count} messages`);
+}
+if (session !== undefined) {
+  const { profile } = await session.post('Profiler.stop');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(process.env.PROFILE, JSON.stringify(profile));
+}
+times.sort((a, b) => a - b);
+console.log(
+  JSON.stringify({
+    bench: 'call-path',
+    ns_per_msg: Math.round(times[Math.floor(times.length / 2)]),
+    min: Math.round(times[0]),
+    rounds: ROUNDS,
+    calls: CALLS,
+    prep: PREP,
+    msgs_per_call: MSGS_PER_CALL,
+    burst: BURST,
+    node: process.version,
+  }),
+);
+process.exit(0);
