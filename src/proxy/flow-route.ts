@@ -76,9 +76,10 @@ export function decideFlowRoute(
   else {
     if (!flow.directory.isOpen(f.transport, f.connectionId)) return gone('connection-gone');
     // The connection is what counts; host and port are only a label (a WebSocket client, whose
-    // Request-URI host is a made-up *.invalid, is never connected to anyway).
+    // Request-URI host is a made-up *.invalid, is never connected to anyway), and no transport
+    // opens another connection in its place (connectionOnly).
     const ruri = req.requestUri();
-    target = { transport: f.transport, host: ruri?.host ?? from.address, port: ruri?.port ?? 0, connectionId: f.connectionId };
+    target = { transport: f.transport, host: ruri?.host ?? from.address, port: ruri?.port ?? 0, connectionId: f.connectionId, connectionOnly: true };
   }
   return { kind: 'forward', target, backend: undefined, removeRoutes, flow: { kind: 'deliver', token: top.user } };
 }

@@ -47,6 +47,11 @@ export interface SendTarget extends HostPort {
   readonly transport: Transport;
   /** Reuse this connection if it is still open (RFC 3261 §18.2.2); else connect to host:port. */
   readonly connectionId?: number | undefined;
+  /**
+   * Only that connection: when it is gone the send is a counted drop, never a new connection (a
+   * request routed by a flow token, RFC 5626 §5.3: the client's flow is the only way to it).
+   */
+  readonly connectionOnly?: boolean | undefined;
 }
 
 /** Sends SIP messages. Fire and forget: failures are reported by the adapter, never thrown. */

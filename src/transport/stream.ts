@@ -52,7 +52,7 @@ export interface StreamTransportOptions {
 /** One failure, with the address involved. `reason` is a CloseReason or why a send was dropped. */
 export interface StreamErrorReport {
   readonly transport: StreamTransportKind;
-  readonly reason: CloseReason | 'queue-full' | 'transport-closed';
+  readonly reason: CloseReason | 'queue-full' | 'transport-closed' | 'flow-gone';
   readonly direction: Direction;
   readonly host: string;
   readonly port: number;
@@ -143,6 +143,13 @@ export class StreamTransport implements ConnectionOwningSender, ConnectionOwner 
     }
     let conn = target.connectionId === undefined ? undefined : this.#conns.get(target.connectionId);
     if (conn !== undefined && !conn.usable) conn = undefined;
+    if (conn === undefined && target.connectionOnly === true) {
+      // The flow closed between the token check and this send: the request is lost like any
+      // datagram (the registrar's transaction times out and it tries the client's other flow).
+      if (channels.drop.hasSubscribers) channels.drop.publish({ reason: 'flow-gone', detail: `${target.transport} connection ${target.connectionId ?? 'none'}` });
+      this.#report({ reason: 'flow-gone', direction: 'out', host: target.host, port: target.port, connectionId: target.connectionId });
+      return;
+    }
     conn ??= this.#pick(addressKey(target.host, target.port)) ?? this.#connect(target.host, target.port);
     if (!conn.write(buf)) {
       this.#report({ reason: 'queue-full', direction: conn.entry.direction, host: target.host, port: target.port, connectionId: conn.entry.id });

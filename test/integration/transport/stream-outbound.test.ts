@@ -108,6 +108,22 @@ describe('StreamTransport outbound over TCP', () => {
     expect(reports.map((r) => r.reason)).toEqual(['transport-closed']);
   });
 
+  it('a connection-only send (a flow-token delivery) to a closed connection is a flow-gone drop, never a new connection', async () => {
+    const srv = await plainServer();
+    const reports: StreamErrorReport[] = [];
+    const { t } = client((r) => reports.push(r));
+    const target = { transport: 'tcp' as const, host: '127.0.0.1', port: srv.port };
+    t.send(Buffer.from(sipRequest({ callId: 'first' }), 'latin1'), target);
+    await waitFor('the first message at the server', () => srv.received().includes('Call-ID: first'));
+    const id = [...t.table.byRemote(`127.0.0.1:${srv.port}`)!][0]!.id;
+    for (const s of srv.sockets) s.destroy();
+    await waitFor('the connection closed on our side', () => !t.isOpen(id));
+    t.send(Buffer.from(sipRequest({ callId: 'late' }), 'latin1'), { ...target, connectionId: id, connectionOnly: true });
+    expect(reports.map((r) => r.reason)).toEqual(['flow-gone']);
+    expect(srv.sockets).toHaveLength(1); // no second connection was opened
+    expect(t.stats().accepted + Object.values(t.stats().open).reduce((a, b) => a + b, 0)).toBe(0);
+  });
+
   it('opens a second pooled connection only while the first has a write backlog', async () => {
     const srv = await plainServer();
     const t = new StreamTransport({ transport: 'tcp', maxConnectionsPerDestination: 2 });
