@@ -23,8 +23,8 @@ import { browserMissing, formatTrace, startBrowser, type BrowserRig, type Phone,
 import { KAMAILIO_MODULES, kamailioAvailable, type Kamailio } from '../helpers/kamailio.js';
 import { checkRegistrarConfig, registrarTrace, startRegistrar, type RegistrarTraceEntry } from '../helpers/kamailio-registrar.js';
 import { freePorts } from '../helpers/ports.js';
-import { missingPrerequisites, ON_CI } from '../helpers/prerequisites.js';
-import { assertBuilt, CLI, startSiplb, type SiplbProcess } from '../helpers/siplb.js';
+import { missingPrerequisites } from '../helpers/prerequisites.js';
+import { startSiplb, type SiplbProcess } from '../helpers/siplb.js';
 import { runUac, sippAvailable, type UacResult } from '../helpers/sipp.js';
 import { makePki, opensslMissing, type TestPki } from '../helpers/tls-certs.js';
 import { waitFor } from '../helpers/wait.js';
@@ -252,44 +252,7 @@ describe.skipIf(SKIP)(`${SUITE}: the rig against Kamailio's own WebSocket edge`,
 
 // --- Through siplb -----------------------------------------------------------------------------
 
-/**
- * The block below needs both siplb's WSS listener (detected by itself, see siplbAcceptsWss) and
- * the Path siplb adds to a REGISTER (issue 17 items 2-3, merged): without that Path the registrar
- * has no way back to a browser behind siplb.
- */
-const FLOW_TOKENS_MERGED = true;
-
-/** Whether the built siplb accepts a `wss:` listener in sip.listen (its own check-config says). */
-function siplbAcceptsWss(): boolean {
-  assertBuilt();
-  const dir = mkdtempSync(path.join(tmpdir(), 'siplb-wss-check-'));
-  const file = path.join(dir, 'siplb.yaml');
-  writeFileSync(file, 'sip:\n  listen: [udp:127.0.0.1:5060, wss:127.0.0.1:5443]\n  tls: { cert: /nonexistent.pem, key: /nonexistent.key }\nbackends: [{ id: r1, address: 127.0.0.1:5070 }]\n');
-  const r = spawnSync(process.execPath, [CLI, 'check-config', '--json', file], { encoding: 'utf8', timeout: 20_000 });
-  try {
-    const issues = (JSON.parse(r.stdout) as { issues?: { path: string }[] }).issues ?? [];
-    return !issues.some((i) => i.path.startsWith('sip.listen'));
-  } catch {
-    return false;
-  }
-}
-
-const SIPLB_PENDING: string | undefined = SKIP
-  ? 'prerequisites missing'
-  : !siplbAcceptsWss()
-    ? 'siplb does not accept a wss: listener yet (issue 17 item 1, branch s8-ws)'
-    : !FLOW_TOKENS_MERGED
-      ? 'siplb adds no Path with a flow token yet (issue 17 items 2-3): FLOW_TOKENS_MERGED is false'
-      : undefined;
-
-/**
- * While pending, the block is skipped with its reason off CI, and not registered at all on CI
- * (CI=true fails a run on any skip that scripts/skip-allow-list.txt does not allow, and this is
- * work in progress, not a missing tool): the integrator enables it as said at FLOW_TOKENS_MERGED.
- */
-const describeSiplb = SIPLB_PENDING === undefined ? describe : ON_CI ? (): void => undefined : describe.skip;
-
-describeSiplb(`${SUITE}: through siplb (WSS edge, Path with flow tokens)${SIPLB_PENDING === undefined ? '' : ` — pending: ${SIPLB_PENDING}`}`, () => {
+describe.skipIf(SKIP)(`${SUITE}: through siplb (WSS edge, Path with flow tokens)`, () => {
   let pki: TestPki;
   let reg: Kamailio;
   let lb: SiplbProcess;
