@@ -12,6 +12,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { channels } from '../observe/channels.js';
+import { publishFlowGone } from './flow-gone.js';
 import { addressKey, type HostPort } from './address.js';
 import { ConnectionTable, FAILURE_REASONS, type Clock, type CloseReason, type ConnectionLimits, type ConnectionStats, type Direction } from './connections.js';
 import type { ConnectionOwningSender, MessageHandler, MessageSource, SendTarget } from './contract.js';
@@ -146,7 +147,7 @@ export class StreamTransport implements ConnectionOwningSender, ConnectionOwner 
     if (conn === undefined && target.connectionOnly === true) {
       // The flow closed between the token check and this send: the request is lost like any
       // datagram (the registrar's transaction times out and it tries the client's other flow).
-      if (channels.drop.hasSubscribers) channels.drop.publish({ reason: 'flow-gone', detail: `${target.transport} connection ${target.connectionId ?? 'none'}` });
+      publishFlowGone(target);
       this.#report({ reason: 'flow-gone', direction: 'out', host: target.host, port: target.port, connectionId: target.connectionId });
       return;
     }

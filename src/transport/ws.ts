@@ -15,8 +15,9 @@ import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
 import type tls from 'node:tls';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import { channels } from '../observe/channels.js';
+import { publishFlowGone } from './flow-gone.js';
 import type { HostPort } from './address.js';
 import type { CloseReason, ConnectionEntry, ConnectionTable } from './connections.js';
 import type { StreamErrorReport } from './stream.js';
@@ -80,7 +81,8 @@ export class WsTransport implements ConnectionOwningSender, WsConnectionOwner {
   /** Ours only (the registry may hold the other WebSocket transport's too). */
   readonly #own = new Set<WsConnection>();
   readonly #pending = new Map<string, Pending>();
-  readonly #wss: WebSocketServer;
+  /** Made by start(): `ws` is loaded only by a node that listens on ws:/wss: (it costs ~2 MB of heap). */
+  #wss: WebSocketServer | undefined;
   #handler: MessageHandler = () => {};
   #server: http.Server | https.Server | undefined;
   #material: TlsMaterial = {};
@@ -93,15 +95,6 @@ export class WsTransport implements ConnectionOwningSender, WsConnectionOwner {
     this.table = opts.connections;
     this.#conns = opts.registry ?? new Map();
     this.maxBufferedBytes = opts.maxBufferedBytes ?? 1_048_576;
-    this.#wss = new WebSocketServer({
-      noServer: true,
-      clientTracking: false,
-      perMessageDeflate: false, // RFC 7118 does not need it, and it costs memory per connection
-      maxPayload: opts.maxMessageBytes ?? 65_536,
-      handleProtocols: (offered) => chooseSubprotocol(offered) ?? false,
-    });
-    // A malformed upgrade (version, key): ws would answer it itself; counted here instead.
-    this.#wss.on('wsClientError', (_err: Error, socket: net.Socket) => this.#refuse(socket, 400, 'bad-handshake'));
   }
 
   get transport(): WsTransportKind {
@@ -118,6 +111,17 @@ export class WsTransport implements ConnectionOwningSender, WsConnectionOwner {
 
   /** Read the TLS files (wss) and listen. Rejects with SIPLB_ERR_TLS_FILES or SIPLB_ERR_BIND. */
   async start(): Promise<HostPort> {
+    const { WebSocketServer } = await import('ws');
+    const wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false, // RFC 7118 does not need it, and it costs memory per connection
+      maxPayload: this.#opts.maxMessageBytes ?? 65_536,
+      handleProtocols: (offered) => chooseSubprotocol(offered) ?? false,
+    });
+    // A malformed upgrade (version, key): ws would answer it itself; counted here instead.
+    wss.on('wsClientError', (_err: Error, socket: net.Socket) => this.#refuse(socket, 400, 'bad-handshake'));
+    this.#wss = wss;
     const listen = this.#opts.listen;
     const handshakeMs = this.#opts.handshakeTimeoutMs ?? 5000;
     let server: http.Server | https.Server;
@@ -154,7 +158,7 @@ export class WsTransport implements ConnectionOwningSender, WsConnectionOwner {
   send(buf: Buffer, target: SendTarget): void {
     const conn = target.connectionId === undefined ? undefined : this.#conns.get(target.connectionId);
     if (conn === undefined || !conn.write(buf)) {
-      if (channels.drop.hasSubscribers) channels.drop.publish({ reason: 'flow-gone', detail: `${target.transport} connection ${target.connectionId ?? 'none'}` });
+      publishFlowGone(target);
       this.#report({ reason: this.#closed ? 'transport-closed' : 'flow-gone', host: target.host, port: target.port, connectionId: target.connectionId });
     }
   }
@@ -255,7 +259,8 @@ export class WsTransport implements ConnectionOwningSender, WsConnectionOwner {
 
   #upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
     const p = this.#pending.get(peerKey(socket));
-    if (p === undefined || this.#closed) {
+    const wss = this.#wss; // set by start() before the server exists
+    if (p === undefined || wss === undefined || this.#closed) {
       socket.destroy();
       return;
     }
@@ -264,7 +269,7 @@ export class WsTransport implements ConnectionOwningSender, WsConnectionOwner {
       this.#refuse(socket, verdict.status, verdict.reason);
       return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => this.#open(p, ws));
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => this.#open(p, ws));
   }
 
   #open(p: Pending, ws: WebSocket): void {
