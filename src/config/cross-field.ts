@@ -12,14 +12,15 @@ import type { z } from 'zod';
 import { formatAddress, formatListen, isLoopbackHost, isWildcardHost, sameAddress } from './address.js';
 import type { Address } from './address.js';
 import { formatDuration } from './duration.js';
-import { parseSrvName } from './backend-entries.js';
-import type { BackendConfig, ConfigBody, HealthThresholds } from './schema.js';
+import type { FixedBackendConfig } from './backend-entries.js';
+import { parseSrvName } from './backend-names.js';
+import type { ConfigBody, HealthThresholds } from './body-schema.js';
 
 type Path = readonly PropertyKey[];
 type Ctx = z.core.$RefinementCtx<ConfigBody>;
 
 /** The thresholds that apply to one backend: its overrides over the global health values. */
-export function effectiveHealth(health: HealthThresholds, backend: Pick<BackendConfig, 'health'>): HealthThresholds {
+export function effectiveHealth(health: HealthThresholds, backend: Pick<FixedBackendConfig, 'health'>): HealthThresholds {
   const b = backend.health;
   return {
     interval: b.interval ?? health.interval,
