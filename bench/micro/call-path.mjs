@@ -15,7 +15,8 @@
 //   bench/callgrind.sh                             instructions per message under callgrind: the
 //                                                  same script at two CALLS values, same PREP
 // Env: CALLS (20000; a multiple of BURST), PREP (= CALLS), BURST (32), ROUNDS (5), NOW=fake (a counter clock instead of performance.now),
-// PROFILE=out.cpuprofile (a CPU profile of the measured rounds only), CALLGRIND_MARKS=1 (see
+// PROFILE=out.cpuprofile (a CPU profile of the measured rounds only), HEAP_PROFILE=out.heapprofile
+// (sampled allocations of the measured rounds; bytes per message and the top allocators on stderr), CALLGRIND_MARKS=1 (see
 // bench/callgrind.sh).
 // Not included: the transport (reading and sending datagrams) and admission control (it reads
 // the socket's queue); bench/micro/udp-relay.mjs prices the transport.
@@ -218,6 +219,14 @@ if (process.env.PROFILE) {
   await session.post('Profiler.enable');
   await session.post('Profiler.setSamplingInterval', { interval: 100 });
   await session.post('Profiler.start');
+} else if (process.env.HEAP_PROFILE) {
+  // Bytes allocated per message: V8's sampling heap profiler, objects the GC already collected
+  // included (most of a message's garbage dies young), over the measured rounds only.
+  const { Session } = await import('node:inspector/promises');
+  session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.enable');
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
 }
 const times = [];
 for (let r = 0; r < ROUNDS; r++) {
@@ -234,10 +243,30 @@ for (let r = 0; r < ROUNDS; r++) {
   proxy.failover?.clear();
   if (sent !== count) throw new Error(`sent ${sent} of ${count} messages`);
 }
-if (session !== undefined) {
+if (session !== undefined && process.env.PROFILE) {
   const { profile } = await session.post('Profiler.stop');
   const { writeFileSync } = await import('node:fs');
   writeFileSync(process.env.PROFILE, JSON.stringify(profile));
+} else if (session !== undefined) {
+  const { profile } = await session.post('HeapProfiler.stopSampling');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(process.env.HEAP_PROFILE, JSON.stringify(profile));
+  // Total and per-function self bytes, per message.
+  const self = new Map();
+  let total = 0;
+  const walk = (n) => {
+    const b = n.selfSize;
+    total += b;
+    if (b > 0) {
+      const key = `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.split('/').slice(-2).join('/')}:${n.callFrame.lineNumber + 1}`;
+      self.set(key, (self.get(key) ?? 0) + b);
+    }
+    for (const c of n.children) walk(c);
+  };
+  walk(profile.head);
+  const msgs = count * ROUNDS;
+  console.error(`bytes allocated per message: ${Math.round(total / msgs)}`);
+  for (const [k, b] of [...self].sort((x, y) => y[1] - x[1]).slice(0, 25)) console.error(`${String(Math.round(b / msgs)).padStart(6)}  ${k}`);
 }
 times.sort((a, b) => a - b);
 console.log(
