@@ -43,6 +43,29 @@ function opaqueNameAddr(fieldIndex: number, span: Span, text: string): NameAddr 
   return { fieldIndex, span, displayName: undefined, uriText: text, uri: undefined, params: NO_PARAMS, malformed: true };
 }
 
+/**
+ * Lists whose length is known only once parsed (the Vias, the Route entries) are collected in one
+ * scratch array per kind, kept for all messages, and copied out at their final size: a fresh
+ * array grown by `push` takes a 17-slot backing store for its 1-3 values (~150 bytes a message,
+ * bench/PERF-NOTES.md session 9). Slot 0 holds a placeholder, so the scratch's length is reset
+ * to 1, never to 0 (which would free its backing store, and the next message allocate it again).
+ */
+const viaScratch: Via[] = [Object.freeze({ fieldIndex: -1, span: Object.freeze({ start: 0, end: 0 }), transport: '', host: '', port: undefined, params: [], branch: undefined, received: undefined, rport: undefined })];
+const nameAddrScratch: NameAddr[] = [Object.freeze(opaqueNameAddr(-1, Object.freeze({ start: 0, end: 0 }), ''))];
+const NO_NAME_ADDRS: readonly NameAddr[] = Object.freeze([]);
+
+function startScratch<T>(scratch: T[]): T[] {
+  scratch.length = 1;
+  return scratch;
+}
+
+/** The values collected after the placeholder, in an array of their own. */
+function takeScratch<T>(scratch: T[]): T[] {
+  const out = scratch.slice(1);
+  scratch.length = 1;
+  return out;
+}
+
 abstract class ParsedMessage {
   readonly buf: Buffer;
   readonly headers: readonly HeaderField[];
@@ -130,7 +153,7 @@ abstract class ParsedMessage {
 
   vias(): readonly Via[] | undefined {
     if (this.#vias === null) {
-      const out: Via[] = [];
+      const out = startScratch(viaScratch);
       let ok = true;
       let i = 0;
       const top = this.#topVia;
@@ -148,7 +171,7 @@ abstract class ParsedMessage {
         const f = this.headers[i];
         if (f !== undefined && f.id === H.VIA) ok = parseViaLine(this.buf, f.valueStart, f.valueEnd, i, out);
       }
-      this.#vias = ok && out.length > 0 ? out : undefined;
+      this.#vias = ok && out.length > 1 ? takeScratch(out) : undefined;
     }
     return this.#vias;
   }
@@ -162,12 +185,12 @@ abstract class ParsedMessage {
   }
 
   #nameAddrList(id: HeaderId): readonly NameAddr[] | undefined {
-    const out: NameAddr[] = [];
+    const out = startScratch(nameAddrScratch);
     for (let i = 0; i < this.headers.length; i++) {
       const f = this.headers[i];
       if (f !== undefined && f.id === id && !parseNameAddrList(this.buf, f.valueStart, f.valueEnd, i, out)) return undefined;
     }
-    return out;
+    return out.length === 1 ? NO_NAME_ADDRS : takeScratch(out);
   }
 
   routes(): readonly NameAddr[] | undefined {

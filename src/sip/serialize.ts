@@ -188,6 +188,8 @@ export function removeListValue(msg: SipMessage, item: { readonly fieldIndex: nu
  * one span, so the edits never overlap; each span then goes as removeListValue says.
  */
 export function removeListValues(msg: SipMessage, items: readonly { readonly fieldIndex: number; readonly span: Span }[]): Edit[] {
+  // One value (our Route, the common case): an array of one, not one grown by push to 17 slots.
+  if (items.length === 1) return [removeListValue(msg, items[0]!)];
   const out: Edit[] = [];
   for (let i = 0; i < items.length; ) {
     const first = items[i]!;
