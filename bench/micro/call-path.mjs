@@ -16,7 +16,8 @@
 //                                                  same script at two CALLS values, same PREP
 // Env: CALLS (20000; a multiple of BURST), PREP (= CALLS), BURST (32), ROUNDS (5), NOW=fake (a counter clock instead of performance.now),
 // PROFILE=out.cpuprofile (a CPU profile of the measured rounds only), HEAP_PROFILE=out.heapprofile
-// (sampled allocations of the measured rounds; bytes per message and the top allocators on stderr), CALLGRIND_MARKS=1 (see
+// (sampled allocations of the measured rounds; bytes per message and the top allocators on stderr),
+// RETAIN=1 (with node --expose-gc: heap bytes per live and per ended call), CALLGRIND_MARKS=1 (see
 // bench/callgrind.sh).
 // Not included: the transport (reading and sending datagrams) and admission control (it reads
 // the socket's queue); bench/micro/udp-relay.mjs prices the transport.
@@ -210,6 +211,32 @@ pieces.length = 0;
 
 // ---- measure -----------------------------------------------------------------------------------
 const count = CALLS * MSGS_PER_CALL;
+// RETAIN=1 (with --expose-gc): heap bytes a live call keeps in the per-call tables. CALLS calls are
+// set up (INVITE … ACK) on a fresh proxy and held, then all hung up (BYE, 200): heapUsed after a
+// full GC, before and after each step, per call. Ended calls still hold what outlives a call (the
+// affinity pin and the dialog tombstone, 32 s each).
+if (process.env.RETAIN === '1') {
+  const proxy = buildProxy(() => {});
+  const heap = () => {
+    globalThis.gc();
+    globalThis.gc();
+    return process.memoryUsage().heapUsed;
+  };
+  const feed = (kinds) => {
+    for (let i = 0; i < count; i++) {
+      const kind = Math.floor((i % (BURST * MSGS_PER_CALL)) / BURST);
+      if (kinds(kind)) proxy.handler(all.subarray(offsets[i], offsets[i + 1]), sources[i]);
+    }
+  };
+  const h0 = heap();
+  feed((k) => k < 5);
+  const h1 = heap();
+  feed((k) => k >= 5);
+  const h2 = heap();
+  console.log(JSON.stringify({ bench: 'call-state-retained', calls: CALLS, bytes_per_live_call: Math.round((h1 - h0) / CALLS), bytes_per_ended_call: Math.round((h2 - h0) / CALLS), node: process.version }));
+  proxy.failover?.clear();
+  process.exit(0);
+}
 // PROFILE=file.cpuprofile: a V8 CPU profile of the measured rounds only (not the preparation).
 let session;
 if (process.env.PROFILE) {

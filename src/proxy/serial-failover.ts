@@ -78,6 +78,8 @@ interface Call {
   done: boolean;
   /** When the no-response timer of the current attempt fires (performance.now() ms); {@link NOT_ARMED}: it does not. */
   deadline: number;
+  /** Where the call's latest entry in the waiting queue is (counted from the queue's first entry ever). */
+  queued: number;
   readonly startedAt: number;
 }
 
@@ -114,6 +116,8 @@ export class SerialFailover implements Failover {
   readonly #waiting: (Call | undefined)[] = [];
   readonly #waitingUntil: number[] = [];
   #head = 0;
+  /** Entries compacted off the queue's front so far: a call's `queued` minus this is its index. */
+  #base = 0;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(opts: FailoverOptions, ctx: ProxyContext, resend: ResendRequest, hooks: FailoverHooks) {
@@ -148,7 +152,7 @@ export class SerialFailover implements Failover {
     if (known !== undefined) {
       // The INVITE machinery keeps its entry; a retransmission keeps the running transaction.
       if (known.invite || (known.method === req.method && known.seq === seq)) return;
-      known.deadline = NOT_ARMED;
+      this.#disarm(known);
       this.#calls.delete(callId);
     }
     // Branches the previous non-INVITE transaction of this Call-ID abandoned stay absorbed: their
@@ -180,6 +184,7 @@ export class SerialFailover implements Failover {
       cancelled: false,
       done: false,
       deadline: NOT_ARMED,
+      queued: -1,
       startedAt: this.#ctx.now(),
     };
     this.#calls.set(callId, call);
@@ -203,7 +208,7 @@ export class SerialFailover implements Failover {
     const c = this.#calls.get(callId);
     if (c?.invite !== true) return;
     c.cancelled = true;
-    c.deadline = NOT_ARMED;
+    this.#disarm(c);
   }
 
   /**
@@ -220,7 +225,7 @@ export class SerialFailover implements Failover {
       return a === undefined; // not ours to judge: relay
     }
     c.answered = true;
-    c.deadline = NOT_ARMED;
+    this.#disarm(c);
     if (res.status > 100 && res.status < 200) c.early = true;
     if (res.status < 200 || c.done) return true;
     if (res.status >= 300 && !c.cancelled && !c.early && this.#opts.codes.has(res.status) && (this.#opts.relayed || this.#hooks.isOwnResponse(c.backend, res))) {
@@ -249,7 +254,7 @@ export class SerialFailover implements Failover {
     const cutoff = this.#ctx.now() - this.#opts.rememberMs;
     for (const [id, c] of this.#calls) {
       if (c.startedAt > cutoff) break;
-      c.deadline = NOT_ARMED;
+      this.#disarm(c);
       this.#calls.delete(id);
     }
   }
@@ -259,6 +264,7 @@ export class SerialFailover implements Failover {
     this.#timer = undefined;
     for (const c of this.#calls.values()) c.deadline = NOT_ARMED;
     this.#calls.clear();
+    this.#base += this.#waiting.length;
     this.#waiting.length = 0;
     this.#waitingUntil.length = 0;
     this.#head = 0;
@@ -271,9 +277,18 @@ export class SerialFailover implements Failover {
   #arm(c: Call): void {
     // The timers' own clock (fake timers drive it in tests), not ctx.now, which may be another.
     c.deadline = performance.now() + this.#opts.timeoutMs;
+    c.queued = this.#base + this.#waiting.length;
     this.#waiting.push(c);
     this.#waitingUntil.push(c.deadline);
     if (this.#timer === undefined) this.#schedule(this.#opts.timeoutMs);
+  }
+
+  /** No timeout for `c` any more; its queue entry lets it go at once (an answered call is not kept ~timeoutMs longer). */
+  #disarm(c: Call): void {
+    if (c.deadline === NOT_ARMED) return;
+    c.deadline = NOT_ARMED;
+    const i = c.queued - this.#base;
+    if (i >= this.#head && this.#waiting[i] === c) this.#waiting[i] = undefined;
   }
 
   #schedule(ms: number): void {
@@ -302,6 +317,7 @@ export class SerialFailover implements Failover {
     if (this.#head >= QUEUE_COMPACT || this.#head === q.length) {
       q.splice(0, this.#head);
       until.splice(0, this.#head);
+      this.#base += this.#head;
       this.#head = 0;
     }
   }
@@ -358,7 +374,7 @@ export class SerialFailover implements Failover {
 
   #finish(c: Call): void {
     c.done = true;
-    c.deadline = NOT_ARMED;
+    this.#disarm(c);
     if (c.attempt === 0 && c.abandoned.size === 0) {
       this.#calls.delete(c.callId);
       return;
