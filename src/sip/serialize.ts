@@ -105,13 +105,10 @@ function allocOut(n: number): Buffer {
 /**
  * Below this many bytes a JS loop beats a call into C++ (`Buffer#copy`, `latin1Write`), whose
  * fixed cost dominates for the short pieces edits produce: a Max-Forwards value, an empty
- * removal, the few bytes between two nearby edits, a start line. Each crossing runs ~1 000
- * instructions before the first byte moves (argument checks, a handle scope, the backing store
- * looked up: `ArrayBufferView::Buffer`, `JSTypedArray::GetBuffer`, `ParseArrayIndex` under
- * callgrind), the loop ~4 a byte; 64 takes the request and status lines (30-70 bytes) out of C++
- * (bench/PERF-NOTES.md, session 9).
+ * removal, the few bytes between two nearby edits. (64 was tried in session 9: ~1 000 more
+ * instructions per message under callgrind than the C++ calls it saved, bench/PERF-NOTES.md.)
  */
-const SHORT_COPY = 64;
+const SHORT_COPY = 24;
 
 function copyRange(src: Buffer, dst: Buffer, at: number, start: number, end: number): number {
   const n = end - start;
