@@ -45,26 +45,41 @@ function opaqueNameAddr(fieldIndex: number, span: Span, text: string): NameAddr 
 
 /**
  * Lists whose length is known only once parsed (the Vias, the Route entries) are collected in one
- * scratch array per kind, kept for all messages, and copied out at their final size: a fresh
+ * scratch list per kind, kept for all messages, and copied out at their final size: a fresh
  * array grown by `push` takes a 17-slot backing store for its 1-3 values (~150 bytes a message,
- * bench/PERF-NOTES.md session 9). Slot 0 holds a placeholder, so the scratch's length is reset
- * to 1, never to 0 (which would free its backing store, and the next message allocate it again).
+ * bench/PERF-NOTES.md session 9). The scratch keeps its own count: resetting an array's `length`
+ * is a call into C++ (~1 000 instructions under callgrind), an index store is not.
  */
-const viaScratch: Via[] = [Object.freeze({ fieldIndex: -1, span: Object.freeze({ start: 0, end: 0 }), transport: '', host: '', port: undefined, params: [], branch: undefined, received: undefined, rport: undefined })];
-const nameAddrScratch: NameAddr[] = [Object.freeze(opaqueNameAddr(-1, Object.freeze({ start: 0, end: 0 }), ''))];
+class Scratch<T> {
+  readonly #items: (T | undefined)[] = [];
+  #n = 0;
+
+  get length(): number {
+    return this.#n;
+  }
+
+  start(): this {
+    this.#n = 0;
+    return this;
+  }
+
+  push(v: T): number {
+    this.#items[this.#n++] = v;
+    return this.#n;
+  }
+
+  /** The values collected since `start`, in an array of their own; the scratch lets them go. */
+  take(): T[] {
+    const out = this.#items.slice(0, this.#n) as T[];
+    for (let i = 0; i < this.#n; i++) this.#items[i] = undefined;
+    this.#n = 0;
+    return out;
+  }
+}
+
+const viaScratch = new Scratch<Via>();
+const nameAddrScratch = new Scratch<NameAddr>();
 const NO_NAME_ADDRS: readonly NameAddr[] = Object.freeze([]);
-
-function startScratch<T>(scratch: T[]): T[] {
-  scratch.length = 1;
-  return scratch;
-}
-
-/** The values collected after the placeholder, in an array of their own. */
-function takeScratch<T>(scratch: T[]): T[] {
-  const out = scratch.slice(1);
-  scratch.length = 1;
-  return out;
-}
 
 abstract class ParsedMessage {
   readonly buf: Buffer;
@@ -153,7 +168,7 @@ abstract class ParsedMessage {
 
   vias(): readonly Via[] | undefined {
     if (this.#vias === null) {
-      const out = startScratch(viaScratch);
+      const out = viaScratch.start();
       let ok = true;
       let i = 0;
       const top = this.#topVia;
@@ -171,7 +186,7 @@ abstract class ParsedMessage {
         const f = this.headers[i];
         if (f !== undefined && f.id === H.VIA) ok = parseViaLine(this.buf, f.valueStart, f.valueEnd, i, out);
       }
-      this.#vias = ok && out.length > 1 ? takeScratch(out) : undefined;
+      this.#vias = ok && out.length > 0 ? out.take() : undefined;
     }
     return this.#vias;
   }
@@ -185,12 +200,12 @@ abstract class ParsedMessage {
   }
 
   #nameAddrList(id: HeaderId): readonly NameAddr[] | undefined {
-    const out = startScratch(nameAddrScratch);
+    const out = nameAddrScratch.start();
     for (let i = 0; i < this.headers.length; i++) {
       const f = this.headers[i];
       if (f !== undefined && f.id === id && !parseNameAddrList(this.buf, f.valueStart, f.valueEnd, i, out)) return undefined;
     }
-    return out.length === 1 ? NO_NAME_ADDRS : takeScratch(out);
+    return out.length === 0 ? NO_NAME_ADDRS : out.take();
   }
 
   routes(): readonly NameAddr[] | undefined {
