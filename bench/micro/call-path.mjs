@@ -262,10 +262,6 @@ for (let r = 0; r < ROUNDS; r++) {
   // Markers for bench/callgrind.sh: callgrind zeroes its counters when getuid(2) is entered and
   // dumps them when getgid(2) is, so its dump holds exactly the instructions of this loop.
   const marked = MARKS && r === ROUNDS - 1; // the last round: the ones before warm the fresh proxy up
-  // With node --expose-gc, every round starts on a collected heap: whether a major GC (its
-  // incremental marking and write barriers) lands inside the counted loop then no longer depends
-  // on what the preparation left behind (±15 000 instructions a message otherwise; PERF-NOTES).
-  globalThis.gc?.();
   if (marked) process.getuid();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < count; i++) proxy.handler(all.subarray(offsets[i], offsets[i + 1]), sources[i]);
