@@ -230,7 +230,10 @@ function withEdits(
     const field = req.first(HeaderId.MAX_FORWARDS)!;
     edits[n++] = { start: field.valueStart, end: field.valueEnd, insert: String(mf - 1) };
   }
-  if (removeRoutes.length > 0) for (const e of removeListValues(req, removeRoutes)) edits[n++] = e;
+  if (removeRoutes.length > 0) {
+    const removals = removeListValues(req, removeRoutes);
+    for (let i = 0; i < removals.length; i++) edits[n++] = removals[i]!;
+  }
   const trailing = trailingBytesEdit(req); // §18.3: bytes past Content-Length are not forwarded
   if (trailing !== undefined) edits[n++] = trailing;
   return applyEdits(req.buf, edits, n);

@@ -70,8 +70,12 @@ class Scratch<T> {
 
   /** The values collected since `start`, in an array of their own; the scratch lets them go. */
   take(): T[] {
-    const out = this.#items.slice(0, this.#n) as T[];
-    for (let i = 0; i < this.#n; i++) this.#items[i] = undefined;
+    const items = this.#items;
+    const n = this.#n;
+    // 1-3 values (nearly every message): a literal, allocated inline by optimised code; `slice`
+    // is a builtin call (~20 instructions a value more under callgrind).
+    const out = (n === 1 ? [items[0]] : n === 2 ? [items[0], items[1]] : n === 3 ? [items[0], items[1], items[2]] : items.slice(0, n)) as T[];
+    for (let i = 0; i < n; i++) items[i] = undefined;
     this.#n = 0;
     return out;
   }
