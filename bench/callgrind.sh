@@ -18,7 +18,8 @@
 #
 # Usage: npm run build && bench/callgrind.sh       (~8-15 min on a busy 2-core VM)
 # Env: CALLS (3072, a multiple of 32), ROUNDS (1), PREP (= CALLS), OUT_DIR (callgrind files; default a temp
-# dir, kept), NODE_BIN.
+# dir, kept), NODE_BIN, NODE_FLAGS (extra node flags; `--predictable` makes the count repeatable to
+# ~0.1 %: JIT compilation and GC on the main thread, at fixed points, see bench/PERF-NOTES.md).
 # Per function: callgrind_annotate --inclusive=no $OUT_DIR/callgrind.out.1 | head -60
 # (JIT-compiled JavaScript shows as ??? addresses: node --cpu-prof, PROFILE= in call-path.mjs,
 # splits it by JS function.)
@@ -35,7 +36,7 @@ command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get ins
 
 CALLS=$CALLS PREP=$PREP ROUNDS=$ROUNDS CALLGRIND_MARKS=1 valgrind --tool=callgrind --smc-check=all-non-file \
   --zero-before='*getuid' --dump-before='*getgid' --callgrind-out-file="$OUT_DIR/callgrind.out" \
-  "$NODE_BIN" --max-semi-space-size=4 bench/micro/call-path.mjs >"$OUT_DIR/stdout" 2>"$OUT_DIR/stderr"
+  "$NODE_BIN" --max-semi-space-size=4 ${NODE_FLAGS:-} bench/micro/call-path.mjs >"$OUT_DIR/stdout" 2>"$OUT_DIR/stderr"
 # node calls getuid/getgid itself at start-up (environment checks): those make tiny dumps; the
 # measured loop's is the largest.
 DUMP=""; IR=0

@@ -15,7 +15,9 @@
 //   bench/callgrind.sh                             instructions per message under callgrind: the
 //                                                  same script at two CALLS values, same PREP
 // Env: CALLS (20000; a multiple of BURST), PREP (= CALLS), BURST (32), ROUNDS (5), NOW=fake (a counter clock instead of performance.now),
-// PROFILE=out.cpuprofile (a CPU profile of the measured rounds only), CALLGRIND_MARKS=1 (see
+// PROFILE=out.cpuprofile (a CPU profile of the measured rounds only), HEAP_PROFILE=out.heapprofile
+// (sampled allocations of the measured rounds; bytes per message and the top allocators on stderr),
+// RETAIN=1 (with node --expose-gc: heap bytes per live and per ended call), CALLGRIND_MARKS=1 (see
 // bench/callgrind.sh).
 // Not included: the transport (reading and sending datagrams) and admission control (it reads
 // the socket's queue); bench/micro/udp-relay.mjs prices the transport.
@@ -209,6 +211,32 @@ pieces.length = 0;
 
 // ---- measure -----------------------------------------------------------------------------------
 const count = CALLS * MSGS_PER_CALL;
+// RETAIN=1 (with --expose-gc): heap bytes a live call keeps in the per-call tables. CALLS calls are
+// set up (INVITE … ACK) on a fresh proxy and held, then all hung up (BYE, 200): heapUsed after a
+// full GC, before and after each step, per call. Ended calls still hold what outlives a call (the
+// affinity pin and the dialog tombstone, 32 s each).
+if (process.env.RETAIN === '1') {
+  const proxy = buildProxy(() => {});
+  const heap = () => {
+    globalThis.gc();
+    globalThis.gc();
+    return process.memoryUsage().heapUsed;
+  };
+  const feed = (kinds) => {
+    for (let i = 0; i < count; i++) {
+      const kind = Math.floor((i % (BURST * MSGS_PER_CALL)) / BURST);
+      if (kinds(kind)) proxy.handler(all.subarray(offsets[i], offsets[i + 1]), sources[i]);
+    }
+  };
+  const h0 = heap();
+  feed((k) => k < 5);
+  const h1 = heap();
+  feed((k) => k >= 5);
+  const h2 = heap();
+  console.log(JSON.stringify({ bench: 'call-state-retained', calls: CALLS, bytes_per_live_call: Math.round((h1 - h0) / CALLS), bytes_per_ended_call: Math.round((h2 - h0) / CALLS), node: process.version }));
+  proxy.failover?.clear();
+  process.exit(0);
+}
 // PROFILE=file.cpuprofile: a V8 CPU profile of the measured rounds only (not the preparation).
 let session;
 if (process.env.PROFILE) {
@@ -218,6 +246,14 @@ if (process.env.PROFILE) {
   await session.post('Profiler.enable');
   await session.post('Profiler.setSamplingInterval', { interval: 100 });
   await session.post('Profiler.start');
+} else if (process.env.HEAP_PROFILE) {
+  // Bytes allocated per message: V8's sampling heap profiler, objects the GC already collected
+  // included (most of a message's garbage dies young), over the measured rounds only.
+  const { Session } = await import('node:inspector/promises');
+  session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.enable');
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
 }
 const times = [];
 for (let r = 0; r < ROUNDS; r++) {
@@ -234,10 +270,30 @@ for (let r = 0; r < ROUNDS; r++) {
   proxy.failover?.clear();
   if (sent !== count) throw new Error(`sent ${sent} of ${count} messages`);
 }
-if (session !== undefined) {
+if (session !== undefined && process.env.PROFILE) {
   const { profile } = await session.post('Profiler.stop');
   const { writeFileSync } = await import('node:fs');
   writeFileSync(process.env.PROFILE, JSON.stringify(profile));
+} else if (session !== undefined) {
+  const { profile } = await session.post('HeapProfiler.stopSampling');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(process.env.HEAP_PROFILE, JSON.stringify(profile));
+  // Total and per-function self bytes, per message.
+  const self = new Map();
+  let total = 0;
+  const walk = (n) => {
+    const b = n.selfSize;
+    total += b;
+    if (b > 0) {
+      const key = `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.split('/').slice(-2).join('/')}:${n.callFrame.lineNumber + 1}`;
+      self.set(key, (self.get(key) ?? 0) + b);
+    }
+    for (const c of n.children) walk(c);
+  };
+  walk(profile.head);
+  const msgs = count * ROUNDS;
+  console.error(`bytes allocated per message: ${Math.round(total / msgs)}`);
+  for (const [k, b] of [...self].sort((x, y) => y[1] - x[1]).slice(0, 25)) console.error(`${String(Math.round(b / msgs)).padStart(6)}  ${k}`);
 }
 times.sort((a, b) => a - b);
 console.log(

@@ -76,9 +76,16 @@ interface Call {
   early: boolean;
   cancelled: boolean;
   done: boolean;
-  timer: NodeJS.Timeout | undefined;
+  /** When the no-response timer of the current attempt fires (performance.now() ms); {@link NOT_ARMED}: it does not. */
+  deadline: number;
+  /** Where the call's latest entry in the waiting queue is (counted from the queue's first entry ever). */
+  queued: number;
   readonly startedAt: number;
 }
+
+const NOT_ARMED = -1;
+/** The waiting queue is compacted once this many entries at its head are spent. */
+const QUEUE_COMPACT = 1024;
 
 export interface FailoverHooks {
   /**
@@ -99,6 +106,19 @@ export class SerialFailover implements Failover {
   readonly #hooks: FailoverHooks;
   /** Call-ID → call; Map order is start order, so the sweep stops at the first young entry. */
   readonly #calls = new Map<string, Call>();
+  /**
+   * The no-response timers: one `setTimeout` for all calls instead of one per INVITE (a Timeout
+   * object, a closure and a timer-list insertion and removal per call). Every attempt is armed
+   * with the same `timeoutMs`, so arm order is deadline order: the calls wait in a queue, the
+   * one timer fires for the queue's head, and a call answered, cancelled or moved on meanwhile
+   * is skipped when its turn comes (its `deadline` no longer matches its queue entry).
+   */
+  readonly #waiting: (Call | undefined)[] = [];
+  readonly #waitingUntil: number[] = [];
+  #head = 0;
+  /** Entries compacted off the queue's front so far: a call's `queued` minus this is its index. */
+  #base = 0;
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(opts: FailoverOptions, ctx: ProxyContext, resend: ResendRequest, hooks: FailoverHooks) {
     this.#opts = opts;
@@ -132,7 +152,7 @@ export class SerialFailover implements Failover {
     if (known !== undefined) {
       // The INVITE machinery keeps its entry; a retransmission keeps the running transaction.
       if (known.invite || (known.method === req.method && known.seq === seq)) return;
-      clearTimeout(known.timer);
+      this.#disarm(known);
       this.#calls.delete(callId);
     }
     // Branches the previous non-INVITE transaction of this Call-ID abandoned stay absorbed: their
@@ -163,7 +183,8 @@ export class SerialFailover implements Failover {
       early: false,
       cancelled: false,
       done: false,
-      timer: undefined,
+      deadline: NOT_ARMED,
+      queued: -1,
       startedAt: this.#ctx.now(),
     };
     this.#calls.set(callId, call);
@@ -187,7 +208,7 @@ export class SerialFailover implements Failover {
     const c = this.#calls.get(callId);
     if (c?.invite !== true) return;
     c.cancelled = true;
-    clearTimeout(c.timer);
+    this.#disarm(c);
   }
 
   /**
@@ -204,7 +225,7 @@ export class SerialFailover implements Failover {
       return a === undefined; // not ours to judge: relay
     }
     c.answered = true;
-    clearTimeout(c.timer);
+    this.#disarm(c);
     if (res.status > 100 && res.status < 200) c.early = true;
     if (res.status < 200 || c.done) return true;
     if (res.status >= 300 && !c.cancelled && !c.early && this.#opts.codes.has(res.status) && (this.#opts.relayed || this.#hooks.isOwnResponse(c.backend, res))) {
@@ -233,14 +254,20 @@ export class SerialFailover implements Failover {
     const cutoff = this.#ctx.now() - this.#opts.rememberMs;
     for (const [id, c] of this.#calls) {
       if (c.startedAt > cutoff) break;
-      clearTimeout(c.timer);
+      this.#disarm(c);
       this.#calls.delete(id);
     }
   }
 
   clear(): void {
-    for (const c of this.#calls.values()) clearTimeout(c.timer);
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const c of this.#calls.values()) c.deadline = NOT_ARMED;
     this.#calls.clear();
+    this.#base += this.#waiting.length;
+    this.#waiting.length = 0;
+    this.#waitingUntil.length = 0;
+    this.#head = 0;
   }
 
   #viaLine(c: Call): string {
@@ -248,14 +275,60 @@ export class SerialFailover implements Failover {
   }
 
   #arm(c: Call): void {
-    c.timer = setTimeout(() => {
-      if (c.answered || c.cancelled || c.done) return;
-      // A saturated node answers late itself: silence is no evidence against the backend, and a
-      // second copy of the INVITE would only add load. Explicit failure codes still fail over.
-      if (this.#ctx.admission?.saturated === true) return;
-      if (!this.#next(c, 'timeout')) c.timer = undefined;
-    }, this.#opts.timeoutMs);
-    c.timer.unref();
+    // The timers' own clock (fake timers drive it in tests), not ctx.now, which may be another.
+    c.deadline = performance.now() + this.#opts.timeoutMs;
+    c.queued = this.#base + this.#waiting.length;
+    this.#waiting.push(c);
+    this.#waitingUntil.push(c.deadline);
+    if (this.#timer === undefined) this.#schedule(this.#opts.timeoutMs);
+  }
+
+  /** No timeout for `c` any more; its queue entry lets it go at once (an answered call is not kept ~timeoutMs longer). */
+  #disarm(c: Call): void {
+    if (c.deadline === NOT_ARMED) return;
+    c.deadline = NOT_ARMED;
+    const i = c.queued - this.#base;
+    if (i >= this.#head && this.#waiting[i] === c) this.#waiting[i] = undefined;
+  }
+
+  #schedule(ms: number): void {
+    this.#timer = setTimeout(() => this.#expire(), ms);
+    this.#timer.unref();
+  }
+
+  /** The shared timer fired: every call at the head of the queue whose deadline has come times out. */
+  #expire(): void {
+    this.#timer = undefined;
+    const now = performance.now();
+    const q = this.#waiting;
+    const until = this.#waitingUntil;
+    while (this.#head < q.length) {
+      const at = until[this.#head]!;
+      // A timeout lowered by a reload leaves later deadlines behind earlier ones for a while:
+      // those fire with the head, at most the old timeout late.
+      if (at > now) {
+        this.#schedule(Math.max(1, Math.ceil(at - now)));
+        break;
+      }
+      const c = q[this.#head];
+      q[this.#head++] = undefined; // let a finished call go
+      if (c !== undefined && c.deadline === at) this.#timedOut(c);
+    }
+    if (this.#head >= QUEUE_COMPACT || this.#head === q.length) {
+      q.splice(0, this.#head);
+      until.splice(0, this.#head);
+      this.#base += this.#head;
+      this.#head = 0;
+    }
+  }
+
+  #timedOut(c: Call): void {
+    c.deadline = NOT_ARMED;
+    if (c.answered || c.cancelled || c.done) return;
+    // A saturated node answers late itself: silence is no evidence against the backend, and a
+    // second copy of the INVITE would only add load. Explicit failure codes still fail over.
+    if (this.#ctx.admission?.saturated === true) return;
+    this.#next(c, 'timeout');
   }
 
   /** Move the call to the next candidate. False when none is left or attempts are used up. */
@@ -301,7 +374,7 @@ export class SerialFailover implements Failover {
 
   #finish(c: Call): void {
     c.done = true;
-    clearTimeout(c.timer);
+    this.#disarm(c);
     if (c.attempt === 0 && c.abandoned.size === 0) {
       this.#calls.delete(c.callId);
       return;

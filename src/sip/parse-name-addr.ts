@@ -196,7 +196,7 @@ export function parseNameAddr(buf: Buffer, start: number, end: number, fieldInde
  * Appends every comma-separated value of buf[start, end) (Route, Record-Route, Contact) to `out`.
  * Returns false when any value is malformed or empty.
  */
-export function parseNameAddrList(buf: Buffer, start: number, end: number, fieldIndex: number, out: NameAddr[]): boolean {
+export function parseNameAddrList(buf: Buffer, start: number, end: number, fieldIndex: number, out: { push(v: NameAddr): unknown }): boolean {
   let p = start;
   for (;;) {
     const v = scanNameAddr(buf, p, end, fieldIndex);

@@ -156,7 +156,7 @@ export function parseFirstVia(buf: Buffer, start: number, end: number, fieldInde
 }
 
 /** Appends every Via value of one header line to `out`; false when any value is malformed or empty. */
-export function parseViaLine(buf: Buffer, start: number, end: number, fieldIndex: number, out: Via[]): boolean {
+export function parseViaLine(buf: Buffer, start: number, end: number, fieldIndex: number, out: { push(v: Via): unknown }): boolean {
   let p = start;
   for (;;) {
     const v = scanVia(buf, p, end, fieldIndex);

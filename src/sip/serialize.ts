@@ -25,13 +25,13 @@ function before(b: Edit, a: Edit): boolean {
  * order. A forwarded message has a handful of edits, mostly in order already: an insertion sort
  * on a copy, made only when needed, beats `Array#sort` with a comparator closure.
  */
-function ordered(edits: readonly Edit[]): readonly Edit[] {
+function ordered(edits: readonly Edit[], count: number): readonly Edit[] {
   let sorted: Edit[] | undefined;
-  for (let i = 1; i < edits.length; i++) {
+  for (let i = 1; i < count; i++) {
     const b = edits[i]!;
     const list: readonly Edit[] = sorted ?? edits;
     if (!before(b, list[i - 1]!)) continue;
-    sorted ??= edits.slice();
+    sorted ??= edits.slice(0, count);
     let j = i;
     while (j > 0 && before(b, sorted[j - 1]!)) {
       sorted[j] = sorted[j - 1]!;
@@ -47,13 +47,15 @@ function ordered(edits: readonly Edit[]): readonly Edit[] {
  * latin1, one byte per char). Edits must not overlap; they may come in any order. With no edits
  * `buf` itself is returned. Throws `SIPLB_ERR_INTERNAL` on overlapping or out-of-range edits,
  * which are programming errors in the caller, never a property of the received message.
+ * `count`: only the first `count` edits are applied (a caller may fill one reused array).
  */
-export function applyEdits(buf: Buffer, edits: readonly Edit[]): Buffer {
-  if (edits.length === 0) return buf;
-  const list = ordered(edits);
+export function applyEdits(buf: Buffer, edits: readonly Edit[], count: number = edits.length): Buffer {
+  if (count === 0) return buf;
+  const list = ordered(edits, count);
   let total = buf.length;
   let prevEnd = 0;
-  for (const e of list) {
+  for (let i = 0; i < count; i++) {
+    const e = list[i]!;
     if (!(e.start >= prevEnd && e.end >= e.start && e.end <= buf.length)) {
       throw new SiplbError('SIPLB_ERR_INTERNAL', `invalid or overlapping edit [${e.start}, ${e.end}) for a ${buf.length}-byte message`);
     }
@@ -63,7 +65,8 @@ export function applyEdits(buf: Buffer, edits: readonly Edit[]): Buffer {
   const out = allocOut(total);
   let o = 0;
   let pos = 0;
-  for (const e of list) {
+  for (let i = 0; i < count; i++) {
+    const e = list[i]!;
     o += copyRange(buf, out, o, pos, e.start);
     const ins = e.insert;
     o += typeof ins === 'string' ? writeString(out, ins, o) : ins.copy(out, o);
@@ -102,7 +105,8 @@ function allocOut(n: number): Buffer {
 /**
  * Below this many bytes a JS loop beats a call into C++ (`Buffer#copy`, `latin1Write`), whose
  * fixed cost dominates for the short pieces edits produce: a Max-Forwards value, an empty
- * removal, the few bytes between two nearby edits.
+ * removal, the few bytes between two nearby edits. (64 was tried in session 9: ~1 000 more
+ * instructions per message under callgrind than the C++ calls it saved, bench/PERF-NOTES.md.)
  */
 const SHORT_COPY = 24;
 
@@ -181,6 +185,8 @@ export function removeListValue(msg: SipMessage, item: { readonly fieldIndex: nu
  * one span, so the edits never overlap; each span then goes as removeListValue says.
  */
 export function removeListValues(msg: SipMessage, items: readonly { readonly fieldIndex: number; readonly span: Span }[]): Edit[] {
+  // One value (our Route, the common case): an array of one, not one grown by push to 17 slots.
+  if (items.length === 1) return [removeListValue(msg, items[0]!)];
   const out: Edit[] = [];
   for (let i = 0; i < items.length; ) {
     const first = items[i]!;
