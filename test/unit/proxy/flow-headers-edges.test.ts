@@ -1,0 +1,69 @@
+/**
+ * Edges of the flow-token headers (proxy/flow-headers.ts, RFC 5626 §5.2, RFC 3327 §5): with
+ * flow.pathForUdp a UDP client's REGISTER gets a Path but its INVITE keeps the plain
+ * Record-Route (the token goes into Record-Route for stream clients only); a REGISTER from a
+ * backend or a peer node gets no Path whatever pathForUdp says; `path` is appended to an empty
+ * Supported header without a comma, and nothing is added when any of several Supported headers
+ * already lists it.
+ */
+import { describe, expect, it } from 'vitest';
+import { KeyRing } from '../../../src/flow/key-ring.js';
+import { StaticFlowSettings, type FlowNode } from '../../../src/flow/static-settings.js';
+import type { FlowRouting } from '../../../src/proxy/context.js';
+import type { MessageSource, Transport } from '../../../src/transport/contract.js';
+import { proxyRig, type ProxyRig } from '../../helpers/core/proxy-rig.js';
+import { headerValues } from '../../helpers/core/recording-sender.js';
+import { requestText } from '../../helpers/core/sip-text.js';
+
+const RING = new KeyRing([{ id: 1, secret: Buffer.alloc(32, 9) }], 1);
+const GW = [{ id: 'gw1', address: { host: '198.51.100.11', port: 5060 }, weight: 1 }];
+const NODES: FlowNode[] = [
+  { id: 1, address: { host: '10.0.0.1', port: 5060 }, transport: 'udp' },
+  { id: 2, address: { host: '10.0.0.2', port: 5060 }, transport: 'udp' },
+];
+const UDP_CLIENT: MessageSource = { transport: 'udp', address: '192.0.2.30', port: 5099 };
+const TCP_CLIENT: MessageSource = { transport: 'tcp', address: '192.0.2.20', port: 40111, connectionId: 17 };
+
+function rig(pathForUdp: boolean): ProxyRig {
+  const flow: FlowRouting = {
+    settings: new StaticFlowSettings(RING, 1, NODES, pathForUdp),
+    directory: { isOpen: (t: Transport) => t !== 'udp' },
+  };
+  return proxyRig({ backends: GW, flow });
+}
+
+const register = (headers: string[] = [], via = 'SIP/2.0/UDP 192.0.2.30:5099;branch=z9hG4bK-r1'): string =>
+  requestText({ method: 'REGISTER', uri: 'sip:example.test', vias: [via], to: '<sip:carol@example.test>', from: '<sip:carol@example.test>;tag=r1', headers });
+
+describe('flow headers with pathForUdp', () => {
+  it("a UDP client's REGISTER gets a Path, its INVITE a plain Record-Route", () => {
+    const r = rig(true);
+    r.deliver(register(), UDP_CLIENT);
+    expect(headerValues(r.sender.takeOne().text, 'Path')).toHaveLength(1);
+    r.deliver(requestText({ callId: 'udp-inv', vias: ['SIP/2.0/UDP 192.0.2.30:5099;branch=z9hG4bK-i1'] }), UDP_CLIENT);
+    expect(headerValues(r.sender.takeOne().text, 'Record-Route')).toEqual(['<sip:198.51.100.1:5060;lr>']);
+  });
+
+  it('a REGISTER from a backend or from a peer node gets no Path', () => {
+    const r = rig(true);
+    r.deliver(register([], 'SIP/2.0/UDP 198.51.100.11:5060;branch=z9hG4bK-b1'), { transport: 'udp', address: '198.51.100.11', port: 5060 });
+    expect(headerValues(r.sender.takeOne().text, 'Path')).toEqual([]);
+    r.deliver(register([], 'SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK-p1'), { transport: 'udp', address: '10.0.0.2', port: 5060 });
+    const sent = r.sender.take();
+    expect(sent.flatMap((d) => headerValues(d.text, 'Path'))).toEqual([]);
+  });
+});
+
+describe('Supported: path', () => {
+  it('is appended to an empty Supported header without a comma', () => {
+    const r = rig(false);
+    r.deliver(register(['Supported: '], 'SIP/2.0/TCP 192.0.2.20:40111;branch=z9hG4bK-t1'), TCP_CLIENT);
+    expect(headerValues(r.sender.takeOne().text, 'Supported')).toEqual(['path']);
+  });
+
+  it('is not added when any of several Supported headers lists it', () => {
+    const r = rig(false);
+    r.deliver(register(['Supported: timer', 'Supported: path'], 'SIP/2.0/TCP 192.0.2.20:40111;branch=z9hG4bK-t2'), TCP_CLIENT);
+    expect(headerValues(r.sender.takeOne().text, 'Supported')).toEqual(['timer', 'path']);
+  });
+});
