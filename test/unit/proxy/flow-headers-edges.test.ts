@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { KeyRing } from '../../../src/flow/key-ring.js';
+import { issueToken } from '../../../src/flow/token.js';
 import { StaticFlowSettings, type FlowNode } from '../../../src/flow/static-settings.js';
 import type { FlowRouting } from '../../../src/proxy/context.js';
 import type { MessageSource, Transport } from '../../../src/transport/contract.js';
@@ -65,5 +66,71 @@ describe('Supported: path', () => {
     const r = rig(false);
     r.deliver(register(['Supported: timer', 'Supported: path'], 'SIP/2.0/TCP 192.0.2.20:40111;branch=z9hG4bK-t2'), TCP_CLIENT);
     expect(headerValues(r.sender.takeOne().text, 'Supported')).toEqual(['timer', 'path']);
+  });
+});
+
+describe('a backend request and flow tokens (proxy/flow-route.ts)', () => {
+  const BACKEND: MessageSource = { transport: 'udp', address: '198.51.100.11', port: 5060 };
+  const tcp17 = (): string => issueToken(RING, 1, { transport: 'tcp', connectionId: 17 }, Date.now());
+  const backendRequest = (routes: string[], uri = 'sip:alice@192.0.2.20:40111;transport=tcp'): string =>
+    requestText({
+      method: 'BYE',
+      uri,
+      vias: ['SIP/2.0/UDP 198.51.100.11:5060;branch=z9hG4bK-b9'],
+      to: '<sip:alice@example.test>;tag=a1',
+      from: '<sip:bob@example.test>;tag=b1',
+      callId: 'fr-1',
+      headers: routes.map((r) => `Route: ${r}`),
+    });
+
+  it('without a Route, or with our Route without a user part, is routed as usual', () => {
+    const r = rig(false);
+    r.deliver(backendRequest([], 'sip:carol@203.0.113.5'), BACKEND);
+    expect([r.sender.sent[0]?.host, r.sender.sent[0]?.port]).toEqual(['203.0.113.5', 5060]);
+    r.sender.take();
+    r.deliver(backendRequest(['<sip:198.51.100.1;lr>'], 'sip:carol@203.0.113.5'), BACKEND);
+    const d = r.sender.takeOne();
+    expect([d.host, headerValues(d.text, 'Route')]).toEqual(['203.0.113.5', []]);
+  });
+
+  it('a sips: token Route naming us is routed by its token', () => {
+    const r = rig(false);
+    r.deliver(backendRequest([`<sips:${tcp17()}@198.51.100.1:5060;lr>`]), BACKEND);
+    const d = r.sender.takeOne();
+    expect([d.transport, d.connectionId]).toEqual(['tcp', 17]);
+  });
+
+  it("pops only our entry: a next Route that is not ours stays; the target is labelled with the Request-URI's host and port", () => {
+    const r = rig(false);
+    r.deliver(backendRequest([`<sip:${tcp17()}@198.51.100.1;lr>`, '<sip:edge.example.test;lr>']), BACKEND);
+    const d = r.sender.takeOne();
+    expect([d.transport, d.connectionId, d.host, d.port]).toEqual(['tcp', 17, '192.0.2.20', 40111]);
+    expect(headerValues(d.text, 'Route')).toEqual(['<sip:edge.example.test;lr>']);
+  });
+
+  it('a Route that is no SIP URI is refused before any routing (400)', () => {
+    const r = rig(false);
+    r.deliver(backendRequest([`<sip:${tcp17()}@198.51.100.1;lr>`, '<tel:+15550100>']), BACKEND);
+    expect(r.sender.takeOne().text.split('\r\n', 1)[0]).toBe('SIP/2.0 400 Bad Request');
+  });
+
+  it("relays another node's token from a backend to that node", () => {
+    const r = rig(false);
+    const foreign = issueToken(RING, 2, { transport: 'tcp', connectionId: 5 }, Date.now());
+    r.deliver(backendRequest([`<sip:${foreign}@198.51.100.1;lr>`]), BACKEND);
+    const d = r.sender.takeOne();
+    expect([d.host, d.port]).toEqual(['10.0.0.2', 5060]);
+  });
+
+  it('names why in the Warning of a 430', () => {
+    const r = rig(false);
+    const gone = issueToken(RING, 1, { transport: 'tcp', connectionId: 99 }, Date.now());
+    const closed: FlowRouting = { settings: new StaticFlowSettings(RING, 1, NODES, false), directory: { isOpen: () => false } };
+    const r2 = proxyRig({ backends: GW, flow: closed });
+    r2.deliver(backendRequest([`<sip:${gone}@198.51.100.1;lr>`]), BACKEND);
+    const d = r2.sender.takeOne();
+    expect(d.text.split('\r\n', 1)[0]).toBe('SIP/2.0 430 Flow Failed');
+    expect(headerValues(d.text, 'Warning')).toEqual(['399 siplb "flow failed: connection-gone"']);
+    expect(r.sender.sent).toEqual([]);
   });
 });
