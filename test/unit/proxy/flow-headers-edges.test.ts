@@ -6,9 +6,11 @@
  * Supported header without a comma, and nothing is added when any of several Supported headers
  * already lists it.
  */
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
 import { KeyRing } from '../../../src/flow/key-ring.js';
 import { issueToken } from '../../../src/flow/token.js';
+import { flowChannels } from '../../../src/observe/flow-channels.js';
 import { StaticFlowSettings, type FlowNode } from '../../../src/flow/static-settings.js';
 import type { FlowRouting } from '../../../src/proxy/context.js';
 import type { MessageSource, Transport } from '../../../src/transport/contract.js';
@@ -132,5 +134,33 @@ describe('a backend request and flow tokens (proxy/flow-route.ts)', () => {
     expect(d.text.split('\r\n', 1)[0]).toBe('SIP/2.0 430 Flow Failed');
     expect(headerValues(d.text, 'Warning')).toEqual(['399 siplb "flow failed: connection-gone"']);
     expect(r.sender.sent).toEqual([]);
+  });
+});
+
+describe('what only a REGISTER gets', () => {
+  it("a stream client's INVITE gets the token in Record-Route but no Path, and no pathAdded event", () => {
+    const added: unknown[] = [];
+    const onAdded = (m: unknown): void => void added.push(m);
+    diagnosticsChannel.subscribe(flowChannels.pathAdded.name, onAdded);
+    try {
+      const r = rig(false);
+      r.deliver(requestText({ callId: 'tcp-inv', vias: ['SIP/2.0/TCP 192.0.2.20:40111;branch=z9hG4bK-t9'] }), TCP_CLIENT);
+      const d = r.sender.takeOne();
+      expect(headerValues(d.text, 'Path')).toEqual([]);
+      expect(headerValues(d.text, 'Record-Route')[0]).toMatch(/^<sip:[^@>]+@/);
+      expect(added).toEqual([]);
+      r.deliver(register([], 'SIP/2.0/TCP 192.0.2.20:40111;branch=z9hG4bK-t10'), TCP_CLIENT);
+      expect(added).toHaveLength(1);
+    } finally {
+      diagnosticsChannel.unsubscribe(flowChannels.pathAdded.name, onAdded);
+    }
+  });
+
+  it('reads a Supported header name written with space before the colon', () => {
+    const r = rig(false);
+    r.deliver(register(['Supported : timer'], 'SIP/2.0/TCP 192.0.2.20:40111;branch=z9hG4bK-t11'), TCP_CLIENT);
+    const d = r.sender.takeOne();
+    expect(d.text).toContain('\r\nSupported : timer, path\r\n');
+    expect(headerValues(d.text, 'Supported')).toEqual(['timer, path']);
   });
 });

@@ -72,3 +72,12 @@ describe('failover bookkeeping seen from the wire', () => {
     expect(asRequest(ack).topVia().branch).toBe(computeBranch(request({ callId: 'ack-1' }), request().topVia(), 0));
   });
 });
+
+describe('a refused sips: request', () => {
+  it('is not reported as forwarded', () => {
+    const rig = proxyRig({ backends: [{ id: 'gw1', address: { host: '198.51.100.11', port: 5060 }, weight: 1 }] });
+    rig.deliver(requestText({ uri: 'sips:bob@lb.test' }), CALLER);
+    expect(rig.sender.takeOne().text.split('\r\n', 1)[0]).toBe('SIP/2.0 403 Forbidden');
+    expect(rig.events).toEqual([]);
+  });
+});
