@@ -105,3 +105,13 @@ describe('a datagram over maxDatagramBytes', () => {
     expect(heard.map((h) => h.outcome)).toEqual(['unreadable-dropped']);
   });
 });
+
+describe('oversize edge cases', () => {
+  it('a broken request over the cap is counted as too-large, and a rig without the hook still answers', () => {
+    const rejects = watch('reject');
+    const r = proxyRig({ options: { maxDatagramBytes: CAP } });
+    r.deliver(requestText({ body: BIG_BODY }).replace(/Call-ID: [^\r]*\r\n/, ''), CALLER);
+    expect(/^SIP\/2\.0 (\d{3}) /.exec(r.sender.takeOne().text)?.[1]).toBe('513');
+    expect(rejects.map((m) => m['reason'])).toEqual(['too-large']);
+  });
+});

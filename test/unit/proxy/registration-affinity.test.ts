@@ -90,3 +90,14 @@ describe('RegistrationAffinity.learn', () => {
     expect(users.heldSize).toBe(before);
   });
 });
+
+describe('non-SIP URIs (RFC 3966 tel:) carry no user part to look up', () => {
+  it('a tel: To, From or Request-URI has no holder; a 2xx with a tel: To teaches nothing', () => {
+    const { ra, users } = held();
+    expect(ra.holderFor(request({ method: 'REGISTER', uri: 'sip:example.test', to: '<tel:+15550100>' }), 0)).toBeUndefined();
+    expect(ra.holderFor(request({ method: 'INVITE', uri: 'tel:+15550100', from: '<tel:+15550101>;tag=1' }), 0)).toBeUndefined();
+    const before = users.heldSize;
+    ra.learn(resp('<tel:+15550100>', '<sip:x@192.0.2.10>;expires=60'), 'gw3', 0);
+    expect(users.heldSize).toBe(before);
+  });
+});

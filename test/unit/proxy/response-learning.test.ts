@@ -79,3 +79,11 @@ describe('the connection named in our Via', () => {
     expect(rig.sender.takeOne().connectionId).toBe(connectionId);
   });
 });
+
+describe('a 300 to a REGISTER', () => {
+  it('teaches nothing (only 2xx binds, §10.3 step 8)', () => {
+    const rig = proxyRig({ failback: 'hold-registrations' });
+    rig.deliver(responseText(300, 'REGISTER', OUR_VIA, [CONTACT]), rig.from('gw2'));
+    expect(rig.users.heldSize).toBe(0);
+  });
+});

@@ -76,3 +76,11 @@ describe('computeBranch', () => {
     expect(computeBranch(request({ headers: [...routes, 'X-Other: 1'] }), prev)).toBe(computeBranch(inv, prev));
   });
 });
+
+describe('listen hosts with letters', () => {
+  it('are ours whatever their case', () => {
+    const self = new SelfAddress({ host: '192.0.2.10', port: 5060 }, [{ transport: 'udp', host: 'Node1.Example.NET', port: 5060 }]);
+    expect(self.isSelf('node1.example.net', 5060)).toBe(true);
+    expect(self.isSelf('NODE1.EXAMPLE.NET', 5060)).toBe(true);
+  });
+});
