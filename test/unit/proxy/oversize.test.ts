@@ -5,7 +5,7 @@
  * `oversize` hook hears each outcome, with the size and the source.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { recordChannel, type ChannelRecorder } from '../../helpers/core/channel-recorder.js';
+import { watchChannels } from '../../helpers/core/channel-recorder.js';
 import { proxyRig, type ProxyRig } from '../../helpers/core/proxy-rig.js';
 import { asResponse } from '../../helpers/core/recording-sender.js';
 import { CALLER, answer, requestText } from '../../helpers/core/sip-text.js';
@@ -13,13 +13,7 @@ import type { MessageSource } from '../../../src/transport/contract.js';
 
 const CAP = 600;
 
-const recorders: ChannelRecorder<Record<string, unknown>>[] = [];
-afterEach(() => recorders.splice(0).forEach((r) => r.stop()));
-function watch(name: 'drop' | 'reject'): Record<string, unknown>[] {
-  const r = recordChannel(name);
-  recorders.push(r);
-  return r.messages;
-}
+const watch = watchChannels(afterEach);
 
 interface Heard {
   readonly bytes: number;
