@@ -21,3 +21,17 @@ export function recordChannel<T = Record<string, unknown>>(name: ChannelName): C
   diagnosticsChannel.subscribe(channelName, onMessage);
   return { messages, stop: () => void diagnosticsChannel.unsubscribe(channelName, onMessage) };
 }
+
+/**
+ * Several channels recorded in one test file, all stopped after each test: call once at module
+ * level with vitest's `afterEach`, then `watch('drop')` inside a test returns its messages.
+ */
+export function watchChannels(afterEachHook: (fn: () => void) => void): (name: ChannelName) => Record<string, unknown>[] {
+  const recorders: ChannelRecorder<Record<string, unknown>>[] = [];
+  afterEachHook(() => recorders.splice(0).forEach((r) => r.stop()));
+  return (name) => {
+    const r = recordChannel(name);
+    recorders.push(r);
+    return r.messages;
+  };
+}

@@ -39,3 +39,36 @@ describe('CallAffinity', () => {
     expect(a.size).toBe(1);
   });
 });
+
+describe('CallAffinity bookkeeping', () => {
+  it('uses the transaction lifetime and bound it was given for settled entries', () => {
+    const a = new CallAffinity({ ttlMs: 5_000, maxEntries: 2 });
+    a.pin('s1', 'gw1', 0, false);
+    expect(a.get('s1', 4_999)).toBe('gw1');
+    expect(a.get('s1', 5_000)).toBeUndefined();
+    a.pin('s2', 'gw1', 0, false);
+    a.pin('s3', 'gw2', 1, false);
+    a.pin('s4', 'gw3', 2, false);
+    expect([a.get('s2', 3), a.get('s3', 3), a.get('s4', 3)]).toEqual([undefined, 'gw2', 'gw3']);
+  });
+
+  it('forget drops a ringing and a settled pin alike', () => {
+    const a = new CallAffinity({ ttlMs: 32_000, maxEntries: 100 });
+    a.pin('r', 'gw1', 0, true);
+    a.pin('s', 'gw2', 0, false);
+    a.forget('r');
+    a.forget('s');
+    expect([a.get('r', 1), a.get('s', 1), a.size]).toEqual([undefined, undefined, 0]);
+  });
+
+  it('sweep frees expired entries of both tables', () => {
+    const a = new CallAffinity({ ttlMs: 1_000, maxEntries: 100 });
+    a.pin('r', 'gw1', 0, true);
+    a.pin('s', 'gw2', 0, false);
+    expect(a.size).toBe(2);
+    a.sweep(1_000);
+    expect(a.size).toBe(1);
+    a.sweep(RINGING_TTL_MS);
+    expect(a.size).toBe(0);
+  });
+});

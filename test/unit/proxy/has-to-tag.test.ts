@@ -33,3 +33,14 @@ describe('hasToTag', () => {
     expect(req.to().params.has('tag')).toBe(want);
   });
 });
+
+describe('hasToTag without any ; before the To value', () => {
+  it('a request whose Via has no parameters and whose To has no tag: false', () => {
+    const text =
+      'INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:5060\r\n' +
+      'To: <sip:bob@example.com>\r\nFrom: <sip:alice@example.com>\r\nCall-ID: c2@192.0.2.1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n';
+    const r = parseSip(Buffer.from(text, 'latin1'));
+    if (!r.ok || r.msg.kind !== 'request') throw new Error('fixture did not parse');
+    expect(hasToTag(r.msg)).toBe(false);
+  });
+});
