@@ -4,7 +4,8 @@
  * Record-Route (the token goes into Record-Route for stream clients only); a REGISTER from a
  * backend or a peer node gets no Path whatever pathForUdp says; `path` is appended to an empty
  * Supported header without a comma, and nothing is added when any of several Supported headers
- * already lists it.
+ * already lists it. A backend's request routed by a token is delivered on the flow whatever its
+ * Request-URI (a tel: URI included).
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
@@ -108,6 +109,15 @@ describe('a backend request and flow tokens (proxy/flow-route.ts)', () => {
     const d = r.sender.takeOne();
     expect([d.transport, d.connectionId, d.host, d.port]).toEqual(['tcp', 17, '192.0.2.20', 40111]);
     expect(headerValues(d.text, 'Route')).toEqual(['<sip:edge.example.test;lr>']);
+  });
+
+  it('a tel: Request-URI (no host or port to label the target with) is still delivered on the flow', () => {
+    const r = rig(false);
+    r.deliver(backendRequest([`<sip:${tcp17()}@198.51.100.1;lr>`], 'tel:+15550100'), BACKEND);
+    const d = r.sender.takeOne();
+    // The connection is what counts (connectionOnly); the label falls back to the source's host.
+    expect([d.transport, d.connectionId, d.host, d.port]).toEqual(['tcp', 17, BACKEND.address, 0]);
+    expect([d.text.split('\r\n', 1)[0], headerValues(d.text, 'Route')]).toEqual(['BYE tel:+15550100 SIP/2.0', []]);
   });
 
   it('a Route that is no SIP URI is refused before any routing (400)', () => {

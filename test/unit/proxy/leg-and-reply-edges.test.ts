@@ -1,7 +1,7 @@
 /**
  * Edges of the outgoing leg and of stateless replies: the size switch fires only above udpMtu
  * (RFC 3261 §18.1.1: "larger than" the MTU), never towards a next hop that is no configured
- * backend; a reply to a request that came over a stream goes back to the connection's source
+ * backend, and never off a TLS leg (it only lifts UDP); a reply to a request that came over a stream goes back to the connection's source
  * port, not the Via's port (§18.2.2); an ACK of a call whose failover entry is gone still takes
  * the INVITE's branch (§17.1.1.3).
  */
@@ -29,6 +29,18 @@ describe('the size switch boundary', () => {
     const d = over.sender.takeOne();
     expect([d.transport, d.host, d.port]).toEqual(['tcp', '198.51.100.11', 5060]);
     expect(headerValues(d.text, 'Via')[0]).toMatch(/^SIP\/2\.0\/TCP /);
+  });
+
+  it('a TLS backend that also accepts TCP keeps its TLS leg for a large request (the switch only lifts UDP)', () => {
+    const tls: BackendDef[] = [{ id: 'gw1', address: { host: '198.51.100.11', port: 5061 }, weight: 1, transport: 'tls', acceptsTcp: true }];
+    const rig = proxyRig({ backends: tls, options: { udpMtu: 200 } });
+    rig.deliver(requestText({ body: 'v=0\r\n'.repeat(60) }), CALLER);
+    const d = rig.sender.takeOne();
+    expect(d.buf.length).toBeGreaterThan(200);
+    expect([d.transport, d.host, d.port]).toEqual(['tls', '198.51.100.11', 5061]);
+    // A sips: Request-URI over it is no insecure leg either (RFC 3261 §26.2.2).
+    rig.deliver(requestText({ uri: 'sips:bob@lb.test', callId: 'tls-2', body: 'v=0\r\n'.repeat(60) }), CALLER);
+    expect(rig.sender.takeOne().transport).toBe('tls');
   });
 
   it('a large request from a backend to a next hop that is no backend leaves as its URI says', () => {

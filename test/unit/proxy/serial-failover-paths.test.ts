@@ -5,7 +5,8 @@
  * after a second failover (CANCEL §9.1, ACK §17.1.1.3, including a 3xx), the branch of the ACK
  * after a failed-over call ended, CANCEL and stray responses for calls it no longer tracks, an
  * out-of-dialog request sharing an INVITE's Call-ID, and non-INVITE transactions of one Call-ID
- * (new CSeq = attempt 0; retransmissions keep the running transaction; §17.1.2: no ACK).
+ * (new CSeq = attempt 0; the same CSeq number under another method is another transaction;
+ * retransmissions keep the running transaction; §17.1.2: no ACK).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BackendDef } from '../../../src/backends/registry.js';
@@ -165,6 +166,41 @@ describe('one Call-ID, several transactions', () => {
     const sub = request({ method: 'SUBSCRIBE', callId: 'ka-1', cseq: 1 });
     rig.deliver(sub.buf, CALLER);
     expect(branch(rig.sender.takeOne())).toBe(computeBranch(sub, sub.topVia(), 0));
+  });
+
+  // §17.1.3: a transaction is matched by branch and CSeq method; the same CSeq number under
+  // another method is another transaction (RFC 3261 §8.1.1.5 numbers each method's requests).
+  it('a SUBSCRIBE with the CSeq number of a running MESSAGE is its own transaction: it fails over on its own 503', () => {
+    const rig = proxyRig({ failover: { timeoutMs: TIMEOUT, methods: new Set(['MESSAGE', 'SUBSCRIBE']) } });
+    rig.deliver(requestText({ method: 'MESSAGE', callId: 'same-seq-1', cseq: 7 }), CALLER);
+    expect(rig.sender.takeOne().host).toBe(rig.backend('gw1').host); // unanswered: the MESSAGE runs on
+    rig.deliver(requestText({ method: 'SUBSCRIBE', callId: 'same-seq-1', cseq: 7, vias: ['SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-sub-1'] }), CALLER);
+    const sub = rig.sender.takeOne();
+    expect([asRequest(sub).method, sub.host]).toEqual(['SUBSCRIBE', rig.backend('gw1').host]);
+    rig.deliver(answer(sub.buf, 503), rig.from('gw1'));
+    const sent = rig.sender.take();
+    expect(toCaller(sent)).toEqual([]);
+    const moved = requests(sent, 'SUBSCRIBE');
+    expect(moved).toHaveLength(1);
+    expect(idOf(rig, moved[0]!)).not.toBe('gw1');
+    expect(rig.failovers()).toEqual([{ backend: 'gw1', reason: 'status-503' }]);
+  });
+
+  it('a SUBSCRIBE with the CSeq number of a failed-over MESSAGE takes attempt 0: its answer ends it, no timeout follows', () => {
+    const rig = proxyRig({ failover: { timeoutMs: TIMEOUT, methods: new Set(['MESSAGE', 'SUBSCRIBE']) } });
+    rig.deliver(requestText({ method: 'MESSAGE', callId: 'same-seq-2', cseq: 7 }), CALLER);
+    rig.sender.take();
+    vi.advanceTimersByTime(TIMEOUT);
+    const second = rig.sender.takeOne(); // the MESSAGE at attempt 1, still unanswered
+    const subReq = request({ method: 'SUBSCRIBE', callId: 'same-seq-2', cseq: 7, vias: ['SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-sub-2'] });
+    rig.deliver(subReq.buf, CALLER);
+    const sub = rig.sender.takeOne();
+    expect([sub.host, branch(sub)]).toEqual([second.host, computeBranch(subReq, subReq.topVia(), 0)]);
+    rig.deliver(answer(sub.buf, 200), rig.from(idOf(rig, sub)));
+    expect(toCaller(rig.sender.take())).toEqual([200]);
+    vi.advanceTimersByTime(TIMEOUT * 5);
+    expect(rig.sender.take()).toEqual([]);
+    expect(rig.failovers()).toEqual([{ backend: 'gw1', reason: 'timeout' }]);
   });
 
   it('a retransmission after failover keeps the running transaction: answered, nothing more is sent', () => {
