@@ -54,3 +54,22 @@ it('does not time out a call answered meanwhile, and still times out the one arm
   vi.advanceTimersByTime(TIMEOUT);
   expect(callIds(rig.sender.take())).toEqual(['b@caller.test']);
 });
+
+it('times out a call armed after the queue ran empty (and was compacted) like any other', () => {
+  const rig = proxyRig({ failover: { timeoutMs: TIMEOUT } });
+  rig.deliver(requestText({ callId: 'a@caller.test' }), CALLER);
+  rig.sender.take();
+  vi.advanceTimersByTime(TIMEOUT); // a's first attempt times out: a second one goes out
+  const second = rig.sender.takeOne();
+  expect(asRequest(second).callId()).toBe('a@caller.test');
+  rig.deliver(answer(second.buf, 200), { transport: 'udp', address: second.host, port: second.port });
+  rig.sender.take(); // the 200 relayed to the caller
+  vi.advanceTimersByTime(TIMEOUT); // the timer finds only a's answered entry: the queue is empty
+  expect(rig.sender.sent).toEqual([]);
+  rig.deliver(requestText({ callId: 'b@caller.test' }), CALLER);
+  rig.sender.take();
+  vi.advanceTimersByTime(TIMEOUT - 1);
+  expect(rig.sender.sent).toEqual([]);
+  vi.advanceTimersByTime(1); // b's attempt moves on, TIMEOUT after its own send
+  expect(callIds(rig.sender.take())).toEqual(['b@caller.test']);
+});
