@@ -9,8 +9,6 @@ import type { Address } from './address.js';
 import type { ConfigBody } from './body-schema.js';
 import { defaultPort, parseSrvName, type BackendTransportName } from './backend-names.js';
 
-export type { BackendTransportName } from './backend-names.js';
-export { defaultPort, parseDnsServer, parseSrvName } from './backend-names.js';
 type Entry = ConfigBody['backends'][number];
 type BackendHealth = Entry['health'];
 
