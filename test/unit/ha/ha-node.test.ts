@@ -96,16 +96,24 @@ async function advance(ms: number): Promise<void> {
   await vi.advanceTimersByTimeAsync(ms);
 }
 
+/**
+ * Waits on real I/O (setImmediate turns; the fake clock does not move) until `done()` holds, for
+ * at most 10 s of real time: a bound for a stuck write, not a speed check. False when it never did.
+ */
+async function untilRealIo(done: () => boolean | Promise<boolean>): Promise<boolean> {
+  const until = process.hrtime.bigint() + 10_000_000_000n;
+  while (process.hrtime.bigint() < until) {
+    if (await done()) return true;
+    await new Promise((r) => setImmediate(r));
+  }
+  return false;
+}
+
 /** Waits (on real I/O, not the fake clock) until the role file holds `weight`. */
 async function roleFileSays(path: string, weight: string): Promise<void> {
   let last: string | undefined;
-  const until = process.hrtime.bigint() + 10_000_000_000n; // a bound for a stuck write, not a speed check
-  while (process.hrtime.bigint() < until) {
-    last = await readFile(path, 'utf8').catch(() => undefined);
-    if (last === `${weight}\n`) return;
-    await new Promise((r) => setImmediate(r));
-  }
-  throw new Error(`role file ${path} says ${JSON.stringify(last)}, not ${weight}`);
+  const says = async (): Promise<boolean> => (last = await readFile(path, 'utf8').catch(() => undefined)) === `${weight}\n`;
+  if (!(await untilRealIo(says))) throw new Error(`role file ${path} says ${JSON.stringify(last)}, not ${weight}`);
 }
 
 function leaderEvents(): { events: LeaderEvent[]; done: () => void } {
@@ -306,7 +314,7 @@ describe('startHaNode over a fake Redis', () => {
     const a = await start(server, 'n1', { roleFile: path });
     await advance(0);
     expect(a.ha.leader.role()).toBe('leader');
-    for (let i = 0; i < 500 && byMsg(a.logs, 'could not write the keepalived role file').length < 2; i++) await new Promise((r) => setImmediate(r));
+    await untilRealIo(() => byMsg(a.logs, 'could not write the keepalived role file').length >= 2); // two failed real writes
     expect(byMsg(a.logs, 'could not write the keepalived role file')).toMatchObject([
       { level: 50, roleFile: path, role: 'follower' },
       { level: 50, roleFile: path, role: 'leader' },
