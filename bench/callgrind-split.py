@@ -20,7 +20,7 @@ COMPILER = re.compile(r'compiler::|maglev|Maglev|Zone::|turboshaft|Turboshaft|Co
 
 
 def kind(name: str) -> str:
-    if name.startswith('0x') or name == '???':
+    if name.startswith('0x') or name.startswith('???'):
         return 'js'
     if name.startswith('Builtins_'):
         return 'builtins'
@@ -64,7 +64,12 @@ def main() -> None:
                 parts = line.split()
                 if len(parts) >= 2:
                     self_cost[fn] += int(parts[-1])
-            elif line.strip() and not line.startswith(('cfn=', 'cfi=', 'cfl=', 'cob=')):
+            elif line.startswith('cfn='):
+                # name compression: a function's name may first appear as a callee
+                m = re.match(r'cfn=\((\d+)\) (.*)', line.rstrip('\n'))
+                if m:
+                    names[m.group(1)] = m.group(2)
+            elif line.strip() and not line.startswith(('cfi=', 'cfl=', 'cob=')):
                 skip_next = False
     groups: dict[str, int] = defaultdict(int)
     for name, cost in self_cost.items():
