@@ -8,7 +8,10 @@ import { createRequire } from 'node:module';
 
 /** The addon's surface (native/udp/src/udp.c). Errors are positive errno values, never throws. */
 export interface NativeUdpSocket {
-  /** [0, host, port, grantedRcv, grantedSnd, meta] or [errno, syscall]. */
+  /**
+   * [0, host, port, grantedRcv, grantedSnd, meta, send] or [errno, syscall]. `send` is {@link send}
+   * bound to this socket (cheaper per call); call it only while the socket is open.
+   */
   bind(family: 4 | 6, host: string, port: number, rcvbuf: number, sndbuf: number): [number, ...unknown[]];
   /** 0 queued; else an errno (EINVAL for a host that is not an IP literal). */
   send(buf: Buffer, host: string, port: number): number;

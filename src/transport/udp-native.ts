@@ -21,6 +21,9 @@ import type { NativeUdpAddon, NativeUdpSocket } from './native-addon.js';
 import { bindError, publishDrop, type UdpTransportOptions } from './udp-endpoint.js';
 
 const EINVAL = 22;
+const EBADF = 9;
+
+type SendFn = (buf: Buffer, host: string, port: number) => number;
 /** Source addresses rendered as strings, by IPv4 number: a proxy hears from few peers. */
 const ADDRESS_CACHE_MAX = 4096;
 
@@ -44,6 +47,8 @@ export class NativeUdpTransport extends UdpEndpointBase {
   #meta: Int32Array = new Int32Array(0);
   #metaBytes: Buffer = Buffer.alloc(0);
   readonly #v4Names = new Map<number, string>();
+  /** The socket's send, bound natively at bind (no unwrap per datagram); used only while open. */
+  #sendTo: SendFn = () => EBADF;
   /** The last IPv4 source looked up: a batch often holds several datagrams from one peer. */
   #lastV4Key = 0;
   #lastV4Name = '';
@@ -87,7 +92,8 @@ export class NativeUdpTransport extends UdpEndpointBase {
     const family = ipFamily(listen.host) === 6 ? 6 : 4;
     const r = this.#socket.bind(family, listen.host, listen.port, recvBufferBytes, sendBufferBytes);
     if (r[0] !== 0) return Promise.reject(bindError(listen, sendError(this.#addon, r[0], String(r[1]), '', 0)));
-    const [, host, port, recv, send, meta] = r as [number, string, number, number, number, ArrayBuffer];
+    const [, host, port, recv, send, meta, sendTo] = r as [number, string, number, number, number, ArrayBuffer, SendFn];
+    this.#sendTo = sendTo;
     this.bound = { host, port };
     this.granted = { recv, send };
     this.#meta = new Int32Array(meta);
@@ -98,7 +104,7 @@ export class NativeUdpTransport extends UdpEndpointBase {
   /** Queue a datagram; it leaves with the batch's sendmmsg. Failures go to onSendError. */
   send(buf: Buffer, target: SendTarget): void {
     if (this.closed) return;
-    const err = this.#socket.send(buf, target.host, target.port);
+    const err = this.#sendTo(buf, target.host, target.port);
     if (err === 0) {
       if (!this.#inBatch && !this.#flushScheduled) {
         this.#flushScheduled = true;

@@ -49,6 +49,15 @@
 #define LEN_KEEPALIVE -2
 #define LEN_NO_MEMORY -3
 
+#define HOST_CACHE 4
+
+typedef struct {
+  char host[INET6_ADDRSTRLEN + 1];
+  size_t len; /* 0: empty */
+  struct sockaddr_storage ss;
+  socklen_t alen;
+} host_entry;
+
 typedef struct {
   napi_env env;
   int fd;
@@ -79,6 +88,8 @@ typedef struct {
   struct mmsghdr smsg[SEND_MAX];
   struct iovec siov[SEND_MAX];
   struct sockaddr_storage sto[SEND_MAX];
+  host_entry hosts[HOST_CACHE];
+  int host_next;
 } udp_t;
 
 static void report_error(udp_t *u, int err, const char *syscall, const struct sockaddr_storage *to);
@@ -167,12 +178,52 @@ static void flush_queue(udp_t *u) {
   }
 }
 
+/* The destination for `host` (an IP literal) and `port`: parsed addresses are cached for the last
+ * HOST_CACHE hosts (a proxy sends to few peers; inet_pton costs ~200 instructions a send). */
+static int destination(udp_t *u, const char *host, size_t hl, int port, struct sockaddr_storage *ss, socklen_t *len) {
+  for (int k = 0; k < HOST_CACHE; k++) {
+    host_entry *e = &u->hosts[k];
+    if (e->len != hl || e->len == 0 || memcmp(e->host, host, hl) != 0) continue;
+    memcpy(ss, &e->ss, sizeof(*ss));
+    *len = e->alen;
+    if (u->family == AF_INET) ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+    else ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+    return 0;
+  }
+  int err = to_sockaddr(u, host, port, ss, len);
+  if (err != 0 || hl >= sizeof(u->hosts[0].host)) return err;
+  host_entry *e = &u->hosts[u->host_next];
+  u->host_next = (u->host_next + 1) % HOST_CACHE;
+  memcpy(e->host, host, hl);
+  e->len = hl;
+  memcpy(&e->ss, ss, sizeof(*ss));
+  e->alen = *len;
+  return 0;
+}
+
+static napi_value do_send(napi_env env, udp_t *u, size_t argc, napi_value *argv);
+
 /* send(buffer, host, port) -> 0 queued, or a positive errno (EINVAL: not an IP literal of a
  * usable family; EBADF: closed; ENOBUFS: the queue is full while the kernel's buffer is too). */
 static napi_value js_send(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   udp_t *u = unwrap(env, info, &argc, argv);
+  return do_send(env, u, argc, argv);
+}
+
+/* The same send, as the function bind() returns: its data is the socket, so no napi_unwrap (a
+ * private-symbol property lookup, ~450 instructions) per datagram. Valid while the socket object
+ * is: the JS wrapper holds both and stops calling it at close. */
+static napi_value js_send_bound(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok) return make_int(env, EINVAL);
+  return do_send(env, (udp_t *)data, argc, argv);
+}
+
+static napi_value do_send(napi_env env, udp_t *u, size_t argc, napi_value *argv) {
   if (u == NULL || argc < 3) return make_int(env, EINVAL);
   if (u->fd < 0 || u->closing) return make_int(env, EBADF);
   void *data;
@@ -190,7 +241,7 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   }
   int i = u->sq;
   socklen_t alen;
-  int err = to_sockaddr(u, host, port, &u->sto[i], &alen);
+  int err = destination(u, host, hl, port, &u->sto[i], &alen);
   if (err != 0) return make_int(env, err);
   uint8_t *dst = u->arena + u->arena_used;
   memcpy(dst, data, len);
@@ -437,7 +488,7 @@ static napi_value js_new(napi_env env, napi_callback_info info) {
 }
 
 /* bind(family 4|6, host, port, rcvbuf, sndbuf) ->
- *   [0, boundHost, boundPort, grantedRcv, grantedSnd, metaArrayBuffer]
+ *   [0, boundHost, boundPort, grantedRcv, grantedSnd, metaArrayBuffer, send(buffer, host, port)]
  *   or [errno, syscall] */
 static napi_value js_bind(napi_env env, napi_callback_info info) {
   size_t argc = 5;
@@ -539,6 +590,9 @@ static napi_value js_bind(napi_env env, napi_callback_info info) {
   napi_set_element(env, res, 3, make_int(env, grcv));
   napi_set_element(env, res, 4, make_int(env, gsnd));
   napi_set_element(env, res, 5, meta_ab);
+  napi_value send_fn;
+  napi_create_function(env, "send", NAPI_AUTO_LENGTH, js_send_bound, u, &send_fn);
+  napi_set_element(env, res, 6, send_fn);
   return res;
 out:
   napi_set_element(env, res, 0, make_int(env, err));
