@@ -33,7 +33,7 @@ export interface NativeUdpAddon {
   readonly metaInts: number;
   /** Byte offset of the source address text inside a datagram's meta entry. */
   readonly metaTextByte: number;
-  /** A datagram's meta length when it was truncated (MSG_TRUNC) or could not be stored. */
+  /** A datagram's meta length when it was truncated (MSG_TRUNC); below it: no memory to store it. */
   readonly lenTruncated: number;
   /** A datagram's meta length when it was a keepalive (CRLFs only, or empty). */
   readonly lenKeepalive: number;

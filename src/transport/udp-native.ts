@@ -153,7 +153,7 @@ export class NativeUdpTransport extends UdpEndpointBase {
         const offset = meta[m]!;
         const length = meta[m + 1]!;
         if (length < 0) {
-          publishDrop(length === this.#addon.lenKeepalive ? { reason: 'keepalive' } : { reason: 'size', detail: 'truncated datagram' });
+          this.#dropped(length);
           continue;
         }
         this.handler(this.#slab.subarray(offset, offset + length), { transport: 'udp', address: this.#sourceAddress(m), port: meta[m + 2]! });
@@ -167,6 +167,12 @@ export class NativeUdpTransport extends UdpEndpointBase {
       this.#lastFull = n >= this.#addon.slots;
       if (this.#lastFull) this.#armFull();
     }
+  }
+
+  /** A datagram the native side did not store: a keepalive, truncated (MSG_TRUNC) or no memory. */
+  #dropped(length: number): void {
+    if (length === this.#addon.lenKeepalive) publishDrop({ reason: 'keepalive' });
+    else publishDrop({ reason: 'size', detail: length === this.#addon.lenTruncated ? 'truncated datagram' : 'no memory for the datagram' });
   }
 
   #armFull(): void {
