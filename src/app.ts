@@ -12,7 +12,6 @@
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import process from 'node:process';
-import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { CallLoad } from './balance/call-load.js';
 import { createBalancer } from './balance/index.js';
@@ -50,6 +49,7 @@ import { buildDnsBackends, type DnsBackends } from './dns/wiring.js';
 import { buildFlowSettings } from './app/flow-wiring.js';
 import type { FlowSettings } from './flow/settings.js';
 import { FlowCounters, type FlowView } from './observe/flow-counters.js';
+import { MessageClock } from './runtime/message-clock.js';
 
 export interface AppDeps {
   readonly logger: Logger;
@@ -114,7 +114,9 @@ function passiveOptions(c: Config): PassiveOptions {
 
 export function build(initial: Config, deps: AppDeps): App {
   const log = deps.logger;
-  const now = deps.now ?? (() => performance.now());
+  // One clock read per message: held by the handler below for the message's duration (runtime/message-clock.ts).
+  const clock = new MessageClock(deps.now);
+  const now = clock.now;
   // A DNS answer that changes the members is applied like a reload of the file (src/dns/wiring.ts).
   const dns = buildDnsBackends(initial, { logger: deps.logger, reapply: (file) => app.applyConfig(file) });
   let config = dns.effective(initial);
@@ -185,7 +187,7 @@ export function build(initial: Config, deps: AppDeps): App {
   }
   const makeFailover = failoverFactory(ctx, passive, health);
   ctx.failover = makeFailover(config);
-  listeners.onMessage(guardedProxyHandler(ctx, proxyLog));
+  listeners.onMessage(guardedProxyHandler(ctx, proxyLog, clock));
 
   // A response without Via cannot be relayed anywhere: a peer's bug, logged (rate-limited) so an
   // operator can find the sender, besides its own drop reason in the metrics.

@@ -41,6 +41,7 @@ import { failoverFactory, guardedProxyHandler, proxyObserver, proxyOptions } fro
 import { SecurityPolicy } from '../../dist/security/policy.js';
 import { securityOptions } from '../../dist/config/security-options.js';
 import { createMetrics } from '../../dist/metrics/registry.js';
+import { MessageClock } from '../../dist/runtime/message-clock.js';
 
 const CALLS = Number(process.env.CALLS ?? 20_000);
 const PREP = Math.max(CALLS, Number(process.env.PREP ?? CALLS));
@@ -58,7 +59,7 @@ if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
 const config = parsed.config;
 const log = pino({ level: 'silent' });
 let fakeNow = 0;
-const now = process.env.NOW === 'fake' ? () => (fakeNow += 0.01) : () => performance.now();
+const readClock = process.env.NOW === 'fake' ? () => (fakeNow += 0.01) : undefined;
 
 // A node's metrics subscribe to the proxy's diagnostics channels once per process.
 const registryForMetrics = new BackendRegistry(config.backends);
@@ -70,6 +71,9 @@ createMetrics({
 
 /** A proxy as app.ts builds it; `send` gets every datagram it sends. */
 function buildProxy(send) {
+  // As app.ts: one clock read per message, held while the handler runs.
+  const clock = new MessageClock(readClock);
+  const now = clock.now;
   const backends = new BackendRegistry(config.backends);
   const callLoad = new CallLoad({ maxEntries: config.dialogs.maxEntries, maxCallDurationMs: config.dialogs.maxCallDuration });
   const dialogs = new DialogTracker(callLoad, now, { maxRemembered: config.dialogs.maxEntries });
@@ -111,7 +115,7 @@ function buildProxy(send) {
     security: new SecurityPolicy(securityOptions(config.security)),
   };
   ctx.failover = failoverFactory(ctx, passive, health)(config);
-  return { handler: guardedProxyHandler(ctx, log), failover: ctx.failover };
+  return { handler: guardedProxyHandler(ctx, log, clock), failover: ctx.failover };
 }
 
 // ---- the datagrams of one call -----------------------------------------------------------------

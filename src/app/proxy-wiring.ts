@@ -16,6 +16,7 @@ import type { ProxyContext, ProxyObserver, ProxyOptions } from '../proxy/context
 import { handleDatagram } from '../proxy/dispatcher.js';
 import { resendRequest } from '../proxy/request-path.js';
 import { SerialFailover, type FailoverOptions } from '../proxy/serial-failover.js';
+import type { MessageClock } from '../runtime/message-clock.js';
 import type { MessageHandler } from '../transport/contract.js';
 
 export function proxyOptions(c: Config): ProxyOptions {
@@ -96,10 +97,14 @@ export function failoverFactory(ctx: ProxyContext, passive: PassiveChecker, heal
       : undefined;
 }
 
-/** The handler every listener calls: a bug costs one message, never the node. */
-export function guardedProxyHandler(ctx: ProxyContext, log: Logger): MessageHandler {
+/**
+ * The handler every listener calls: a bug costs one message, never the node. With a clock, the
+ * time is read once as the message arrives and held until it is handled (runtime/message-clock.ts).
+ */
+export function guardedProxyHandler(ctx: ProxyContext, log: Logger, clock?: MessageClock): MessageHandler {
   let internalErrors = 0;
   return (buf, from) => {
+    clock?.hold();
     try {
       handleDatagram(ctx, buf, from);
     } catch (err) {
@@ -109,6 +114,8 @@ export function guardedProxyHandler(ctx: ProxyContext, log: Logger): MessageHand
         log.error({ err, count: internalErrors }, 'internal error while handling a message (dropped)');
       }
       if (channels.drop.hasSubscribers) channels.drop.publish({ reason: 'parse-error', detail: 'internal' });
+    } finally {
+      clock?.release();
     }
   };
 }

@@ -8,7 +8,10 @@ import { createRequire } from 'node:module';
 
 /** The addon's surface (native/udp/src/udp.c). Errors are positive errno values, never throws. */
 export interface NativeUdpSocket {
-  /** [0, host, port, grantedRcv, grantedSnd, slots, meta, slotStride] or [errno, syscall]. */
+  /**
+   * [0, host, port, grantedRcv, grantedSnd, meta, send] or [errno, syscall]. `send` is {@link send}
+   * bound to this socket (cheaper per call); call it only while the socket is open.
+   */
   bind(family: 4 | 6, host: string, port: number, rcvbuf: number, sndbuf: number): [number, ...unknown[]];
   /** 0 queued; else an errno (EINVAL for a host that is not an IP literal). */
   send(buf: Buffer, host: string, port: number): number;
@@ -19,7 +22,8 @@ export interface NativeUdpSocket {
 
 export interface NativeUdpAddon {
   readonly UdpSocket: new (
-    onBatch: (count: number) => void,
+    /** A batch of `count` datagrams; `slab` is set when they are in a new receive slab. */
+    onBatch: (count: number, slab: Buffer | undefined) => void,
     onError: (errno: number, syscall: string, host: string, port: number) => void,
   ) => NativeUdpSocket;
   errnoName(errno: number): string;
@@ -29,6 +33,10 @@ export interface NativeUdpAddon {
   readonly metaInts: number;
   /** Byte offset of the source address text inside a datagram's meta entry. */
   readonly metaTextByte: number;
+  /** A datagram's meta length when it was truncated (MSG_TRUNC); below it: no memory to store it. */
+  readonly lenTruncated: number;
+  /** A datagram's meta length when it was a keepalive (CRLFs only, or empty). */
+  readonly lenKeepalive: number;
 }
 
 /** From dist/transport or src/transport alike: the repository root is two levels up. */

@@ -6,10 +6,11 @@
  * one sendmmsg when the batch ends (else on the next check phase). No 64 KiB allocation, rinfo
  * object, MakeCallback or SendWrap per datagram.
  *
- * Each datagram is copied out of its slot into a Buffer of its own size before it goes up: the
- * slots are reused by the next batch, and the proxy may keep a message past its handler (serial
- * failover resends the INVITE later). RFC 3261 §18.1.1: a slot holds 65535 bytes, so no datagram
- * is ever truncated (native/udp/src/udp.c says why that costs no memory).
+ * Each datagram goes up as a view on the receive slab the native side copied it into (one memcpy
+ * there, no Buffer allocation or C++ crossing here): a slab is never rewritten, so the proxy may
+ * keep a message past its handler (serial failover resends the INVITE later). RFC 3261 §18.1.1: a
+ * slot holds 65535 bytes, so no datagram is ever truncated (native/udp/src/udp.c says why that
+ * costs no memory). Keepalives are recognised natively and never become Buffers.
  */
 import net from 'node:net';
 import { ipFamily, type HostPort } from './address.js';
@@ -17,9 +18,12 @@ import type { SendTarget } from './contract.js';
 import { fastLookup } from './lookup.js';
 import { UdpEndpointBase } from './udp-endpoint-base.js';
 import type { NativeUdpAddon, NativeUdpSocket } from './native-addon.js';
-import { bindError, isKeepalive, publishDrop, type UdpTransportOptions } from './udp-endpoint.js';
+import { bindError, publishDrop, type UdpTransportOptions } from './udp-endpoint.js';
 
 const EINVAL = 22;
+const EBADF = 9;
+
+type SendFn = (buf: Buffer, host: string, port: number) => number;
 /** Source addresses rendered as strings, by IPv4 number: a proxy hears from few peers. */
 const ADDRESS_CACHE_MAX = 4096;
 
@@ -38,11 +42,16 @@ export class NativeUdpTransport extends UdpEndpointBase {
   readonly #addon: NativeUdpAddon;
   readonly #opts: UdpTransportOptions;
   readonly #socket: NativeUdpSocket;
-  /** The slots (one Buffer over the native mapping) and the per-datagram meta (udp.c layout). */
-  #slots: Buffer = Buffer.alloc(0);
+  /** The receive slab the datagrams of the current batch are in, and the per-datagram meta (udp.c layout). */
+  #slab: Buffer = Buffer.alloc(0);
   #meta: Int32Array = new Int32Array(0);
   #metaBytes: Buffer = Buffer.alloc(0);
   readonly #v4Names = new Map<number, string>();
+  /** The socket's send, bound natively at bind (no unwrap per datagram); used only while open. */
+  #sendTo: SendFn = () => EBADF;
+  /** The last IPv4 source looked up: a batch often holds several datagrams from one peer. */
+  #lastV4Key = 0;
+  #lastV4Name = '';
   /** Inside a batch callback: sends are flushed by the native side when it returns. */
   #inBatch = false;
   #flushScheduled = false;
@@ -73,7 +82,7 @@ export class NativeUdpTransport extends UdpEndpointBase {
     this.#addon = addon;
     this.#opts = opts;
     this.#socket = new addon.UdpSocket(
-      (n) => this.#receive(n),
+      (n, slab) => this.#receive(n, slab),
       (errno, syscall, host, port) => this.#failed(sendError(addon, errno, syscall, host, port)),
     );
   }
@@ -83,10 +92,10 @@ export class NativeUdpTransport extends UdpEndpointBase {
     const family = ipFamily(listen.host) === 6 ? 6 : 4;
     const r = this.#socket.bind(family, listen.host, listen.port, recvBufferBytes, sendBufferBytes);
     if (r[0] !== 0) return Promise.reject(bindError(listen, sendError(this.#addon, r[0], String(r[1]), '', 0)));
-    const [, host, port, recv, send, slots, meta] = r as [number, string, number, number, number, ArrayBuffer, ArrayBuffer];
+    const [, host, port, recv, send, meta, sendTo] = r as [number, string, number, number, number, ArrayBuffer, SendFn];
+    this.#sendTo = sendTo;
     this.bound = { host, port };
     this.granted = { recv, send };
-    this.#slots = Buffer.from(slots);
     this.#meta = new Int32Array(meta);
     this.#metaBytes = Buffer.from(meta);
     return Promise.resolve(this.bound);
@@ -95,7 +104,7 @@ export class NativeUdpTransport extends UdpEndpointBase {
   /** Queue a datagram; it leaves with the batch's sendmmsg. Failures go to onSendError. */
   send(buf: Buffer, target: SendTarget): void {
     if (this.closed) return;
-    const err = this.#socket.send(buf, target.host, target.port);
+    const err = this.#sendTo(buf, target.host, target.port);
     if (err === 0) {
       if (!this.#inBatch && !this.#flushScheduled) {
         this.#flushScheduled = true;
@@ -132,8 +141,9 @@ export class NativeUdpTransport extends UdpEndpointBase {
     this.#opts.onSendError?.(err);
   }
 
-  /** One recvmmsg batch of `n` datagrams (called by the native poll callback). */
-  #receive(n: number): void {
+  /** One recvmmsg batch of `n` datagrams (called by the native poll callback), in `slab` when it is new. */
+  #receive(n: number, slab: Buffer | undefined): void {
+    if (slab !== undefined) this.#slab = slab;
     const meta = this.#meta;
     const stride = this.#addon.metaInts;
     this.#inBatch = true;
@@ -143,16 +153,10 @@ export class NativeUdpTransport extends UdpEndpointBase {
         const offset = meta[m]!;
         const length = meta[m + 1]!;
         if (length < 0) {
-          publishDrop({ reason: 'size', detail: 'truncated datagram' });
+          this.#dropped(length);
           continue;
         }
-        const buf = Buffer.allocUnsafe(length);
-        this.#slots.copy(buf, 0, offset, offset + length);
-        if (isKeepalive(buf)) {
-          publishDrop({ reason: 'keepalive' });
-          continue;
-        }
-        this.handler(buf, { transport: 'udp', address: this.#sourceAddress(m), port: meta[m + 2]! });
+        this.handler(this.#slab.subarray(offset, offset + length), { transport: 'udp', address: this.#sourceAddress(m), port: meta[m + 2]! });
       }
     } finally {
       this.#inBatch = false;
@@ -165,6 +169,12 @@ export class NativeUdpTransport extends UdpEndpointBase {
     }
   }
 
+  /** A datagram the native side did not store: a keepalive, truncated (MSG_TRUNC) or no memory. */
+  #dropped(length: number): void {
+    if (length === this.#addon.lenKeepalive) publishDrop({ reason: 'keepalive' });
+    else publishDrop({ reason: 'size', detail: length === this.#addon.lenTruncated ? 'truncated datagram' : 'no memory for the datagram' });
+  }
+
   #armFull(): void {
     if (this.#armed) return;
     this.#armed = true;
@@ -173,15 +183,23 @@ export class NativeUdpTransport extends UdpEndpointBase {
 
   /** The source address of the datagram whose meta starts at int `m`, as text. */
   #sourceAddress(m: number): string {
-    const text = m * 4 + this.#addon.metaTextByte;
-    if (this.#meta[m + 3] !== 4) return this.#metaBytes.toString('latin1', text, text + this.#meta[m + 5]!);
+    if (this.#meta[m + 3] !== 4) {
+      const text = m * 4 + this.#addon.metaTextByte;
+      return this.#metaBytes.toString('latin1', text, text + this.#meta[m + 5]!);
+    }
+    // IPv4: the native side gives the address's 4 bytes only; they are named here once per peer.
     const key = this.#meta[m + 4]!;
+    if (key === this.#lastV4Key && this.#lastV4Name !== '') return this.#lastV4Name;
     let name = this.#v4Names.get(key);
     if (name === undefined) {
       if (this.#v4Names.size >= ADDRESS_CACHE_MAX) this.#v4Names.clear();
-      name = this.#metaBytes.toString('latin1', text, text + this.#meta[m + 5]!);
+      const b = this.#metaBytes;
+      const at = (m + 4) * 4;
+      name = `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
       this.#v4Names.set(key, name);
     }
+    this.#lastV4Key = key;
+    this.#lastV4Name = name;
     return name;
   }
 }

@@ -2,19 +2,27 @@
  * siplb_udp: the optional native UDP accelerator (issue 20). Node-API, C, Linux.
  *
  * One UDP socket polled by libuv (uv_poll_t on the fd). When it is readable, one recvmmsg(2)
- * reads up to SLOTS datagrams into preallocated slots and JS is called ONCE for the batch, with
- * each datagram's offset, length and source address in a shared Int32Array (layout below). Sends
+ * reads up to SLOTS datagrams into preallocated slots, each is copied (packed, by memcpy) into the
+ * current receive slab, a Node Buffer JS holds, and JS is called ONCE for the batch, with each
+ * datagram's offset in the slab, length and source address in a shared Int32Array (layout below).
+ * JS hands each datagram up as a view on the slab: no allocation or C++ crossing per datagram.
+ * A slab is never written again once full: the next batch that does not fit gets a new slab (it
+ * is the second argument of that batch's callback), so a message JS keeps past its handler
+ * (serial failover resends the INVITE) stays intact; it keeps its slab alive, as a Buffer from
+ * Node's pool keeps its pool. Sends
  * made while JS handles the batch are copied into a send arena and leave in one sendmmsg(2) when
  * the batch callback returns; sends made outside a batch are flushed by JS on a setImmediate.
  * Nothing here throws into JS after bind: a failed send is reported through the error callback.
  *
  * Slot size. RFC 3261 §18.1.1: an element must be prepared to receive a 65535-byte datagram. A
  * slot is therefore SLOT_BYTES (64 KiB), so MSG_TRUNC cannot happen for any UDP datagram and no
- * datagram is ever re-read. The slots are one anonymous mmap, exposed to JS as an external
- * ArrayBuffer: the kernel backs only the pages a datagram actually wrote, so a batch of typical
- * (< 4 KiB) SIP datagrams keeps about one page per slot resident, not 64 KiB. MSG_TRUNC is still
- * checked (a kernel with a bigger datagram, e.g. an IPv6 jumbogram, would set it): such a slot is
- * handed up with length -1 and JS counts it as dropped.
+ * datagram is ever re-read. The slots are one anonymous mmap that JS never sees: the kernel backs
+ * only the pages a datagram actually wrote, so a batch of typical (< 4 KiB) SIP datagrams keeps
+ * about one page per slot resident, not 64 KiB; a datagram is then copied into the slab at its own
+ * size (a 65535-byte one into a slab of its own when it does not fit). MSG_TRUNC is still checked
+ * (a kernel with a bigger datagram, e.g. an IPv6 jumbogram, would set it): such a datagram is
+ * handed up with length -1 and JS counts it as dropped. A keepalive (RFC 5626 §4.4.1: a datagram of
+ * CRLFs, or an empty one) is not copied: length -2, JS counts it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,10 +39,24 @@
 #define SLOTS 32                 /* = libuv's own read batch (uv__udp_recvmsg), so the backlog meter reads the same */
 #define SLOT_BYTES 65536         /* >= 65535, RFC 3261 §18.1.1 */
 #define SLOT_STRIDE (SLOT_BYTES + 64) /* slots do not all start on the same cache set */
+#define SLOTS_MAP_BYTES ((size_t)SLOTS * SLOT_STRIDE)
 #define META_INTS 20             /* per slot: offset, length, port, family, v4 key, text length, text[56] */
 #define META_TEXT_BYTE 24
 #define SEND_MAX 64              /* datagrams per sendmmsg */
 #define SEND_ARENA (256 * 1024)  /* bytes queued before a forced flush */
+#define SLAB_BYTES (64 * 1024)   /* receive slab; a batch bigger than that gets a slab of its own size */
+#define LEN_TRUNCATED -1
+#define LEN_KEEPALIVE -2
+#define LEN_NO_MEMORY -3
+
+#define HOST_CACHE 4
+
+typedef struct {
+  char host[INET6_ADDRSTRLEN + 1];
+  size_t len; /* 0: empty */
+  struct sockaddr_storage ss;
+  socklen_t alen;
+} host_entry;
 
 typedef struct {
   napi_env env;
@@ -51,6 +73,10 @@ typedef struct {
   napi_async_context async;
   uint8_t *slots;
   int32_t *meta;
+  napi_ref slab_ref;  /* the current receive slab (a Buffer), strong */
+  uint8_t *slab;
+  size_t slab_len;
+  size_t slab_used;
   struct mmsghdr rmsg[SLOTS];
   struct iovec riov[SLOTS];
   struct sockaddr_storage rfrom[SLOTS];
@@ -62,6 +88,8 @@ typedef struct {
   struct mmsghdr smsg[SEND_MAX];
   struct iovec siov[SEND_MAX];
   struct sockaddr_storage sto[SEND_MAX];
+  host_entry hosts[HOST_CACHE];
+  int host_next;
 } udp_t;
 
 static void report_error(udp_t *u, int err, const char *syscall, const struct sockaddr_storage *to);
@@ -150,12 +178,52 @@ static void flush_queue(udp_t *u) {
   }
 }
 
+/* The destination for `host` (an IP literal) and `port`: parsed addresses are cached for the last
+ * HOST_CACHE hosts (a proxy sends to few peers; inet_pton costs ~200 instructions a send). */
+static int destination(udp_t *u, const char *host, size_t hl, int port, struct sockaddr_storage *ss, socklen_t *len) {
+  for (int k = 0; k < HOST_CACHE; k++) {
+    host_entry *e = &u->hosts[k];
+    if (e->len != hl || e->len == 0 || memcmp(e->host, host, hl) != 0) continue;
+    memcpy(ss, &e->ss, sizeof(*ss));
+    *len = e->alen;
+    if (u->family == AF_INET) ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+    else ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+    return 0;
+  }
+  int err = to_sockaddr(u, host, port, ss, len);
+  if (err != 0 || hl >= sizeof(u->hosts[0].host)) return err;
+  host_entry *e = &u->hosts[u->host_next];
+  u->host_next = (u->host_next + 1) % HOST_CACHE;
+  memcpy(e->host, host, hl);
+  e->len = hl;
+  memcpy(&e->ss, ss, sizeof(*ss));
+  e->alen = *len;
+  return 0;
+}
+
+static napi_value do_send(napi_env env, udp_t *u, size_t argc, napi_value *argv);
+
 /* send(buffer, host, port) -> 0 queued, or a positive errno (EINVAL: not an IP literal of a
  * usable family; EBADF: closed; ENOBUFS: the queue is full while the kernel's buffer is too). */
 static napi_value js_send(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   udp_t *u = unwrap(env, info, &argc, argv);
+  return do_send(env, u, argc, argv);
+}
+
+/* The same send, as the function bind() returns: its data is the socket, so no napi_unwrap (a
+ * private-symbol property lookup, ~450 instructions) per datagram. Valid while the socket object
+ * is: the JS wrapper holds both and stops calling it at close. */
+static napi_value js_send_bound(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok) return make_int(env, EINVAL);
+  return do_send(env, (udp_t *)data, argc, argv);
+}
+
+static napi_value do_send(napi_env env, udp_t *u, size_t argc, napi_value *argv) {
   if (u == NULL || argc < 3) return make_int(env, EINVAL);
   if (u->fd < 0 || u->closing) return make_int(env, EBADF);
   void *data;
@@ -173,7 +241,7 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   }
   int i = u->sq;
   socklen_t alen;
-  int err = to_sockaddr(u, host, port, &u->sto[i], &alen);
+  int err = destination(u, host, hl, port, &u->sto[i], &alen);
   if (err != 0) return make_int(env, err);
   uint8_t *dst = u->arena + u->arena_used;
   memcpy(dst, data, len);
@@ -198,22 +266,54 @@ static napi_value js_flush(napi_env env, napi_callback_info info) {
 
 /* ---- receiving --------------------------------------------------------------------------- */
 
+/* Meta entry: [2] port, [3] family 4|6, [4] IPv4 address (network byte order, as 4 bytes),
+ * [5] text length and, from byte META_TEXT_BYTE, the IPv6 address as text. */
 static void describe_source(int32_t *m, const struct sockaddr_storage *ss) {
-  char *text = (char *)m + META_TEXT_BYTE;
   if (ss->ss_family == AF_INET) {
     const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
     m[2] = ntohs(a->sin_port);
     m[3] = 4;
     memcpy(&m[4], &a->sin_addr, 4);
-    inet_ntop(AF_INET, &a->sin_addr, text, INET6_ADDRSTRLEN);
-  } else {
-    const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)ss;
-    m[2] = ntohs(a6->sin6_port);
-    m[3] = 6;
-    m[4] = 0;
-    inet_ntop(AF_INET6, &a6->sin6_addr, text, INET6_ADDRSTRLEN);
+    /* No text: JS names an IPv4 source from these 4 bytes, once per peer (inet_ntop formats
+     * with sprintf, ~1,500 instructions, and a proxy hears from few peers). */
+    m[5] = 0;
+    return;
   }
+  const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)ss;
+  m[2] = ntohs(a6->sin6_port);
+  m[3] = 6;
+  m[4] = 0;
+  char *text = (char *)m + META_TEXT_BYTE;
+  inet_ntop(AF_INET6, &a6->sin6_addr, text, INET6_ADDRSTRLEN);
   m[5] = (int32_t)strlen(text);
+}
+
+/* A keepalive: nothing but CR, LF (and NUL, as some phones pad) — or nothing at all. */
+static int is_keepalive(const uint8_t *p, size_t len) {
+  for (size_t i = 0; i < len; i++)
+    if (p[i] != '\r' && p[i] != '\n' && p[i] != 0) return 0;
+  return 1;
+}
+
+/* Make room for `need` bytes in the receive slab; returns the new slab to hand JS (a Buffer), or
+ * NULL when the current one has room (or no slab could be made: *ok = 0). */
+static napi_value ensure_slab(udp_t *u, size_t need, int *ok) {
+  *ok = 1;
+  if (u->slab != NULL && u->slab_used + need <= u->slab_len) return NULL;
+  napi_env env = u->env;
+  size_t len = need > SLAB_BYTES ? need : SLAB_BYTES;
+  napi_value buf;
+  void *data;
+  if (napi_create_buffer(env, len, &data, &buf) != napi_ok) {
+    *ok = 0;
+    return NULL;
+  }
+  if (u->slab_ref != NULL) napi_delete_reference(env, u->slab_ref);
+  napi_create_reference(env, buf, 1, &u->slab_ref);
+  u->slab = data;
+  u->slab_len = len;
+  u->slab_used = 0;
+  return buf;
 }
 
 static void on_poll(uv_poll_t *h, int status, int events) {
@@ -239,16 +339,38 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
       report_error(u, errno, "recvmmsg", NULL); /* e.g. ECONNREFUSED from an earlier send's ICMP */
     } else if (n > 0) {
+      size_t need = 0;
       for (int i = 0; i < n; i++) {
         int32_t *m = u->meta + i * META_INTS;
-        m[0] = i * SLOT_STRIDE;
-        m[1] = (u->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) ? -1 : (int32_t)u->rmsg[i].msg_len;
+        const uint8_t *data = u->slots + (size_t)i * SLOT_STRIDE;
+        size_t len = u->rmsg[i].msg_len;
+        if (u->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) m[1] = LEN_TRUNCATED;
+        else if (is_keepalive(data, len)) m[1] = LEN_KEEPALIVE;
+        else {
+          m[1] = (int32_t)len;
+          need += len;
+        }
         describe_source(m, &u->rfrom[i]);
       }
-      napi_value cb, arg, ignored;
+      int ok;
+      napi_value argv[2];
+      argv[1] = ensure_slab(u, need, &ok);
+      if (argv[1] == NULL) napi_get_undefined(env, &argv[1]);
+      for (int i = 0; i < n; i++) {
+        int32_t *m = u->meta + i * META_INTS;
+        if (m[1] < 0) continue;
+        if (!ok) {
+          m[1] = LEN_NO_MEMORY; /* no slab could be made: the datagram is lost, as the kernel drops one */
+          continue;
+        }
+        memcpy(u->slab + u->slab_used, u->slots + (size_t)i * SLOT_STRIDE, (size_t)m[1]);
+        m[0] = (int32_t)u->slab_used;
+        u->slab_used += (size_t)m[1];
+      }
+      napi_value cb, ignored;
       napi_get_reference_value(env, u->on_batch, &cb);
-      napi_create_int32(env, n, &arg);
-      if (napi_call_function(env, self, cb, 1, &arg, &ignored) == napi_pending_exception) {
+      napi_create_int32(env, n, &argv[0]);
+      if (napi_call_function(env, self, cb, 2, argv, &ignored) == napi_pending_exception) {
         /* A bug in a handler: surfaced as an uncaught exception, as it would be from a dgram
          * 'message' listener (app.ts's handler catches its own). */
         napi_value exc;
@@ -299,10 +421,6 @@ static void report_error(udp_t *u, int err, const char *syscall, const struct so
 
 /* ---- lifecycle --------------------------------------------------------------------------- */
 
-static void unmap_slots(napi_env env, void *data, void *hint) {
-  munmap(data, (size_t)SLOTS * SLOT_STRIDE);
-}
-
 static void on_handle_closed(uv_handle_t *h) {
   udp_t *u = (udp_t *)h->data;
   u->handle_open = 0;
@@ -329,8 +447,11 @@ static void finalize(napi_env env, void *data, void *hint) {
   shut(u);
   if (u->on_batch) napi_delete_reference(env, u->on_batch);
   if (u->on_error) napi_delete_reference(env, u->on_error);
+  if (u->slab_ref) napi_delete_reference(env, u->slab_ref);
   if (u->async) napi_async_destroy(env, u->async);
   free(u->arena);
+  if (u->slots != NULL) munmap(u->slots, SLOTS_MAP_BYTES); /* shut() closed the fd: nothing reads into them */
+  u->slots = NULL;
   u->self = NULL;
   if (!u->handle_open) free(u);
 }
@@ -340,7 +461,7 @@ static void cleanup_hook(void *arg) {
   shut(u);
 }
 
-/* new UdpSocket(onBatch(n), onError(errno, syscall, host, port)) */
+/* new UdpSocket(onBatch(n, newSlab | undefined), onError(errno, syscall, host, port)) */
 static napi_value js_new(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2], self;
@@ -367,7 +488,7 @@ static napi_value js_new(napi_env env, napi_callback_info info) {
 }
 
 /* bind(family 4|6, host, port, rcvbuf, sndbuf) ->
- *   [0, boundHost, boundPort, grantedRcv, grantedSnd, slotsArrayBuffer, metaArrayBuffer, slotStride]
+ *   [0, boundHost, boundPort, grantedRcv, grantedSnd, metaArrayBuffer, send(buffer, host, port)]
  *   or [errno, syscall] */
 static napi_value js_bind(napi_env env, napi_callback_info info) {
   size_t argc = 5;
@@ -429,10 +550,9 @@ static napi_value js_bind(napi_env env, napi_callback_info info) {
   ol = sizeof(int);
   getsockopt(u->fd, SOL_SOCKET, SO_SNDBUF, &gsnd, &ol);
 
-  /* Slots: one anonymous mapping owned by its ArrayBuffer (unmapped when JS drops it). */
-  size_t slot_len = (size_t)SLOTS * SLOT_STRIDE;
-  napi_value slots_ab, meta_ab;
-  void *map = mmap(NULL, slot_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  /* Slots: one anonymous mapping, only ever read here (unmapped when the object is finalised). */
+  napi_value meta_ab;
+  void *map = mmap(NULL, SLOTS_MAP_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (map == MAP_FAILED) {
     err = errno;
     fail = "mmap";
@@ -440,18 +560,11 @@ static napi_value js_bind(napi_env env, napi_callback_info info) {
     u->fd = -1;
     goto out;
   }
-  if (napi_create_external_arraybuffer(env, map, slot_len, unmap_slots, NULL, &slots_ab) != napi_ok) {
-    /* A runtime that forbids external buffers (V8 sandbox): a plain, zeroed ArrayBuffer then. */
-    munmap(map, slot_len);
-    void *ab_data;
-    napi_create_arraybuffer(env, slot_len, &ab_data, &slots_ab);
-    map = ab_data;
-  }
   u->slots = map;
   void *meta_data;
   napi_create_arraybuffer(env, (size_t)SLOTS * META_INTS * 4, &meta_data, &meta_ab);
   u->meta = meta_data;
-  /* The ArrayBuffers are kept alive by the JS wrapper, which holds them for the socket's life. */
+  /* The meta ArrayBuffer is kept alive by the JS wrapper, which holds it for the socket's life. */
   for (int i = 0; i < SLOTS; i++) {
     u->riov[i].iov_base = u->slots + (size_t)i * SLOT_STRIDE;
     u->riov[i].iov_len = SLOT_BYTES;
@@ -476,9 +589,10 @@ static napi_value js_bind(napi_env env, napi_callback_info info) {
   napi_set_element(env, res, 2, make_int(env, bport));
   napi_set_element(env, res, 3, make_int(env, grcv));
   napi_set_element(env, res, 4, make_int(env, gsnd));
-  napi_set_element(env, res, 5, slots_ab);
-  napi_set_element(env, res, 6, meta_ab);
-  napi_set_element(env, res, 7, make_int(env, SLOT_STRIDE));
+  napi_set_element(env, res, 5, meta_ab);
+  napi_value send_fn;
+  napi_create_function(env, "send", NAPI_AUTO_LENGTH, js_send_bound, u, &send_fn);
+  napi_set_element(env, res, 6, send_fn);
   return res;
 out:
   napi_set_element(env, res, 0, make_int(env, err));
@@ -525,6 +639,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "slots", make_int(env, SLOTS));
   napi_set_named_property(env, exports, "metaInts", make_int(env, META_INTS));
   napi_set_named_property(env, exports, "metaTextByte", make_int(env, META_TEXT_BYTE));
+  napi_set_named_property(env, exports, "lenTruncated", make_int(env, LEN_TRUNCATED));
+  napi_set_named_property(env, exports, "lenKeepalive", make_int(env, LEN_KEEPALIVE));
   return exports;
 }
 

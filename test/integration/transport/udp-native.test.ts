@@ -4,8 +4,10 @@
  * The peers are node:dgram sockets. Needs the addon built (`npm run build:native`, which
  * scripts/test.sh runs): without it these tests fail, they never skip.
  */
+import diagnosticsChannel from 'node:diagnostics_channel';
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
+import { channels } from '../../../src/observe/channels.js';
 import type { MessageSource } from '../../../src/transport/contract.js';
 import { loadNativeUdp, type NativeUdpAddon } from '../../../src/transport/native-addon.js';
 import { NativeUdpTransport } from '../../../src/transport/udp-native.js';
@@ -73,6 +75,46 @@ describe('native UDP accelerator', () => {
     for (let i = 0; i < 70; i++) p.socket.send(Buffer.alloc(200, 0x30 + i), port, '127.0.0.1');
     await waitFor('70 datagrams', () => kept.length === 70, 5000, 10);
     kept.forEach((b, i) => expect(b.equals(Buffer.alloc(200, 0x30 + i))).toBe(true));
+  });
+
+  it('keeps every datagram intact across receive slabs, big ones among them, while they are held', async () => {
+    // Datagrams go up as views on a receive slab (64 KiB; a batch that does not fit gets a new
+    // one): 300 x 1 KiB spans several slabs, and a 65507-byte datagram needs one of its own.
+    const t = native();
+    const kept: Buffer[] = [];
+    t.onMessage((buf) => kept.push(buf));
+    const { port } = await t.start();
+    const p = await peer();
+    const sent: Buffer[] = [];
+    for (let i = 0; i < 300; i++) sent.push(i === 150 ? Buffer.alloc(65_507, 0x61 + (i % 26)) : Buffer.alloc(1024 + (i % 7), 0x61 + (i % 26)));
+    for (let i = 0; i < sent.length; i += 25) {
+      for (const b of sent.slice(i, i + 25)) p.socket.send(b, port, '127.0.0.1');
+      await waitFor('the group', () => kept.length === Math.min(i + 25, sent.length), 5000, 5);
+    }
+    expect(kept.length).toBe(sent.length);
+    kept.forEach((b, i) => expect(b.equals(sent[i]!)).toBe(true));
+    expect(new Set(kept.map((b) => b.buffer)).size).toBeGreaterThan(2);
+  });
+
+  it('counts a keepalive and an empty datagram as keepalive drops, never as messages', async () => {
+    const drops: unknown[] = [];
+    const onDrop = (m: unknown): void => void drops.push(m);
+    diagnosticsChannel.subscribe(channels.drop.name, onDrop);
+    try {
+      const t = native();
+      const got: string[] = [];
+      t.onMessage((buf) => got.push(buf.toString()));
+      const { port } = await t.start();
+      const p = await peer();
+      p.socket.send('\r\n', port, '127.0.0.1');
+      p.socket.send(Buffer.alloc(0), port, '127.0.0.1');
+      p.socket.send('\r\n\r\nX', port, '127.0.0.1');
+      await waitFor('the message', () => got.length === 1, 5000, 10);
+      expect(got).toEqual(['\r\n\r\nX']);
+      expect(drops).toEqual([{ reason: 'keepalive' }, { reason: 'keepalive' }]);
+    } finally {
+      diagnosticsChannel.unsubscribe(channels.drop.name, onDrop);
+    }
   });
 
   it('receives a 65507-byte datagram whole (RFC 3261 §18.1.1: be prepared for 65535) and sends one back', async () => {
