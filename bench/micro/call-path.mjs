@@ -28,6 +28,7 @@ import { validateConfig } from '../../dist/config/validate.js';
 import { BackendRegistry } from '../../dist/backends/registry.js';
 import { createBalancer } from '../../dist/balance/index.js';
 import { CallLoad } from '../../dist/balance/call-load.js';
+import { CallTable } from '../../dist/balance/call-table.js';
 import { DialogTracker } from '../../dist/calls/dialog-tracker.js';
 import { HealthMonitor } from '../../dist/health/monitor.js';
 import { PassiveChecker } from '../../dist/health/passive.js';
@@ -71,12 +72,13 @@ createMetrics({
 /** A proxy as app.ts builds it; `send` gets every datagram it sends. */
 function buildProxy(send) {
   const backends = new BackendRegistry(config.backends);
-  const callLoad = new CallLoad({ maxEntries: config.dialogs.maxEntries, maxCallDurationMs: config.dialogs.maxCallDuration });
+  const calls = new CallTable();
+  const callLoad = new CallLoad({ maxEntries: config.dialogs.maxEntries, maxCallDurationMs: config.dialogs.maxCallDuration }, calls);
   const dialogs = new DialogTracker(callLoad, now, { maxRemembered: config.dialogs.maxEntries });
   let passive;
   const load = { active: (id) => callLoad.active(id) + passive.pendingInvites(id) };
   const balancer = createBalancer(config.balance.mode, { vnodes: config.balance.vnodes, load });
-  const affinity = new CallAffinity({ ttlMs: config.balance.affinityTtl, maxEntries: config.balance.affinityMaxEntries });
+  const affinity = new CallAffinity({ ttlMs: config.balance.affinityTtl, maxEntries: config.balance.affinityMaxEntries, calls });
   const users = new RegisteredUsers(config.balance.affinityMaxEntries);
   const health = new HealthMonitor({ registry: backends, thresholdsFor: thresholdsCache(() => config), startMode: config.health.startState, now, logger: log });
   const p = config.passive;

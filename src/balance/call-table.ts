@@ -1,0 +1,224 @@
+/**
+ * @module balance/call-table
+ * One record per Call-ID for every per-call concern (call affinity, active-call accounting,
+ * dialog endings), instead of one Map per concern: a call costs one hash-table insertion, one
+ * removal, and one lookup per message rather than several of each (each concern's Map hashed
+ * and probed the same Call-ID again).
+ *
+ * A concern owns a {@link CallLane}: one slot in every record (a value and a time) plus its own
+ * order of those slots, oldest first, for expiry and for evicting the oldest when its bound is
+ * reached. That order is an append-only queue with lazy deletion: filling a slot appends an
+ * entry and stamps the slot with the entry's position; clearing or refilling the slot leaves the
+ * old entry behind, stale (the slot no longer carries its stamp), and it is skipped when it
+ * reaches the head. Every concern gives its entries times that never decrease (the same TTL from
+ * a clock that never goes back), so queue order is time order and an expiry sweep stops at the
+ * first live entry, as with a Map's insertion order. The queue is rebuilt from its live entries
+ * once the stale ones outnumber them, so its length stays within twice the live count (plus a
+ * constant) whatever the lifetimes.
+ *
+ * A record exists while at least one lane holds a slot in it.
+ *
+ * Pure: Call-IDs are opaque keys, times are passed in; no clock, no timers.
+ */
+
+/** Positions are stamped modulo 2^30 so they stay small integers (V8 Smis) on a process that runs for years. */
+const STAMP_MASK = 0x3fff_ffff;
+const EMPTY = -1;
+/** Stale entries tolerated in a queue beyond its live ones before it is rebuilt. */
+const COMPACT_SLACK = 1024;
+
+/** One call's slots. Slot k of the table's lanes lives at `slots[2k]` (stamp, or -1) and `slots[2k+1]` (value). */
+export class CallRecord {
+  readonly key: string;
+  readonly slots: (number | string | undefined)[];
+  /** Lanes holding a slot here. */
+  held = 0;
+
+  constructor(key: string, slots: (number | string | undefined)[]) {
+    this.key = key;
+    this.slots = slots;
+  }
+}
+
+export class CallTable {
+  readonly #map = new Map<string, CallRecord>();
+  readonly #template: (number | string | undefined)[] = [];
+  /** The record found last: a message's concerns look its Call-ID up one after another. */
+  #lastKey: string | undefined = undefined;
+  #last: CallRecord | undefined = undefined;
+
+  /** A new concern's lane; `opts.max` bounds its slots (the caller decides what happens at the bound). */
+  lane(opts: { max?: number } = {}): CallLane {
+    const k = this.#template.length / 2;
+    this.#template.push(EMPTY, undefined);
+    for (const r of this.#map.values()) r.slots.push(EMPTY, undefined);
+    return new CallLane(this, k, opts.max ?? Infinity);
+  }
+
+  find(key: string): CallRecord | undefined {
+    if (key === this.#lastKey) return this.#last;
+    const r = this.#map.get(key);
+    if (r !== undefined) {
+      this.#lastKey = key;
+      this.#last = r;
+    }
+    return r;
+  }
+
+  /** @internal for lanes */
+  ensure(key: string): CallRecord {
+    let r = this.find(key);
+    if (r === undefined) {
+      r = new CallRecord(key, this.#template.slice());
+      this.#map.set(key, r);
+      this.#lastKey = key;
+      this.#last = r;
+    }
+    return r;
+  }
+
+  /** @internal for lanes: a record no lane holds any more goes. */
+  release(r: CallRecord): void {
+    if (r.held > 0) return;
+    this.#map.delete(r.key);
+    if (this.#last === r) {
+      this.#lastKey = undefined;
+      this.#last = undefined;
+    }
+  }
+
+  /** Records held (calls some concern still remembers). */
+  get size(): number {
+    return this.#map.size;
+  }
+}
+
+export class CallLane {
+  readonly #table: CallTable;
+  /** Index of this lane's stamp in a record's slots; the value follows it. */
+  readonly #at: number;
+  readonly max: number;
+  #count = 0;
+  /**
+   * The queue: records and the times of their entries, `#head` to `#tail`; `undefined` once
+   * consumed. The arrays are reused (written in place, compacted in place), never shrunk, so a
+   * lane in steady state allocates nothing per entry.
+   */
+  readonly #recs: (CallRecord | undefined)[] = [];
+  readonly #times: number[] = [];
+  #head = 0;
+  #tail = 0;
+  /** Stamp of the queue's index 0. */
+  #base = 0;
+
+  /** @internal made by {@link CallTable.lane} */
+  constructor(table: CallTable, k: number, max: number) {
+    this.#table = table;
+    this.#at = 2 * k;
+    this.max = max;
+  }
+
+  /** Slots filled. */
+  get size(): number {
+    return this.#count;
+  }
+
+  /** The record of `key` when this lane holds a slot in it. */
+  find(key: string): CallRecord | undefined {
+    const r = this.#table.find(key);
+    return r !== undefined && (r.slots[this.#at] as number) !== EMPTY ? r : undefined;
+  }
+
+  has(key: string): boolean {
+    return this.find(key) !== undefined;
+  }
+
+  value(r: CallRecord): string | undefined {
+    return r.slots[this.#at + 1] as string | undefined;
+  }
+
+  time(r: CallRecord): number {
+    return this.#times[((r.slots[this.#at] as number) - this.#base) & STAMP_MASK]!;
+  }
+
+  /**
+   * Fill (or refill, moving it to the newest end) the slot of `key`. `time` must not be below
+   * the lane's previous ones. The bound is the caller's: see {@link full} and {@link oldest}.
+   */
+  put(key: string, value: string | undefined, time: number): void {
+    const r = this.#table.ensure(key);
+    const s = r.slots;
+    if ((s[this.#at] as number) === EMPTY) {
+      this.#count++;
+      r.held++;
+    }
+    this.#compactIfSparse();
+    const i = this.#tail++;
+    s[this.#at] = (this.#base + i) & STAMP_MASK;
+    s[this.#at + 1] = value;
+    if (i < this.#recs.length) {
+      this.#recs[i] = r;
+      this.#times[i] = time;
+    } else {
+      this.#recs.push(r);
+      this.#times.push(time);
+    }
+  }
+
+  get full(): boolean {
+    return this.#count >= this.max;
+  }
+
+  /** Empty the slot of `r` (no-op when empty); the record goes when no lane holds it. */
+  clear(r: CallRecord): void {
+    const s = r.slots;
+    if ((s[this.#at] as number) === EMPTY) return;
+    s[this.#at] = EMPTY;
+    s[this.#at + 1] = undefined;
+    this.#count--;
+    r.held--;
+    this.#table.release(r);
+  }
+
+  delete(key: string): boolean {
+    const r = this.find(key);
+    if (r === undefined) return false;
+    this.clear(r);
+    return true;
+  }
+
+  /** The record whose slot was filled longest ago (stale entries at the head are dropped on the way). */
+  oldest(): CallRecord | undefined {
+    const recs = this.#recs;
+    while (this.#head < this.#tail) {
+      const r = recs[this.#head]!;
+      if ((r.slots[this.#at] as number) === ((this.#base + this.#head) & STAMP_MASK)) return r;
+      recs[this.#head++] = undefined;
+    }
+    this.#head = this.#tail = 0;
+    return undefined;
+  }
+
+  /**
+   * Before an entry is appended: when the stale entries (consumed or superseded) outnumber the
+   * live ones by more than the slack, move the live ones to the front, in order, restamped.
+   */
+  #compactIfSparse(): void {
+    const tail = this.#tail;
+    if (tail - this.#count <= this.#count + COMPACT_SLACK) return;
+    const recs = this.#recs;
+    const times = this.#times;
+    const at = this.#at;
+    let j = 0;
+    for (let i = this.#head; i < tail; i++) {
+      const r = recs[i];
+      recs[i] = undefined;
+      if (r === undefined || (r.slots[at] as number) !== ((this.#base + i) & STAMP_MASK)) continue;
+      r.slots[at] = (this.#base + j) & STAMP_MASK;
+      recs[j] = r;
+      times[j++] = times[i]!;
+    }
+    this.#head = 0;
+    this.#tail = j;
+  }
+}
