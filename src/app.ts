@@ -144,7 +144,7 @@ export function build(initial: Config, deps: AppDeps): App {
     logger: log,
     onAdminChange: deps.onAdminChange,
   });
-  const passive = new PassiveChecker(passiveOptions(config), health, now);
+  const passive = new PassiveChecker(passiveOptions(config), health, now, calls);
   let balancer = makeBalancer(config);
 
   const engine = chooseUdpEngine(config.sip.udpEngine);
@@ -186,7 +186,7 @@ export function build(initial: Config, deps: AppDeps): App {
       retryAfterSeconds: config.overload.retryAfter,
     };
   }
-  const makeFailover = failoverFactory(ctx, passive, health);
+  const makeFailover = failoverFactory(ctx, passive, health, calls);
   ctx.failover = makeFailover(config);
   listeners.onMessage(guardedProxyHandler(ctx, proxyLog));
 

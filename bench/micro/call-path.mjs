@@ -94,6 +94,7 @@ function buildProxy(send) {
     },
     health,
     now,
+    calls,
   );
   let ctx;
   const observer = proxyObserver({ dialogs, passive, ctx: () => ctx, log, now });
@@ -112,7 +113,7 @@ function buildProxy(send) {
     registrations: new RegistrationAffinity(users, config.balance.failback, config.balance.hashKey.registered !== 'call-id'),
     security: new SecurityPolicy(securityOptions(config.security)),
   };
-  ctx.failover = failoverFactory(ctx, passive, health)(config);
+  ctx.failover = failoverFactory(ctx, passive, health, calls)(config);
   return { handler: guardedProxyHandler(ctx, log), failover: ctx.failover };
 }
 

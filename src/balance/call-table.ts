@@ -30,11 +30,11 @@ const COMPACT_SLACK = 1024;
 /** One call's slots. Slot k of the table's lanes lives at `slots[2k]` (stamp, or -1) and `slots[2k+1]` (value). */
 export class CallRecord {
   readonly key: string;
-  readonly slots: (number | string | undefined)[];
+  readonly slots: unknown[];
   /** Lanes holding a slot here. */
   held = 0;
 
-  constructor(key: string, slots: (number | string | undefined)[]) {
+  constructor(key: string, slots: unknown[]) {
     this.key = key;
     this.slots = slots;
   }
@@ -42,17 +42,17 @@ export class CallRecord {
 
 export class CallTable {
   readonly #map = new Map<string, CallRecord>();
-  readonly #template: (number | string | undefined)[] = [];
+  readonly #template: unknown[] = [];
   /** The record found last: a message's concerns look its Call-ID up one after another. */
   #lastKey: string | undefined = undefined;
   #last: CallRecord | undefined = undefined;
 
   /** A new concern's lane; `opts.max` bounds its slots (the caller decides what happens at the bound). */
-  lane(opts: { max?: number } = {}): CallLane {
+  lane<V = string>(opts: { max?: number } = {}): CallLane<V> {
     const k = this.#template.length / 2;
     this.#template.push(EMPTY, undefined);
     for (const r of this.#map.values()) r.slots.push(EMPTY, undefined);
-    return new CallLane(this, k, opts.max ?? Infinity);
+    return new CallLane<V>(this, k, opts.max ?? Infinity);
   }
 
   find(key: string): CallRecord | undefined {
@@ -93,7 +93,8 @@ export class CallTable {
   }
 }
 
-export class CallLane {
+/** A concern's slot in every record; `V`: what the slot holds. */
+export class CallLane<V = string> {
   readonly #table: CallTable;
   /** Index of this lane's stamp in a record's slots; the value follows it. */
   readonly #at: number;
@@ -133,8 +134,8 @@ export class CallLane {
     return this.find(key) !== undefined;
   }
 
-  value(r: CallRecord): string | undefined {
-    return r.slots[this.#at + 1] as string | undefined;
+  value(r: CallRecord): V | undefined {
+    return r.slots[this.#at + 1] as V | undefined;
   }
 
   time(r: CallRecord): number {
@@ -145,7 +146,7 @@ export class CallLane {
    * Fill (or refill, moving it to the newest end) the slot of `key`. `time` must not be below
    * the lane's previous ones. The bound is the caller's: see {@link full} and {@link oldest}.
    */
-  put(key: string, value: string | undefined, time: number): void {
+  put(key: string, value: V | undefined, time: number): void {
     const r = this.#table.ensure(key);
     const s = r.slots;
     if ((s[this.#at] as number) === EMPTY) {
