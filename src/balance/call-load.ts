@@ -17,7 +17,7 @@
  * Pure: callers pass a monotonic `nowMs` that never decreases across calls; no timers here.
  */
 
-import { CallTable, type CallLane } from './call-table.js';
+import { CallTable, callIdOf, type CallLane } from './call-table.js';
 import type { CallLoadView } from './least-conn.js';
 
 export { AffinityTable, DEFAULT_AFFINITY_OPTIONS, type AffinityOptions } from './affinity.js';
@@ -110,7 +110,7 @@ export class CallLoad implements CallLoadView {
       const backendId = this.#calls.value(r)!;
       this.#calls.clear(r);
       this.#release(backendId);
-      removed.push(r.key);
+      removed.push(callIdOf(r));
     }
     return removed;
   }

@@ -5,10 +5,11 @@
  * removal, and one lookup per message rather than several of each (each concern's Map hashed
  * and probed the same Call-ID again).
  *
- * A concern owns a {@link CallLane}: one slot in every record (a value and a time) plus its own
- * order of those slots, oldest first, for expiry and for evicting the oldest when its bound is
- * reached. That order is an append-only queue with lazy deletion: filling a slot appends an
- * entry and stamps the slot with the entry's position; clearing or refilling the slot leaves the
+ * A concern owns a {@link CallLane}: one slot in every record (holding a value and a time) plus
+ * its own order of those slots, oldest first, for expiry and for evicting the oldest when its
+ * bound is reached. That order is an append-only queue with lazy deletion: filling a slot appends
+ * an entry (record, time, value) and stamps the record's slot with the entry's position, the
+ * record's only word for that lane; clearing or refilling the slot leaves the
  * old entry behind, stale (the slot no longer carries its stamp), and it is skipped when it
  * reaches the head. Every concern gives its entries times that never decrease (the same TTL from
  * a clock that never goes back), so queue order is time order and an expiry sweep stops at the
@@ -27,32 +28,33 @@ const EMPTY = -1;
 /** Stale entries tolerated in a queue beyond its live ones before it is rebuilt. */
 const COMPACT_SLACK = 1024;
 
-/** One call's slots. Slot k of the table's lanes lives at `slots[2k]` (stamp, or -1) and `slots[2k+1]` (value). */
-export class CallRecord {
-  readonly key: string;
-  readonly slots: unknown[];
-  /** Lanes holding a slot here. */
-  held = 0;
+/**
+ * One call's record, a single array (one allocation, no pointer to follow per slot):
+ * `[callId, lanes holding a slot, stamp of lane 0 (or -1), value of lane 0, stamp of lane 1, …]`.
+ */
+export type CallRecord = unknown[];
 
-  constructor(key: string, slots: unknown[]) {
-    this.key = key;
-    this.slots = slots;
-  }
+const KEY = 0;
+const HELD = 1;
+
+/** The Call-ID a record is for. */
+export function callIdOf(r: CallRecord): string {
+  return r[KEY] as string;
 }
 
 export class CallTable {
   readonly #map = new Map<string, CallRecord>();
-  readonly #template: unknown[] = [];
+  readonly #template: unknown[] = ['', 0];
   /** The record found last: a message's concerns look its Call-ID up one after another. */
   #lastKey: string | undefined = undefined;
   #last: CallRecord | undefined = undefined;
 
   /** A new concern's lane; `opts.max` bounds its slots (the caller decides what happens at the bound). */
   lane<V = string>(opts: { max?: number } = {}): CallLane<V> {
-    const k = this.#template.length / 2;
-    this.#template.push(EMPTY, undefined);
-    for (const r of this.#map.values()) r.slots.push(EMPTY, undefined);
-    return new CallLane<V>(this, k, opts.max ?? Infinity);
+    const at = this.#template.length;
+    this.#template.push(EMPTY);
+    for (const r of this.#map.values()) r.push(EMPTY);
+    return new CallLane<V>(this, at, opts.max ?? Infinity);
   }
 
   find(key: string): CallRecord | undefined {
@@ -69,7 +71,8 @@ export class CallTable {
   ensure(key: string): CallRecord {
     let r = this.find(key);
     if (r === undefined) {
-      r = new CallRecord(key, this.#template.slice());
+      r = this.#template.slice();
+      r[KEY] = key;
       this.#map.set(key, r);
       this.#lastKey = key;
       this.#last = r;
@@ -79,8 +82,8 @@ export class CallTable {
 
   /** @internal for lanes: a record no lane holds any more goes. */
   release(r: CallRecord): void {
-    if (r.held > 0) return;
-    this.#map.delete(r.key);
+    if ((r[HELD] as number) > 0) return;
+    this.#map.delete(r[KEY] as string);
     if (this.#last === r) {
       this.#lastKey = undefined;
       this.#last = undefined;
@@ -96,26 +99,29 @@ export class CallTable {
 /** A concern's slot in every record; `V`: what the slot holds. */
 export class CallLane<V = string> {
   readonly #table: CallTable;
-  /** Index of this lane's stamp in a record's slots; the value follows it. */
+  /** Index of this lane's stamp in a record. */
   readonly #at: number;
   readonly max: number;
   #count = 0;
   /**
-   * The queue: records and the times of their entries, `#head` to `#tail`; `undefined` once
-   * consumed. The arrays are reused (written in place, compacted in place), never shrunk, so a
-   * lane in steady state allocates nothing per entry.
+   * The queue: records, and the times and values of their entries, `#head` to `#tail`; a record
+   * `undefined` once consumed, a value `undefined` once its slot is cleared or refilled (so a
+   * stale entry keeps no value alive). Values live here rather than in the record: a record then
+   * costs one word per lane, and only live entries hold a value. The arrays are reused (written
+   * in place, compacted in place), never shrunk, so a lane in steady state allocates nothing.
    */
   readonly #recs: (CallRecord | undefined)[] = [];
   readonly #times: number[] = [];
+  readonly #vals: (V | undefined)[] = [];
   #head = 0;
   #tail = 0;
   /** Stamp of the queue's index 0. */
   #base = 0;
 
   /** @internal made by {@link CallTable.lane} */
-  constructor(table: CallTable, k: number, max: number) {
+  constructor(table: CallTable, at: number, max: number) {
     this.#table = table;
-    this.#at = 2 * k;
+    this.#at = at;
     this.max = max;
   }
 
@@ -127,19 +133,26 @@ export class CallLane<V = string> {
   /** The record of `key` when this lane holds a slot in it. */
   find(key: string): CallRecord | undefined {
     const r = this.#table.find(key);
-    return r !== undefined && (r.slots[this.#at] as number) !== EMPTY ? r : undefined;
+    return r !== undefined && (r[this.#at] as number) !== EMPTY ? r : undefined;
   }
 
   has(key: string): boolean {
     return this.find(key) !== undefined;
   }
 
-  value(r: CallRecord): V | undefined {
-    return r.slots[this.#at + 1] as V | undefined;
+  /** Where the live entry of `r` is in the queue. */
+  #index(r: CallRecord): number {
+    return ((r[this.#at] as number) - this.#base) & STAMP_MASK;
   }
 
+  /** The value in the slot of `r` (which must be filled). */
+  value(r: CallRecord): V | undefined {
+    return this.#vals[this.#index(r)];
+  }
+
+  /** The time of the slot of `r` (which must be filled). */
   time(r: CallRecord): number {
-    return this.#times[((r.slots[this.#at] as number) - this.#base) & STAMP_MASK]!;
+    return this.#times[this.#index(r)]!;
   }
 
   /**
@@ -148,21 +161,23 @@ export class CallLane<V = string> {
    */
   put(key: string, value: V | undefined, time: number): void {
     const r = this.#table.ensure(key);
-    const s = r.slots;
-    if ((s[this.#at] as number) === EMPTY) {
+    if ((r[this.#at] as number) === EMPTY) {
       this.#count++;
-      r.held++;
+      r[HELD] = (r[HELD] as number) + 1;
+    } else {
+      this.#vals[this.#index(r)] = undefined; // its entry goes stale
     }
     this.#compactIfSparse();
     const i = this.#tail++;
-    s[this.#at] = (this.#base + i) & STAMP_MASK;
-    s[this.#at + 1] = value;
+    r[this.#at] = (this.#base + i) & STAMP_MASK;
     if (i < this.#recs.length) {
       this.#recs[i] = r;
       this.#times[i] = time;
+      this.#vals[i] = value;
     } else {
       this.#recs.push(r);
       this.#times.push(time);
+      this.#vals.push(value);
     }
   }
 
@@ -172,12 +187,11 @@ export class CallLane<V = string> {
 
   /** Empty the slot of `r` (no-op when empty); the record goes when no lane holds it. */
   clear(r: CallRecord): void {
-    const s = r.slots;
-    if ((s[this.#at] as number) === EMPTY) return;
-    s[this.#at] = EMPTY;
-    s[this.#at + 1] = undefined;
+    if ((r[this.#at] as number) === EMPTY) return;
+    this.#vals[this.#index(r)] = undefined;
+    r[this.#at] = EMPTY;
     this.#count--;
-    r.held--;
+    r[HELD] = (r[HELD] as number) - 1;
     this.#table.release(r);
   }
 
@@ -193,7 +207,7 @@ export class CallLane<V = string> {
     const recs = this.#recs;
     while (this.#head < this.#tail) {
       const r = recs[this.#head]!;
-      if ((r.slots[this.#at] as number) === ((this.#base + this.#head) & STAMP_MASK)) return r;
+      if ((r[this.#at] as number) === ((this.#base + this.#head) & STAMP_MASK)) return r;
       recs[this.#head++] = undefined;
     }
     this.#head = this.#tail = 0;
@@ -209,15 +223,19 @@ export class CallLane<V = string> {
     if (tail - this.#count <= this.#count + COMPACT_SLACK) return;
     const recs = this.#recs;
     const times = this.#times;
+    const vals = this.#vals;
     const at = this.#at;
     let j = 0;
     for (let i = this.#head; i < tail; i++) {
       const r = recs[i];
       recs[i] = undefined;
-      if (r === undefined || (r.slots[at] as number) !== ((this.#base + i) & STAMP_MASK)) continue;
-      r.slots[at] = (this.#base + j) & STAMP_MASK;
+      if (r === undefined || (r[at] as number) !== ((this.#base + i) & STAMP_MASK)) continue;
+      r[at] = (this.#base + j) & STAMP_MASK;
       recs[j] = r;
-      times[j++] = times[i]!;
+      times[j] = times[i]!;
+      const v = vals[i];
+      vals[i] = undefined;
+      vals[j++] = v;
     }
     this.#head = 0;
     this.#tail = j;

@@ -13,7 +13,7 @@
  * Counts never go negative (CallLoad).
  */
 import type { CallLoad } from '../balance/call-load.js';
-import type { CallLane } from '../balance/call-table.js';
+import { callIdOf, type CallLane } from '../balance/call-table.js';
 import type { Backend } from '../backends/registry.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
 
@@ -84,7 +84,7 @@ export class DialogTracker {
   expire(): number {
     const now = this.#now();
     const cutoff = now - this.#lingerMs;
-    for (let r = this.#byes.oldest(); r !== undefined && this.#byes.time(r) <= cutoff; r = this.#byes.oldest()) this.#end(r.key);
+    for (let r = this.#byes.oldest(); r !== undefined && this.#byes.time(r) <= cutoff; r = this.#byes.oldest()) this.#end(callIdOf(r));
     for (let r = this.#ended.oldest(); r !== undefined && this.#ended.time(r) <= cutoff; r = this.#ended.oldest()) this.#ended.clear(r);
     return this.#load.expire(now).length;
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CallTable } from '../../../src/balance/call-table.js';
+import { CallTable, callIdOf } from '../../../src/balance/call-table.js';
 
 describe('CallTable', () => {
   it('keeps one record per Call-ID across lanes, and drops it when no lane holds it', () => {
@@ -29,7 +29,7 @@ describe('CallTable', () => {
     l.delete('b');
     const order: string[] = [];
     for (let r = l.oldest(); r !== undefined; r = l.oldest()) {
-      order.push(`${r.key}@${l.time(r)}`);
+      order.push(`${callIdOf(r)}@${l.time(r)}`);
       l.clear(r);
     }
     expect(order).toEqual(['c@3', 'a@4']);
@@ -65,7 +65,7 @@ describe('CallTable', () => {
     }
     const seen: [string, number][] = [];
     for (let r = l.oldest(); r !== undefined; r = l.oldest()) {
-      seen.push([r.key, l.time(r)]);
+      seen.push([callIdOf(r), l.time(r)]);
       l.clear(r);
     }
     expect(seen[0]).toEqual(['long', 0]);
@@ -97,10 +97,10 @@ describe('CallTable', () => {
           } else {
             const first = ref.keys().next();
             const r = l.oldest();
-            expect(r?.key).toBe(first.done === true ? undefined : first.value);
+            expect((r === undefined ? undefined : callIdOf(r))).toBe(first.done === true ? undefined : first.value);
             if (r !== undefined) {
-              expect([l.time(r), l.value(r)]).toEqual([ref.get(r.key), String(ref.get(r.key))]);
-              ref.delete(r.key);
+              expect([l.time(r), l.value(r)]).toEqual([ref.get(callIdOf(r)), String(ref.get(callIdOf(r)))]);
+              ref.delete(callIdOf(r));
               l.clear(r);
             }
           }
@@ -108,7 +108,7 @@ describe('CallTable', () => {
         }
         const rest: string[] = [];
         for (let r = l.oldest(); r !== undefined; r = l.oldest()) {
-          rest.push(r.key);
+          rest.push(callIdOf(r));
           l.clear(r);
         }
         expect(rest).toEqual([...ref.keys()]);
