@@ -45,7 +45,7 @@ export function callIdOf(r: CallRecord): string {
 export class CallTable {
   readonly #map = new Map<string, CallRecord>();
   readonly #template: unknown[] = ['', 0];
-  /** The record found last: a message's concerns look its Call-ID up one after another. */
+  /** The last Call-ID looked up and its record (undefined: none): a message's concerns look its Call-ID up one after another. */
   #lastKey: string | undefined = undefined;
   #last: CallRecord | undefined = undefined;
 
@@ -60,10 +60,9 @@ export class CallTable {
   find(key: string): CallRecord | undefined {
     if (key === this.#lastKey) return this.#last;
     const r = this.#map.get(key);
-    if (r !== undefined) {
-      this.#lastKey = key;
-      this.#last = r;
-    }
+    // Misses too: a new call's INVITE is looked up by several concerns before one records it.
+    this.#lastKey = key;
+    this.#last = r;
     return r;
   }
 
@@ -84,10 +83,7 @@ export class CallTable {
   release(r: CallRecord): void {
     if ((r[HELD] as number) > 0) return;
     this.#map.delete(r[KEY] as string);
-    if (this.#last === r) {
-      this.#lastKey = undefined;
-      this.#last = undefined;
-    }
+    if (this.#lastKey === r[KEY]) this.#last = undefined; // a cached miss now
   }
 
   /** Records held (calls some concern still remembers). */
