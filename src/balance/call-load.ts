@@ -11,8 +11,8 @@
  * negative. The table is bounded: when full, new calls are refused and counted, never evicting
  * a live call silently.
  *
- * Memory: about 135 bytes per call with 40-character Call-IDs, key included
- * (bench/micro/balance-affinity-mem.mjs); 100 000 calls ≈ 13.5 MB.
+ * The calls live in a lane of the call table (./call-table.ts) shared with affinity and the dialog
+ * tracker: one record per Call-ID for all of them.
  *
  * Pure: callers pass a monotonic `nowMs` that never decreases across calls; no timers here.
  */

@@ -1,7 +1,8 @@
 /**
  * @module proxy/call-affinity
  * Which backend a call's requests go to before its dialog exists (retransmissions, CANCEL, the
- * ACK of a non-2xx, other requests of the Call-ID), in every balancing mode. Two bounded tables,
+ * ACK of a non-2xx, other requests of the Call-ID), in every balancing mode. Two bounded tables
+ * (lanes of the call table, balance/call-table.ts, shared with the other per-call concerns),
  * each with one TTL so expiry stays in insertion order and sweeps cost only what expires:
  * - `ringing`: an INVITE sent and not yet finally answered. A call may ring for minutes and its
  *   CANCEL must still reach the same backend, so the entry lives up to Timer C (RFC 3261 §16.6
