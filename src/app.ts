@@ -14,6 +14,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import process from 'node:process';
 import type { Logger } from 'pino';
 import { CallLoad } from './balance/call-load.js';
+import { CallTable } from './balance/call-table.js';
 import { createBalancer } from './balance/index.js';
 import type { Balancer } from './balance/balancer.js';
 import { BackendRegistry } from './backends/registry.js';
@@ -122,13 +123,15 @@ export function build(initial: Config, deps: AppDeps): App {
   let config = dns.effective(initial);
 
   const backends = new BackendRegistry(config.backends);
-  const callLoad = new CallLoad({ maxEntries: config.dialogs.maxEntries, maxCallDurationMs: config.dialogs.maxCallDuration });
+  // One record per Call-ID for affinity, call load and dialog endings (balance/call-table.ts).
+  const calls = new CallTable();
+  const callLoad = new CallLoad({ maxEntries: config.dialogs.maxEntries, maxCallDurationMs: config.dialogs.maxCallDuration }, calls);
   const dialogs = new DialogTracker(callLoad, now, { maxRemembered: config.dialogs.maxEntries });
   // Least-connections counts a call from its INVITE (pending) to its BYE, as Kamailio does, so a
   // burst of ringing calls is not placed by the tie-break alone.
   const load = { active: (id: string): number => callLoad.active(id) + passive.pendingInvites(id) };
   const makeBalancer = (c: Config): Balancer => createBalancer(c.balance.mode, { vnodes: c.balance.vnodes, load });
-  const affinity = new CallAffinity({ ttlMs: config.balance.affinityTtl, maxEntries: config.balance.affinityMaxEntries });
+  const affinity = new CallAffinity({ ttlMs: config.balance.affinityTtl, maxEntries: config.balance.affinityMaxEntries, calls });
   const registeredUsers = new RegisteredUsers(config.balance.affinityMaxEntries);
   const makeRegistrations = (c: Config): RegistrationAffinity =>
     new RegistrationAffinity(registeredUsers, c.balance.failback, c.balance.hashKey.registered !== 'call-id');
@@ -143,7 +146,7 @@ export function build(initial: Config, deps: AppDeps): App {
     logger: log,
     onAdminChange: deps.onAdminChange,
   });
-  const passive = new PassiveChecker(passiveOptions(config), health, now);
+  const passive = new PassiveChecker(passiveOptions(config), health, now, calls);
   let balancer = makeBalancer(config);
 
   const engine = chooseUdpEngine(config.sip.udpEngine);
@@ -185,7 +188,7 @@ export function build(initial: Config, deps: AppDeps): App {
       retryAfterSeconds: config.overload.retryAfter,
     };
   }
-  const makeFailover = failoverFactory(ctx, passive, health);
+  const makeFailover = failoverFactory(ctx, passive, health, calls);
   ctx.failover = makeFailover(config);
   listeners.onMessage(guardedProxyHandler(ctx, proxyLog, clock));
 

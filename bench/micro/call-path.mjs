@@ -28,6 +28,7 @@ import { validateConfig } from '../../dist/config/validate.js';
 import { BackendRegistry } from '../../dist/backends/registry.js';
 import { createBalancer } from '../../dist/balance/index.js';
 import { CallLoad } from '../../dist/balance/call-load.js';
+import { CallTable } from '../../dist/balance/call-table.js';
 import { DialogTracker } from '../../dist/calls/dialog-tracker.js';
 import { HealthMonitor } from '../../dist/health/monitor.js';
 import { PassiveChecker } from '../../dist/health/passive.js';
@@ -75,12 +76,13 @@ function buildProxy(send) {
   const clock = new MessageClock(readClock);
   const now = clock.now;
   const backends = new BackendRegistry(config.backends);
-  const callLoad = new CallLoad({ maxEntries: config.dialogs.maxEntries, maxCallDurationMs: config.dialogs.maxCallDuration });
+  const calls = new CallTable();
+  const callLoad = new CallLoad({ maxEntries: config.dialogs.maxEntries, maxCallDurationMs: config.dialogs.maxCallDuration }, calls);
   const dialogs = new DialogTracker(callLoad, now, { maxRemembered: config.dialogs.maxEntries });
   let passive;
   const load = { active: (id) => callLoad.active(id) + passive.pendingInvites(id) };
   const balancer = createBalancer(config.balance.mode, { vnodes: config.balance.vnodes, load });
-  const affinity = new CallAffinity({ ttlMs: config.balance.affinityTtl, maxEntries: config.balance.affinityMaxEntries });
+  const affinity = new CallAffinity({ ttlMs: config.balance.affinityTtl, maxEntries: config.balance.affinityMaxEntries, calls });
   const users = new RegisteredUsers(config.balance.affinityMaxEntries);
   const health = new HealthMonitor({ registry: backends, thresholdsFor: thresholdsCache(() => config), startMode: config.health.startState, now, logger: log });
   const p = config.passive;
@@ -96,6 +98,7 @@ function buildProxy(send) {
     },
     health,
     now,
+    calls,
   );
   let ctx;
   const observer = proxyObserver({ dialogs, passive, ctx: () => ctx, log, now });
@@ -114,7 +117,7 @@ function buildProxy(send) {
     registrations: new RegistrationAffinity(users, config.balance.failback, config.balance.hashKey.registered !== 'call-id'),
     security: new SecurityPolicy(securityOptions(config.security)),
   };
-  ctx.failover = failoverFactory(ctx, passive, health)(config);
+  ctx.failover = failoverFactory(ctx, passive, health, calls)(config);
   return { handler: guardedProxyHandler(ctx, log, clock), failover: ctx.failover };
 }
 

@@ -5,6 +5,7 @@
  * guarded entry point each listener calls.
  */
 import type { Logger } from 'pino';
+import type { CallTable } from '../balance/call-table.js';
 import type { DialogTracker } from '../calls/dialog-tracker.js';
 import type { Config } from '../config/schema.js';
 import type { HealthMonitor } from '../health/monitor.js';
@@ -81,7 +82,7 @@ export function proxyObserver(deps: ObserverDeps): ProxyObserver {
 }
 
 /** Serial failover as the config says (undefined when off), reporting to health and metrics. */
-export function failoverFactory(ctx: ProxyContext, passive: PassiveChecker, health: HealthMonitor): (c: Config) => SerialFailover | undefined {
+export function failoverFactory(ctx: ProxyContext, passive: PassiveChecker, health: HealthMonitor, calls?: CallTable): (c: Config) => SerialFailover | undefined {
   return (c) =>
     c.failover.enabled
       ? new SerialFailover(failoverOptions(c), ctx, (...args) => resendRequest(ctx, ...args), {
@@ -93,7 +94,7 @@ export function failoverFactory(ctx: ProxyContext, passive: PassiveChecker, heal
             if (channels.failover.hasSubscribers) channels.failover.publish({ kind: 'serial', backend: failed.id, reason });
           },
           isOwnResponse: (b, res) => responseOrigin(res, passive.signatureOf(b.id)) === 'backend',
-        })
+        }, calls)
       : undefined;
 }
 

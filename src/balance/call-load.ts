@@ -11,12 +11,13 @@
  * negative. The table is bounded: when full, new calls are refused and counted, never evicting
  * a live call silently.
  *
- * Memory: about 135 bytes per call with 40-character Call-IDs, key included
- * (bench/micro/balance-affinity-mem.mjs); 100 000 calls ≈ 13.5 MB.
+ * The calls live in a lane of the call table (./call-table.ts) shared with affinity and the dialog
+ * tracker: one record per Call-ID for all of them.
  *
  * Pure: callers pass a monotonic `nowMs` that never decreases across calls; no timers here.
  */
 
+import { CallTable, callIdOf, type CallLane } from './call-table.js';
 import type { CallLoadView } from './least-conn.js';
 
 export { AffinityTable, DEFAULT_AFFINITY_OPTIONS, type AffinityOptions } from './affinity.js';
@@ -36,22 +37,24 @@ export const DEFAULT_CALL_LOAD_OPTIONS: Required<CallLoadOptions> = Object.freez
   maxCallDurationMs: 2 * 60 * 60 * 1000,
 });
 
-interface CallEntry {
-  readonly backendId: string;
-  readonly sinceMs: number;
-}
-
 export class CallLoad implements CallLoadView {
-  readonly #maxEntries: number;
   readonly #maxCallDurationMs: number;
-  /** Call-ID → entry, in insertion order, which is age order since `nowMs` never decreases. */
-  readonly #calls = new Map<string, CallEntry>();
+  readonly #table: CallTable;
+  /** Slot: the backend; time: since when it is counted. Lane order is age order since `nowMs` never decreases. */
+  readonly #calls: CallLane;
   readonly #active = new Map<string, number>();
   #refused = 0;
 
-  constructor(opts: CallLoadOptions = {}) {
-    this.#maxEntries = opts.maxEntries ?? DEFAULT_CALL_LOAD_OPTIONS.maxEntries;
+  /** `calls`: the call table shared with the other per-call concerns (a table of its own if absent). */
+  constructor(opts: CallLoadOptions = {}, calls: CallTable = new CallTable()) {
     this.#maxCallDurationMs = opts.maxCallDurationMs ?? DEFAULT_CALL_LOAD_OPTIONS.maxCallDurationMs;
+    this.#table = calls;
+    this.#calls = calls.lane({ max: opts.maxEntries ?? DEFAULT_CALL_LOAD_OPTIONS.maxEntries });
+  }
+
+  /** The call table this load lives on (the dialog tracker keeps its own lanes there). */
+  get table(): CallTable {
+    return this.#table;
   }
 
   /**
@@ -62,11 +65,11 @@ export class CallLoad implements CallLoadView {
    */
   established(callId: string, backendId: string, nowMs: number): boolean {
     if (this.#calls.has(callId)) return true;
-    if (this.#calls.size >= this.#maxEntries) {
+    if (this.#calls.full) {
       this.#refused++;
       return false;
     }
-    this.#calls.set(callId, { backendId, sinceMs: nowMs });
+    this.#calls.put(callId, backendId, nowMs);
     this.#active.set(backendId, (this.#active.get(backendId) ?? 0) + 1);
     return true;
   }
@@ -76,10 +79,11 @@ export class CallLoad implements CallLoadView {
    * @returns true when the call was counted until now
    */
   ended(callId: string, _nowMs: number): boolean {
-    const e = this.#calls.get(callId);
-    if (e === undefined) return false;
-    this.#calls.delete(callId);
-    this.#release(e.backendId);
+    const r = this.#calls.find(callId);
+    if (r === undefined) return false;
+    const backendId = this.#calls.value(r)!;
+    this.#calls.clear(r);
+    this.#release(backendId);
     return true;
   }
 
@@ -90,7 +94,8 @@ export class CallLoad implements CallLoadView {
 
   /** The backend a counted call runs on. */
   backendOf(callId: string): string | undefined {
-    return this.#calls.get(callId)?.backendId;
+    const r = this.#calls.find(callId);
+    return r === undefined ? undefined : this.#calls.value(r);
   }
 
   /**
@@ -101,11 +106,11 @@ export class CallLoad implements CallLoadView {
   expire(nowMs: number): string[] {
     const removed: string[] = [];
     const cutoff = nowMs - this.#maxCallDurationMs;
-    for (const [callId, e] of this.#calls) {
-      if (e.sinceMs >= cutoff) break;
-      this.#calls.delete(callId); // deleting the current entry while iterating a Map is safe
-      this.#release(e.backendId);
-      removed.push(callId);
+    for (let r = this.#calls.oldest(); r !== undefined && this.#calls.time(r) < cutoff; r = this.#calls.oldest()) {
+      const backendId = this.#calls.value(r)!;
+      this.#calls.clear(r);
+      this.#release(backendId);
+      removed.push(callIdOf(r));
     }
     return removed;
   }

@@ -13,6 +13,7 @@
  * Counts never go negative (CallLoad).
  */
 import type { CallLoad } from '../balance/call-load.js';
+import { callIdOf, type CallLane } from '../balance/call-table.js';
 import type { Backend } from '../backends/registry.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
 
@@ -23,17 +24,17 @@ export class DialogTracker {
   readonly #load: CallLoad;
   readonly #now: () => number;
   readonly #lingerMs: number;
-  readonly #maxRemembered: number;
-  /** Call-ID → when its first BYE passed; Map order is time order. */
-  readonly #byes = new Map<string, number>();
-  /** Call-ID → when the call ended; Map order is time order. */
-  readonly #ended = new Map<string, number>();
+  /** Lanes of the load's call table. Byes: when the call's first BYE passed; lane order is time order. */
+  readonly #byes: CallLane;
+  /** When the call ended (its tombstone), at most `maxRemembered`; lane order is time order. */
+  readonly #ended: CallLane;
 
   constructor(load: CallLoad, now: () => number, opts: { lingerMs?: number; maxRemembered?: number } = {}) {
     this.#load = load;
     this.#now = now;
     this.#lingerMs = opts.lingerMs ?? DIALOG_LINGER_MS;
-    this.#maxRemembered = opts.maxRemembered ?? 500_000;
+    this.#byes = load.table.lane();
+    this.#ended = load.table.lane({ max: opts.maxRemembered ?? 500_000 });
   }
 
   get load(): CallLoad {
@@ -63,7 +64,7 @@ export class DialogTracker {
     if (req.method !== 'BYE') return;
     const callId = req.callId();
     // Retransmissions keep the first time; a BYE of a call we never counted is nothing to track.
-    if (!this.#byes.has(callId) && this.#load.backendOf(callId) !== undefined) this.#byes.set(callId, this.#now());
+    if (!this.#byes.has(callId) && this.#load.backendOf(callId) !== undefined) this.#byes.put(callId, undefined, this.#now());
   }
 
   active(backendId: string): number {
@@ -83,24 +84,22 @@ export class DialogTracker {
   expire(): number {
     const now = this.#now();
     const cutoff = now - this.#lingerMs;
-    for (const [callId, at] of this.#byes) {
-      if (at > cutoff) break;
-      this.#end(callId);
-    }
-    for (const [callId, at] of this.#ended) {
-      if (at > cutoff) break;
-      this.#ended.delete(callId);
-    }
+    for (let r = this.#byes.oldest(); r !== undefined && this.#byes.time(r) <= cutoff; r = this.#byes.oldest()) this.#end(callIdOf(r));
+    for (let r = this.#ended.oldest(); r !== undefined && this.#ended.time(r) <= cutoff; r = this.#ended.oldest()) this.#ended.clear(r);
     return this.#load.expire(now).length;
   }
 
   #end(callId: string): void {
-    this.#byes.delete(callId);
-    if (!this.#load.ended(callId, this.#now())) return;
-    if (this.#ended.size >= this.#maxRemembered) {
-      const oldest = this.#ended.keys().next();
-      if (oldest.done !== true) this.#ended.delete(oldest.value);
+    const now = this.#now();
+    // The tombstone first: the call's record stays (a record no lane holds is removed at once).
+    if (this.#load.backendOf(callId) !== undefined && !this.#ended.has(callId)) {
+      if (this.#ended.full) {
+        const oldest = this.#ended.oldest();
+        if (oldest !== undefined) this.#ended.clear(oldest);
+      }
+      this.#ended.put(callId, undefined, now);
     }
-    this.#ended.set(callId, this.#now());
+    this.#byes.delete(callId);
+    this.#load.ended(callId, now);
   }
 }

@@ -8,6 +8,7 @@
  * (RFC 3261 §21.5.4). Also counts INVITEs still waiting for a final answer per backend, which a
  * drain waits for.
  */
+import { CallTable, type CallLane, type CallRecord } from '../balance/call-table.js';
 import type { Backend } from '../backends/registry.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import type { HealthMonitor } from './monitor.js';
@@ -30,7 +31,6 @@ export interface PassiveOptions {
 
 interface Pending {
   readonly backendId: string;
-  readonly sentAt: number;
   answered: boolean;
 }
 
@@ -38,17 +38,19 @@ export class PassiveChecker {
   #opts: PassiveOptions;
   readonly #monitor: HealthMonitor;
   readonly #now: () => number;
-  /** Call-ID → the INVITE sent for it; Map order is send order, so the sweep stops early. */
-  readonly #pending = new Map<string, Pending>();
+  /** Per call: the INVITE sent for it, timed when sent; lane order is send order, so the sweep stops early. */
+  readonly #pending: CallLane<Pending>;
   readonly #pendingPerBackend = new Map<string, number>();
   readonly #consecutive503 = new Map<string, number>();
   /** Backend id → the Server/User-Agent of its own probe replies (response-origin.ts). */
   readonly #signatures = new Map<string, string>();
 
-  constructor(opts: PassiveOptions, monitor: HealthMonitor, now: () => number) {
+  /** `calls`: the call table shared with the other per-call concerns (a table of its own if absent). */
+  constructor(opts: PassiveOptions, monitor: HealthMonitor, now: () => number, calls: CallTable = new CallTable()) {
     this.#opts = opts;
     this.#monitor = monitor;
     this.#now = now;
+    this.#pending = calls.lane();
   }
 
   setOptions(opts: PassiveOptions): void {
@@ -59,7 +61,7 @@ export class PassiveChecker {
   inviteSent(backend: Backend, req: SipRequest): void {
     const callId = req.callId();
     if (this.#pending.has(callId)) return;
-    this.#pending.set(callId, { backendId: backend.id, sentAt: this.#now(), answered: false });
+    this.#pending.put(callId, { backendId: backend.id, answered: false }, this.#now());
     this.#pendingPerBackend.set(backend.id, (this.#pendingPerBackend.get(backend.id) ?? 0) + 1);
   }
 
@@ -77,10 +79,11 @@ export class PassiveChecker {
   response(backend: Backend, res: SipResponse): void {
     const cseq = res.cseq();
     if (cseq.method === 'INVITE') {
-      const p = this.#pending.get(res.callId());
+      const r = this.#pending.find(res.callId());
+      const p = r === undefined ? undefined : this.#pending.value(r);
       if (p !== undefined && p.backendId === backend.id) {
         p.answered = true; // any response, even 100 Trying, proves the backend alive
-        if (res.status >= 200) this.#forget(res.callId(), p);
+        if (res.status >= 200) this.#forget(r!, p);
       }
     }
     if (!this.#opts.enabled || res.status < 200) return;
@@ -111,8 +114,8 @@ export class PassiveChecker {
 
   /** Forget an INVITE the caller abandoned (CANCEL answered, serial failover moved it). */
   forget(callId: string): void {
-    const p = this.#pending.get(callId);
-    if (p) this.#forget(callId, p);
+    const r = this.#pending.find(callId);
+    if (r !== undefined) this.#forget(r, this.#pending.value(r)!);
   }
 
   pendingInvites(backendId: string): number {
@@ -126,15 +129,15 @@ export class PassiveChecker {
    */
   sweep(saturated = false): void {
     const cutoff = this.#now() - this.#opts.inviteTimeoutMs;
-    for (const [callId, p] of this.#pending) {
-      if (p.sentAt > cutoff) break;
-      this.#forget(callId, p);
+    for (let r = this.#pending.oldest(); r !== undefined && this.#pending.time(r) <= cutoff; r = this.#pending.oldest()) {
+      const p = this.#pending.value(r)!;
+      this.#forget(r, p);
       if (!p.answered && this.#opts.enabled && !saturated) this.#monitor.passive(p.backendId, 'invite-timeout');
     }
   }
 
-  #forget(callId: string, p: Pending): void {
-    this.#pending.delete(callId);
+  #forget(r: CallRecord, p: Pending): void {
+    this.#pending.clear(r);
     const n = (this.#pendingPerBackend.get(p.backendId) ?? 1) - 1;
     if (n > 0) this.#pendingPerBackend.set(p.backendId, n);
     else this.#pendingPerBackend.delete(p.backendId);

@@ -30,6 +30,7 @@
  * its CANCEL, ACK and retransmissions still get the right branch).
  */
 import type { MessageSource } from '../transport/contract.js';
+import { CallTable, type CallLane } from '../balance/call-table.js';
 import { hashString } from '../balance/hash.js';
 import { bestTier } from '../balance/tiers.js';
 import type { Backend } from '../backends/registry.js';
@@ -80,8 +81,10 @@ interface Call {
   deadline: number;
   /** Where the call's latest entry in the waiting queue is (counted from the queue's first entry ever). */
   queued: number;
-  readonly startedAt: number;
 }
+
+/** The lane of each call table (one per table, so a failover rebuilt on reload takes over the same slot). */
+const lanes = new WeakMap<CallTable, CallLane<Call>>();
 
 const NOT_ARMED = -1;
 /** The waiting queue is compacted once this many entries at its head are spent. */
@@ -104,8 +107,8 @@ export class SerialFailover implements Failover {
   readonly #ctx: ProxyContext;
   readonly #resend: ResendRequest;
   readonly #hooks: FailoverHooks;
-  /** Call-ID → call; Map order is start order, so the sweep stops at the first young entry. */
-  readonly #calls = new Map<string, Call>();
+  /** Per call, timed when it started; lane order is start order, so the sweep stops at the first young entry. */
+  readonly #calls: CallLane<Call>;
   /**
    * The no-response timers: one `setTimeout` for all calls instead of one per INVITE (a Timeout
    * object, a closure and a timer-list insertion and removal per call). Every attempt is armed
@@ -120,7 +123,11 @@ export class SerialFailover implements Failover {
   #base = 0;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(opts: FailoverOptions, ctx: ProxyContext, resend: ResendRequest, hooks: FailoverHooks) {
+  /** `calls`: the call table shared with the other per-call concerns (a table of its own if absent). */
+  constructor(opts: FailoverOptions, ctx: ProxyContext, resend: ResendRequest, hooks: FailoverHooks, calls: CallTable = new CallTable()) {
+    let lane = lanes.get(calls);
+    if (lane === undefined) lanes.set(calls, (lane = calls.lane()));
+    this.#calls = lane;
     this.#opts = opts;
     this.#ctx = ctx;
     this.#resend = resend;
@@ -148,12 +155,11 @@ export class SerialFailover implements Failover {
     const callId = req.callId();
     const invite = req.method === 'INVITE';
     const seq = req.cseq().seq;
-    const known = this.#calls.get(callId);
+    const known = this.#get(callId);
     if (known !== undefined) {
       // The INVITE machinery keeps its entry; a retransmission keeps the running transaction.
       if (known.invite || (known.method === req.method && known.seq === seq)) return;
-      this.#disarm(known);
-      this.#calls.delete(callId);
+      this.#disarm(known); // replaced below
     }
     // Branches the previous non-INVITE transaction of this Call-ID abandoned stay absorbed: their
     // late answers must not reach the caller after it has moved on (the next keep-alive).
@@ -185,9 +191,8 @@ export class SerialFailover implements Failover {
       done: false,
       deadline: NOT_ARMED,
       queued: -1,
-      startedAt: this.#ctx.now(),
     };
-    this.#calls.set(callId, call);
+    this.#calls.put(callId, call, this.#ctx.now());
     this.#arm(call);
   }
 
@@ -197,7 +202,7 @@ export class SerialFailover implements Failover {
    * of the same transaction (a new CSeq is a new transaction, attempt 0).
    */
   attemptOf(req: SipRequest): number {
-    const c = this.#calls.get(req.callId());
+    const c = this.#get(req.callId());
     if (c === undefined) return 0;
     if (c.invite) return c.attempt;
     return c.method === req.method && c.seq === req.cseq().seq ? c.attempt : 0;
@@ -205,7 +210,7 @@ export class SerialFailover implements Failover {
 
   /** The caller gave up (CANCEL): no further attempts. */
   cancelled(callId: string): void {
-    const c = this.#calls.get(callId);
+    const c = this.#get(callId);
     if (c?.invite !== true) return;
     c.cancelled = true;
     this.#disarm(c);
@@ -216,7 +221,7 @@ export class SerialFailover implements Failover {
    * relayed to the caller (an abandoned branch, or a failure we are failing over from).
    */
   onResponse(res: SipResponse): boolean {
-    const c = this.#calls.get(res.callId());
+    const c = this.#get(res.callId());
     if (c === undefined || c.method !== res.cseq().method) return true;
     const branch = res.topVia().branch;
     if (branch !== c.branch) {
@@ -244,7 +249,7 @@ export class SerialFailover implements Failover {
   /** A response addressed to siplb itself: the 200 to one of our CANCELs. True if consumed. */
   absorbLocal(res: SipResponse): boolean {
     if (res.cseq().method !== 'CANCEL') return false;
-    const c = this.#calls.get(res.callId());
+    const c = this.#get(res.callId());
     const b = res.topVia().branch;
     return c !== undefined && b !== undefined && c.abandoned.has(b);
   }
@@ -252,22 +257,28 @@ export class SerialFailover implements Failover {
   /** Forget calls past the transaction lifetime. Coarse tick. */
   sweep(): void {
     const cutoff = this.#ctx.now() - this.#opts.rememberMs;
-    for (const [id, c] of this.#calls) {
-      if (c.startedAt > cutoff) break;
-      this.#disarm(c);
-      this.#calls.delete(id);
+    for (let r = this.#calls.oldest(); r !== undefined && this.#calls.time(r) <= cutoff; r = this.#calls.oldest()) {
+      this.#disarm(this.#calls.value(r)!);
+      this.#calls.clear(r);
     }
   }
 
   clear(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    for (const c of this.#calls.values()) c.deadline = NOT_ARMED;
-    this.#calls.clear();
+    for (let r = this.#calls.oldest(); r !== undefined; r = this.#calls.oldest()) {
+      this.#calls.value(r)!.deadline = NOT_ARMED;
+      this.#calls.clear(r);
+    }
     this.#base += this.#waiting.length;
     this.#waiting.length = 0;
     this.#waitingUntil.length = 0;
     this.#head = 0;
+  }
+
+  #get(callId: string): Call | undefined {
+    const r = this.#calls.find(callId);
+    return r === undefined ? undefined : this.#calls.value(r);
   }
 
   #viaLine(c: Call): string {
