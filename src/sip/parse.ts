@@ -118,8 +118,8 @@ export function parseSip(buf: Buffer): ParseResult {
   let isRequest: boolean;
   let method = '';
   // The Request-URI (request) or the reason phrase (response).
-  let lineStart = 0;
-  let lineEnd = 0;
+  let lineStart: number;
+  let lineEnd: number;
   let status = 0;
   let lineFault: SipParseErrorReason | undefined;
   let lineDetail = '';
