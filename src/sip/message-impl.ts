@@ -5,7 +5,7 @@
  * first call and caches the result, so a proxy that reads only Call-ID, the top Via and
  * Max-Forwards pays for nothing else (RFC 3261 §7 message format, §20 header fields).
  */
-import type { CSeq, HeaderField, HeaderId, NameAddr, SipRequest, SipResponse, SipUri, Span, Via } from './message.js';
+import type { CSeq, HeaderField, HeaderId, NameAddr, SipUri, Span, Via } from './message.js';
 import { HeaderId as H } from './message.js';
 import { COMMA, CR, HTAB, LF, SP, isLws, latin1, skipLws } from './bytes.js';
 import { parseMaxForwards, parseRetryAfter } from './parse-headers.js';
@@ -99,9 +99,10 @@ const NO_SPAN: Span = Object.freeze({ start: 0, end: 0 });
 /**
  * A parsed request or response. One class for both (not a base class and two subclasses): a
  * subclass' `super()` call costs a builtin call per message, and one shape keeps every accessor
- * the proxy calls monomorphic. {@link parsedRequest} and {@link parsedResponse} give it its type.
+ * the proxy calls monomorphic. The parser hands it out as the SipRequest or SipResponse its
+ * `kind` says; the members of the other kind answer empty values.
  */
-class ParsedMessage {
+export class ParsedMessage {
   readonly kind: 'request' | 'response';
   readonly buf: Buffer;
   readonly headerCount: number;
@@ -380,38 +381,3 @@ const NO_VIA: Via = Object.freeze({
   param: () => undefined,
   branchStartsWith: () => false,
 });
-
-/** The request the scanner found: the header table, the checked CSeq and top Via, the request line. */
-export function parsedRequest(
-  buf: Buffer,
-  table: readonly number[],
-  headersStart: number,
-  headersEnd: number,
-  bodyStart: number,
-  bodyLength: number,
-  cseq: CSeq | undefined,
-  topVia: Via | undefined,
-  method: string,
-  uriStart: number,
-  uriEnd: number,
-): SipRequest {
-  // One class for both kinds (see ParsedMessage): its kind is 'request' here.
-  return new ParsedMessage('request', buf, table, headersStart, headersEnd, bodyStart, bodyLength, cseq, topVia, method, 0, uriStart, uriEnd) as SipRequest;
-}
-
-/** The response the scanner found: the header table, the checked CSeq and top Via, the status line. */
-export function parsedResponse(
-  buf: Buffer,
-  table: readonly number[],
-  headersStart: number,
-  headersEnd: number,
-  bodyStart: number,
-  bodyLength: number,
-  cseq: CSeq | undefined,
-  topVia: Via | undefined,
-  status: number,
-  reasonStart: number,
-  reasonEnd: number,
-): SipResponse {
-  return new ParsedMessage('response', buf, table, headersStart, headersEnd, bodyStart, bodyLength, cseq, topVia, '', status, reasonStart, reasonEnd) as SipResponse;
-}

@@ -11,11 +11,11 @@
  * values are decoded lazily by the message accessors. Untrusted input never throws: every failure
  * is a returned value.
  */
-import type { ParseResult, SipParseErrorReason, SipRequest } from './message.js';
+import type { ParseResult, SipMessage, SipParseErrorReason, SipRequest } from './message.js';
 import { HeaderId } from './message.js';
 import { COLON, CR, HTAB, LF, SP, TOKEN, eqLower, eqRanges, isDigit, methodString, parseUint, skipClass } from './bytes.js';
 import { HEADER_NAMES, headerIdOf } from './compact-forms.js';
-import { FIELD_SLOTS, FIRST_SLOTS, firstCode, parsedRequest, parsedResponse } from './message-impl.js';
+import { FIELD_SLOTS, FIRST_SLOTS, ParsedMessage, firstCode } from './message-impl.js';
 import { isValidCallId, parseCSeq, parseContentLength } from './parse-headers.js';
 import { parseFirstVia } from './parse-via.js';
 
@@ -262,15 +262,15 @@ export function parseSip(buf: Buffer): ParseResult {
   if (reason === undefined) {
     // §18.3: bytes beyond Content-Length are discarded; without it, over UDP the body is the rest of the datagram.
     const bodyLength = contentLength >= 0 ? contentLength : available;
-    const t = takeTable(at);
-    return isRequest
-      ? { ok: true, msg: parsedRequest(buf, t, headersStart, headersEnd, bodyStart, bodyLength, cseq, topVia, method, lineStart, lineEnd) }
-      : { ok: true, msg: parsedResponse(buf, t, headersStart, headersEnd, bodyStart, bodyLength, cseq, topVia, status, lineStart, lineEnd) };
+    // One class for both kinds (sip/message-impl.ts): `kind` makes it the one it says.
+    const msg = new ParsedMessage(isRequest ? 'request' : 'response', buf, takeTable(at), headersStart, headersEnd, bodyStart, bodyLength, cseq, topVia, method, status, lineStart, lineEnd);
+    return { ok: true, msg: msg as SipMessage };
   }
   // Only a request whose top Via is readable can be answered (see replyable).
   if (!isRequest || topVia === undefined) return noReply(reason, detail);
   const bodyLength = contentLength === -2 ? available : Math.max(0, Math.min(contentLength, available));
-  return replyable(parsedRequest(buf, takeTable(at), headersStart, headersEnd, bodyStart, bodyLength, cseq, topVia, method, lineStart, lineEnd), reason, detail);
+  const partial = new ParsedMessage('request', buf, takeTable(at), headersStart, headersEnd, bodyStart, bodyLength, cseq, topVia, method, 0, lineStart, lineEnd);
+  return replyable(partial as SipRequest, reason, detail);
 }
 
 /** The header table of the message just scanned (`n` slots), with its first-line indices packed in. */
