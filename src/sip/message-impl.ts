@@ -39,9 +39,17 @@ export const FIRST_SLOTS = 4;
 export const FIELD_SLOTS = 3;
 export const FIRST_FAR = 127;
 
-/** The packed first-line byte for line `index` (see the layout above). */
+/** The packed first-line code for line `index` (see the layout above). */
 export function firstCode(index: number): number {
   return index < FIRST_FAR - 1 ? index + 1 : FIRST_FAR;
+}
+
+/** Index of the first line with this id in table `t` of `count` lines, or -1. */
+export function firstIndexIn(t: readonly number[], count: number, id: HeaderId): number {
+  const code = ((t[id >> 2] ?? 0) >> ((id & 3) * 7)) & FIRST_FAR;
+  if (code < FIRST_FAR) return code - 1;
+  for (let i = FIRST_FAR - 1; i < count; i++) if (((t[FIRST_SLOTS + i * FIELD_SLOTS] ?? 0) & 15) === id) return i;
+  return -1;
 }
 
 /**
@@ -168,10 +176,7 @@ export class ParsedMessage {
   // ---- the header table, by line index ------------------------------------------------------
 
   firstIndex(id: HeaderId): number {
-    const code = ((this.#t[id >> 2] ?? 0) >> ((id & 3) * 7)) & FIRST_FAR;
-    if (code < FIRST_FAR) return code - 1;
-    for (let i = FIRST_FAR - 1; i < this.headerCount; i++) if (this.idAt(i) === id) return i;
-    return -1;
+    return firstIndexIn(this.#t, this.headerCount, id);
   }
 
   idAt(i: number): HeaderId {

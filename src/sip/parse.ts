@@ -15,7 +15,7 @@ import type { ParseResult, SipMessage, SipParseErrorReason, SipRequest } from '.
 import { HeaderId } from './message.js';
 import { COLON, CR, HTAB, LF, SP, TOKEN, eqLower, eqRanges, isDigit, methodString, parseUint, skipClass } from './bytes.js';
 import { HEADER_NAMES, headerIdOf } from './compact-forms.js';
-import { FIELD_SLOTS, FIRST_SLOTS, ParsedMessage, firstCode } from './message-impl.js';
+import { FIELD_SLOTS, FIRST_FAR, FIRST_SLOTS, ParsedMessage, firstCode, firstIndexIn } from './message-impl.js';
 import { isValidCallId, parseCSeq, parseContentLength } from './parse-headers.js';
 import { parseFirstVia } from './parse-via.js';
 
@@ -96,13 +96,12 @@ const SINGLE_VALUED = (() => {
 const DUPLICATE_DETAIL: readonly string[] = Array.from({ length: 16 }, (_, id) => `more than one ${HEADER_NAMES[id as HeaderId] ?? ''} header`);
 
 /**
- * The header table being built (layout in sip/message-impl.ts), kept for all messages and copied
- * out at its final size; and the index of each HeaderId's first line in this message, -1 when
- * absent. Written only at indices up to its length, so the table stays a packed array of small
- * integers (a `slice` of it is one block copy).
+ * The header table being built (layout in sip/message-impl.ts: first-line indices packed in its
+ * first slots as the lines are found), kept for all messages and copied out at its final size.
+ * Written only at indices up to its length, so the table stays a packed array of small integers
+ * (a `slice` of it is one block copy).
  */
 const table: number[] = [0, 0, 0, 0];
-const first = new Int32Array(16);
 
 /** Parses one SIP datagram. Never throws. */
 export function parseSip(buf: Buffer): ParseResult {
@@ -163,7 +162,8 @@ export function parseSip(buf: Buffer): ParseResult {
 
   // ---- header lines (§7.3) -------------------------------------------------------------------
   const headersStart = lf0 + 1;
-  for (let id = 0; id < 16; id++) first[id] = -1;
+  for (let s = 0; s < FIRST_SLOTS; s++) table[s] = 0;
+  let cidFirst = -1; // the first Call-ID line
   let count = 0; // header lines so far
   let at = FIRST_SLOTS; // next free slot of `table`
   let duplicate = -1; // HeaderId of the first single-valued header seen twice
@@ -209,17 +209,23 @@ export function parseSip(buf: Buffer): ParseResult {
     table[at++] = pos * 16 + id;
     table[at++] = vs;
     table[at++] = ve;
-    const prev = first[id] ?? -1;
-    if (prev < 0) first[id] = index;
+    const slot = id >> 2;
+    const shift = (id & 3) * 7;
+    const packed = table[slot] ?? 0;
+    const seen = ((packed >> shift) & FIRST_FAR) !== 0;
+    if (!seen) table[slot] = packed | (firstCode(index) << shift);
     else if (duplicate < 0 && SINGLE_VALUED[id] === 1) duplicate = id;
     if (id === HeaderId.CONTENT_LENGTH) {
       // Several Content-Length values that disagree make the body length unknowable (§20.14).
       const n = parseContentLength(buf, vs, ve);
-      if (n < 0 || (prev >= 0 && n !== contentLength)) contentLength = -1;
-      else if (prev < 0) contentLength = n;
-    } else if (id === HeaderId.CALL_ID && prev >= 0) {
-      const pv = FIRST_SLOTS + prev * FIELD_SLOTS;
-      if (!eqRanges(buf, table[pv + 1] ?? 0, table[pv + 2] ?? 0, vs, ve)) callIdConflict = true;
+      if (n < 0 || (seen && n !== contentLength)) contentLength = -1;
+      else if (!seen) contentLength = n;
+    } else if (id === HeaderId.CALL_ID) {
+      if (!seen) cidFirst = index;
+      else {
+        const pv = FIRST_SLOTS + cidFirst * FIELD_SLOTS;
+        if (!eqRanges(buf, table[pv + 1] ?? 0, table[pv + 2] ?? 0, vs, ve)) callIdConflict = true;
+      }
     }
     pos = lf + 1;
   }
@@ -229,14 +235,14 @@ export function parseSip(buf: Buffer): ParseResult {
   // A message without Via cannot be routed back (§8.1.1.7, §18.2.2): its own reason, so it can be
   // counted and logged apart from garbage. Every other fault of a request with a readable top Via
   // is answered (see replyable below).
-  const viaIndex = first[HeaderId.VIA] ?? -1;
+  const viaIndex = firstIndexIn(table, count, HeaderId.VIA);
   if (viaIndex < 0) return lineFault !== undefined ? noReply(lineFault, lineDetail) : noReply('missing-via', 'missing Via');
   const vf = FIRST_SLOTS + viaIndex * FIELD_SLOTS;
   const topVia = parseFirstVia(buf, table[vf + 1] ?? 0, table[vf + 2] ?? 0, viaIndex);
-  const cidIndex = first[HeaderId.CALL_ID] ?? -1;
+  const cidIndex = cidFirst;
   const cf = FIRST_SLOTS + cidIndex * FIELD_SLOTS;
   const callIdOk = cidIndex >= 0 && isValidCallId(buf, table[cf + 1] ?? 0, table[cf + 2] ?? 0);
-  const csIndex = first[HeaderId.CSEQ] ?? -1;
+  const csIndex = firstIndexIn(table, count, HeaderId.CSEQ);
   const sf = FIRST_SLOTS + csIndex * FIELD_SLOTS;
   const cseq = csIndex < 0 ? undefined : parseCSeq(buf, table[sf + 1] ?? 0, table[sf + 2] ?? 0);
 
@@ -249,8 +255,8 @@ export function parseSip(buf: Buffer): ParseResult {
   else if (topVia === undefined) [reason, detail] = ['bad-via', 'malformed top Via'];
   else if (cidIndex < 0) [reason, detail] = ['missing-header', 'missing Call-ID'];
   else if (csIndex < 0) [reason, detail] = ['missing-header', 'missing CSeq'];
-  else if ((first[HeaderId.FROM] ?? -1) < 0) [reason, detail] = ['missing-header', 'missing From'];
-  else if ((first[HeaderId.TO] ?? -1) < 0) [reason, detail] = ['missing-header', 'missing To'];
+  else if (firstIndexIn(table, count, HeaderId.FROM) < 0) [reason, detail] = ['missing-header', 'missing From'];
+  else if (firstIndexIn(table, count, HeaderId.TO) < 0) [reason, detail] = ['missing-header', 'missing To'];
   else if (isRequest && duplicate >= 0) [reason, detail] = ['duplicate-header', DUPLICATE_DETAIL[duplicate] ?? 'duplicate header'];
   else if (!callIdOk) [reason, detail] = ['bad-call-id', 'malformed Call-ID'];
   else if (callIdConflict) [reason, detail] = ['bad-call-id', 'conflicting Call-ID headers'];
@@ -263,24 +269,14 @@ export function parseSip(buf: Buffer): ParseResult {
     // §18.3: bytes beyond Content-Length are discarded; without it, over UDP the body is the rest of the datagram.
     const bodyLength = contentLength >= 0 ? contentLength : available;
     // One class for both kinds (sip/message-impl.ts): `kind` makes it the one it says.
-    const msg = new ParsedMessage(isRequest ? 'request' : 'response', buf, takeTable(at), headersStart, headersEnd, bodyStart, bodyLength, cseq, topVia, method, status, lineStart, lineEnd);
+    const msg = new ParsedMessage(isRequest ? 'request' : 'response', buf, table.slice(0, at), headersStart, headersEnd, bodyStart, bodyLength, cseq, topVia, method, status, lineStart, lineEnd);
     return { ok: true, msg: msg as SipMessage };
   }
   // Only a request whose top Via is readable can be answered (see replyable).
   if (!isRequest || topVia === undefined) return noReply(reason, detail);
   const bodyLength = contentLength === -2 ? available : Math.max(0, Math.min(contentLength, available));
-  const partial = new ParsedMessage('request', buf, takeTable(at), headersStart, headersEnd, bodyStart, bodyLength, cseq, topVia, method, 0, lineStart, lineEnd);
+  const partial = new ParsedMessage('request', buf, table.slice(0, at), headersStart, headersEnd, bodyStart, bodyLength, cseq, topVia, method, 0, lineStart, lineEnd);
   return replyable(partial as SipRequest, reason, detail);
-}
-
-/** The header table of the message just scanned (`n` slots), with its first-line indices packed in. */
-function takeTable(n: number): number[] {
-  for (let s = 0; s < FIRST_SLOTS; s++) table[s] = 0;
-  for (let id = 0; id < 16; id++) {
-    const i = first[id] ?? -1;
-    if (i >= 0) table[id >> 2] = (table[id >> 2] ?? 0) | (firstCode(i) << ((id & 3) * 7));
-  }
-  return table.slice(0, n);
 }
 
 /**
