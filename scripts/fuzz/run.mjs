@@ -138,6 +138,14 @@ function checkForwardedRequest(req, outBuf, target) {
   if (mfField !== undefined) spans.push({ s: mfField.valueStart, e: mfField.valueEnd, kind: 'mf' });
   for (const f of req.headers) if (f.id === 5 /* HeaderId.ROUTE */) spans.push({ s: f.lineStart, e: f.lineEnd, kind: 'route' });
   spans.sort((a, b) => a.s - b.s);
+  // Route lines with nothing between them are one region: with no bytes in between to anchor on,
+  // an unchanged pair would otherwise be read as the second line grown by the first.
+  for (let i = spans.length - 1; i > 0; i--) {
+    if (spans[i].kind === 'route' && spans[i - 1].kind === 'route' && spans[i - 1].e === spans[i].s) {
+      spans[i - 1].e = spans[i].e;
+      spans.splice(i, 1);
+    }
+  }
   const bodyEnd = req.bodyStart + req.bodyLength;
   let inPos = hs;
   let outPos = p;

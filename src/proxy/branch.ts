@@ -46,6 +46,12 @@ function branchText(a: number, b: number): string {
   );
 }
 
+/** Whether buf[start, end) is all ASCII: then its bytes are its UTF-8 encoding, what hashString hashes. */
+function isAscii(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i]! > 0x7f) return false;
+  return true;
+}
+
 /** Mix a small integer into a 32-bit hash (one multiply-xorshift round). */
 function mixInt(h: number, v: number): number {
   h = Math.imul(h ^ v, 0x9e3779b1);
@@ -60,11 +66,14 @@ function mixInt(h: number, v: number): number {
 export function computeBranch(req: SipRequest, prevTop: Via, attempt = 0): string {
   // RFC 2543 peers (no magic cookie) get the same treatment; their branch may be absent.
   let hop = hashString(prevTop.host, 0x5eed);
-  if (prevTop.branch !== undefined) hop = hashString(prevTop.branch, hop);
+  // The branch is hashed from the datagram's bytes (the same hash as of its string when ASCII).
+  const { buf, branchStart: bs, branchEnd: be } = prevTop;
+  if (bs >= 0) hop = isAscii(buf, bs, be) ? hashBytes(buf, bs, be, hop) : hashString(prevTop.branch ?? '', hop);
   hop = mixInt(hop, prevTop.port ?? 0);
   let tx = hashBytes(req.buf, req.uriSpan.start, req.uriSpan.end, 0x51b1);
-  if (req.first(HeaderId.ROUTE) !== undefined) {
-    for (const f of req.headers) if (f.id === HeaderId.ROUTE) tx = hashBytes(req.buf, f.valueStart, f.valueEnd, tx);
+  const route = req.firstIndex(HeaderId.ROUTE);
+  if (route >= 0) {
+    for (let i = route; i < req.headerCount; i++) if (req.idAt(i) === HeaderId.ROUTE) tx = hashBytes(req.buf, req.valueStartAt(i), req.valueEndAt(i), tx);
   }
   tx = hashString(req.callId(), tx);
   tx = mixInt(tx, req.cseq().seq);

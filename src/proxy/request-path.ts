@@ -227,8 +227,8 @@ function withEdits(
   edits[n++] = { start: req.headersStart, end: req.headersStart, insert: pushed };
   n = addReceived(n, top, from);
   if (mf !== undefined) {
-    const field = req.first(HeaderId.MAX_FORWARDS)!;
-    edits[n++] = { start: field.valueStart, end: field.valueEnd, insert: String(mf - 1) };
+    const i = req.firstIndex(HeaderId.MAX_FORWARDS);
+    edits[n++] = { start: req.valueStartAt(i), end: req.valueEndAt(i), insert: String(mf - 1) };
   }
   if (removeRoutes.length > 0) {
     const removals = removeListValues(req, removeRoutes);
@@ -246,12 +246,12 @@ function withEdits(
  */
 function addReceived(n: number, top: Via, from: MessageSource): number {
   if (top.rport === null) {
-    const p = top.params.find((x) => x.name === 'rport')!;
+    const p = top.param('rport')!;
     edits[n++] = { start: p.span.start, end: p.span.end, insert: `rport=${from.port}` };
   } else if (top.host === from.address || top.received !== undefined) {
     return n;
   }
-  const rec = top.params.find((x) => x.name === 'received');
+  const rec = top.param('received');
   if (rec) edits[n++] = { start: rec.span.start, end: rec.span.end, insert: `received=${from.address}` };
   else edits[n++] = { start: top.span.end, end: top.span.end, insert: `;received=${from.address}` };
   return n;

@@ -14,7 +14,7 @@ import { FLOW_PARAM } from './self.js';
 
 /** The connection id our Via carries (./self.ts FLOW_PARAM), if the request came over a stream. */
 function flowOf(ours: Via): number | undefined {
-  const p = ours.params.find((x) => x.name === FLOW_PARAM);
+  const p = ours.param(FLOW_PARAM);
   const id = p?.value === undefined ? Number.NaN : Number(p.value);
   return Number.isSafeInteger(id) && id >= 0 ? id : undefined;
 }

@@ -74,10 +74,10 @@ function isInvalidHost(host: string): boolean {
  * decoding the name-addr; anything else is decoded.
  */
 export function hasToTag(req: SipRequest): boolean {
-  const f = req.first(HeaderId.TO);
-  if (f === undefined) return false;
+  const f = req.firstIndex(HeaderId.TO);
+  if (f < 0) return false;
   const { buf } = req;
-  for (let i = f.valueStart; i < f.valueEnd; i++) if (buf[i] === SEMI) return req.to().params.has('tag');
+  for (let i = req.valueStartAt(f), e = req.valueEndAt(f); i < e; i++) if (buf[i] === SEMI) return req.to().params.has('tag');
   return false;
 }
 

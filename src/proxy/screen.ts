@@ -30,13 +30,13 @@ export function screenRequest(ctx: ProxyContext, policy: SecurityPolicy, req: Si
   if (ctx.backends.isBackendHost(from.address)) return true;
   // A peer node relaying a request for a client's flow (flow.nodes) is as trusted as a backend.
   if (ctx.flow?.settings.isPeer(from) === true) return true;
-  const ua = req.first(HeaderId.USER_AGENT);
+  const ua = req.firstIndex(HeaderId.USER_AGENT);
   // An ACK completes an INVITE transaction (RFC 3261 §17.1.1.3) and an in-dialog request belongs
   // to a call already admitted: neither is a new request for the rate limit. The To tag is read
   // with the real parser (a byte search could be fooled by ";tag=" in a quoted display name), and
   // only when the rate limit needs it: parsing To costs an in-dialog request ~1 µs.
   const isNew = policy.limitsNewRequests && req.method !== 'ACK' && !hasToTag(req);
-  const verdict = policy.check(from.address, ua === undefined ? undefined : req.buf, ua?.valueStart ?? -1, ua?.valueEnd ?? -1, isNew, ctx.now());
+  const verdict = policy.check(from.address, ua < 0 ? undefined : req.buf, ua < 0 ? -1 : req.valueStartAt(ua), ua < 0 ? -1 : req.valueEndAt(ua), isNew, ctx.now());
   if (verdict === 'pass') return true;
   const ev = EVENTS[verdict];
   if (channels.security.hasSubscribers) channels.security.publish(ev);

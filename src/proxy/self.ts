@@ -107,6 +107,6 @@ export class SelfAddress {
 
   /** A Via we pushed: our sent-by and our branch prefix (responses to anything else are not ours). */
   isOurVia(via: Via): boolean {
-    return via.branch !== undefined && via.branch.startsWith(BRANCH_PREFIX) && this.isSelf(via.host, via.port);
+    return via.branchStartsWith(BRANCH_PREFIX) && this.isSelf(via.host, via.port);
   }
 }

@@ -5,7 +5,7 @@
  * first call and caches the result, so a proxy that reads only Call-ID, the top Via and
  * Max-Forwards pays for nothing else (RFC 3261 §7 message format, §20 header fields).
  */
-import type { CSeq, HeaderField, HeaderId, NameAddr, SipRequest, SipResponse, SipUri, Span, Via } from './message.js';
+import type { CSeq, HeaderField, HeaderId, NameAddr, SipUri, Span, Via } from './message.js';
 import { HeaderId as H } from './message.js';
 import { COMMA, CR, HTAB, LF, SP, isLws, latin1, skipLws } from './bytes.js';
 import { parseMaxForwards, parseRetryAfter } from './parse-headers.js';
@@ -13,7 +13,7 @@ import { parseNameAddr, parseNameAddrList } from './parse-name-addr.js';
 import { NO_PARAMS, parseSipUri } from './parse-uri.js';
 import { parseViaLine } from './parse-via.js';
 
-/** One header line as located by the scanner (a class so that every instance shares one shape). */
+/** One header line, made on demand from the header table (a class so that every instance shares one shape). */
 export class Field implements HeaderField {
   constructor(
     readonly id: HeaderId,
@@ -24,15 +24,32 @@ export class Field implements HeaderField {
   ) {}
 }
 
-/** What the scanner hands to the message constructors. */
-export interface ScanState {
-  readonly buf: Buffer;
-  readonly headers: readonly HeaderField[];
-  /** Index into `headers` of the first line of each HeaderId, -1 when absent. */
-  readonly firstIndex: readonly number[];
-  readonly headersStart: number;
-  readonly headersEnd: number;
-  readonly bodyStart: number;
+/**
+ * The header table: every header line's offsets in ONE array of small integers per message, not
+ * an object per line (an object per line, the list holding them and a 16-slot first-line index
+ * were a third of the bytes a message allocated, bench/PERF-NOTES.md session 10).
+ *
+ * Layout: FIRST_SLOTS slots of first-line indices, then FIELD_SLOTS per line:
+ * `lineStart * 16 + id`, `valueStart`, `valueEnd`. A line's end is the next line's start (the
+ * scanner starts each line just past the previous one's LF), the last line's is `headersEnd`.
+ * First-line indices: 7 bits per HeaderId, four ids to a slot (28 bits: a small integer);
+ * 0 = absent, n = line n - 1, FIRST_FAR = line FIRST_FAR - 1 or later (found by a scan).
+ */
+export const FIRST_SLOTS = 4;
+export const FIELD_SLOTS = 3;
+export const FIRST_FAR = 127;
+
+/** The packed first-line code for line `index` (see the layout above). */
+export function firstCode(index: number): number {
+  return index < FIRST_FAR - 1 ? index + 1 : FIRST_FAR;
+}
+
+/** Index of the first line with this id in table `t` of `count` lines, or -1. */
+export function firstIndexIn(t: readonly number[], count: number, id: HeaderId): number {
+  const code = ((t[id >> 2] ?? 0) >> ((id & 3) * 7)) & FIRST_FAR;
+  if (code < FIRST_FAR) return code - 1;
+  for (let i = FIRST_FAR - 1; i < count; i++) if (((t[FIRST_SLOTS + i * FIELD_SLOTS] ?? 0) & 15) === id) return i;
+  return -1;
 }
 
 /**
@@ -85,14 +102,34 @@ const viaScratch = new Scratch<Via>();
 const nameAddrScratch = new Scratch<NameAddr>();
 const NO_NAME_ADDRS: readonly NameAddr[] = Object.freeze([]);
 
-abstract class ParsedMessage {
+const NO_SPAN: Span = Object.freeze({ start: 0, end: 0 });
+
+/**
+ * A parsed request or response. One class for both (not a base class and two subclasses): a
+ * subclass' `super()` call costs a builtin call per message, and one shape keeps every accessor
+ * the proxy calls monomorphic. The parser hands it out as the SipRequest or SipResponse its
+ * `kind` says; the members of the other kind answer empty values.
+ */
+export class ParsedMessage {
+  readonly kind: 'request' | 'response';
   readonly buf: Buffer;
-  readonly headers: readonly HeaderField[];
+  readonly headerCount: number;
   readonly headersStart: number;
   readonly headersEnd: number;
   readonly bodyStart: number;
   readonly bodyLength: number;
-  readonly #firstIndex: readonly number[];
+  /** Request: the method; response: ''. */
+  readonly method: string;
+  /** Response: the status code; request: 0. */
+  readonly status: number;
+  readonly #t: readonly number[];
+  /** The Request-URI's (request) or reason phrase's (response) byte range. */
+  readonly #lineStart: number;
+  readonly #lineEnd: number;
+  #lineSpan: Span | undefined;
+  #lineText: string | undefined;
+  #requestUri: SipUri | undefined | null = null;
+  #headers: readonly HeaderField[] | undefined;
   #callId: string | undefined;
   #cseq: CSeq | undefined;
   #topVia: Via | undefined;
@@ -105,27 +142,88 @@ abstract class ParsedMessage {
   #to: NameAddr | undefined;
   #retryAfter: number | undefined | null = null;
 
-  constructor(s: ScanState, bodyLength: number, cseq: CSeq | undefined, topVia: Via | undefined) {
-    this.buf = s.buf;
-    this.headers = s.headers;
-    this.headersStart = s.headersStart;
-    this.headersEnd = s.headersEnd;
-    this.bodyStart = s.bodyStart;
+  constructor(
+    kind: 'request' | 'response',
+    buf: Buffer,
+    table: readonly number[],
+    headersStart: number,
+    headersEnd: number,
+    bodyStart: number,
+    bodyLength: number,
+    cseq: CSeq | undefined,
+    topVia: Via | undefined,
+    method: string,
+    status: number,
+    lineStart: number,
+    lineEnd: number,
+  ) {
+    this.kind = kind;
+    this.buf = buf;
+    this.#t = table;
+    this.headerCount = (table.length - FIRST_SLOTS) / FIELD_SLOTS;
+    this.headersStart = headersStart;
+    this.headersEnd = headersEnd;
+    this.bodyStart = bodyStart;
     this.bodyLength = bodyLength;
-    this.#firstIndex = s.firstIndex;
     this.#cseq = cseq;
     this.#topVia = topVia;
+    this.method = method;
+    this.status = status;
+    this.#lineStart = lineStart;
+    this.#lineEnd = lineEnd;
+  }
+
+  // ---- the header table, by line index ------------------------------------------------------
+
+  firstIndex(id: HeaderId): number {
+    return firstIndexIn(this.#t, this.headerCount, id);
+  }
+
+  idAt(i: number): HeaderId {
+    return ((this.#t[FIRST_SLOTS + i * FIELD_SLOTS] ?? 0) & 15) as HeaderId;
+  }
+
+  lineStartAt(i: number): number {
+    return (this.#t[FIRST_SLOTS + i * FIELD_SLOTS] ?? 0) >> 4;
+  }
+
+  lineEndAt(i: number): number {
+    return i + 1 < this.headerCount ? this.lineStartAt(i + 1) : this.headersEnd;
+  }
+
+  valueStartAt(i: number): number {
+    return this.#t[FIRST_SLOTS + i * FIELD_SLOTS + 1] ?? 0;
+  }
+
+  valueEndAt(i: number): number {
+    return this.#t[FIRST_SLOTS + i * FIELD_SLOTS + 2] ?? 0;
+  }
+
+  valueAt(i: number): string {
+    return this.#value(this.valueStartAt(i), this.valueEndAt(i));
+  }
+
+  /** The header lines as objects, made on first use (the hot paths read the table by index). */
+  get headers(): readonly HeaderField[] {
+    if (this.#headers === undefined) {
+      const out: HeaderField[] = [];
+      for (let i = 0; i < this.headerCount; i++) out.push(new Field(this.idAt(i), this.lineStartAt(i), this.lineEndAt(i), this.valueStartAt(i), this.valueEndAt(i)));
+      this.#headers = out;
+    }
+    return this.#headers;
   }
 
   first(id: HeaderId): HeaderField | undefined {
-    const i = this.#firstIndex[id] ?? -1;
+    const i = this.firstIndex(id);
     return i < 0 ? undefined : this.headers[i];
   }
 
   valueOf(field: HeaderField): string {
+    return this.#value(field.valueStart, field.valueEnd);
+  }
+
+  #value(s: number, e: number): string {
     const { buf } = this;
-    const s = field.valueStart;
-    const e = field.valueEnd;
     let folded = false;
     for (let i = s; i < e; i++) {
       if (buf[i] === LF || buf[i] === CR) {
@@ -153,10 +251,34 @@ abstract class ParsedMessage {
     return out;
   }
 
+  // ---- start line ---------------------------------------------------------------------------
+
+  get uriSpan(): Span {
+    if (this.kind !== 'request') return NO_SPAN;
+    return (this.#lineSpan ??= { start: this.#lineStart, end: this.#lineEnd });
+  }
+
+  get uriText(): string {
+    if (this.kind !== 'request') return '';
+    return (this.#lineText ??= latin1(this.buf, this.#lineStart, this.#lineEnd));
+  }
+
+  requestUri(): SipUri | undefined {
+    if (this.#requestUri === null) this.#requestUri = this.kind === 'request' ? parseSipUri(this.buf, this.#lineStart, this.#lineEnd) : undefined;
+    return this.#requestUri;
+  }
+
+  get reason(): string {
+    if (this.kind !== 'response') return '';
+    return (this.#lineText ??= latin1(this.buf, this.#lineStart, this.#lineEnd));
+  }
+
+  // ---- typed header values ------------------------------------------------------------------
+
   callId(): string {
     if (this.#callId === undefined) {
-      const f = this.first(H.CALL_ID);
-      this.#callId = f === undefined ? '' : latin1(this.buf, f.valueStart, f.valueEnd);
+      const i = this.firstIndex(H.CALL_ID);
+      this.#callId = i < 0 ? '' : latin1(this.buf, this.valueStartAt(i), this.valueEndAt(i));
     }
     return this.#callId;
   }
@@ -167,7 +289,7 @@ abstract class ParsedMessage {
   }
 
   topVia(): Via {
-    return this.#topVia ?? { fieldIndex: -1, span: { start: 0, end: 0 }, transport: '', host: '', port: undefined, params: [], branch: undefined, received: undefined, rport: undefined };
+    return this.#topVia ?? NO_VIA;
   }
 
   vias(): readonly Via[] | undefined {
@@ -176,19 +298,18 @@ abstract class ParsedMessage {
       let ok = true;
       let i = 0;
       const top = this.#topVia;
-      const topField = top === undefined ? undefined : this.headers[top.fieldIndex];
-      if (top !== undefined && topField !== undefined) {
+      if (top !== undefined && top.fieldIndex >= 0 && top.fieldIndex < this.headerCount) {
         // The scanner already parsed the top value: continue after it on its line (a ',' and
         // more values, §7.3.1), then with the Via lines below.
         out.push(top);
         const { buf } = this;
-        const rest = skipLws(buf, top.span.end, topField.valueEnd);
-        if (rest < topField.valueEnd) ok = buf[rest] === COMMA && parseViaLine(buf, rest + 1, topField.valueEnd, top.fieldIndex, out);
+        const ve = this.valueEndAt(top.fieldIndex);
+        const rest = skipLws(buf, top.span.end, ve);
+        if (rest < ve) ok = buf[rest] === COMMA && parseViaLine(buf, rest + 1, ve, top.fieldIndex, out);
         i = top.fieldIndex + 1;
       }
-      for (; i < this.headers.length && ok; i++) {
-        const f = this.headers[i];
-        if (f !== undefined && f.id === H.VIA) ok = parseViaLine(this.buf, f.valueStart, f.valueEnd, i, out);
+      for (; i < this.headerCount && ok; i++) {
+        if (this.idAt(i) === H.VIA) ok = parseViaLine(this.buf, this.valueStartAt(i), this.valueEndAt(i), i, out);
       }
       this.#vias = ok && out.length > 0 ? out.take() : undefined;
     }
@@ -197,17 +318,18 @@ abstract class ParsedMessage {
 
   maxForwards(): number | undefined {
     if (this.#maxForwards === null) {
-      const f = this.first(H.MAX_FORWARDS);
-      this.#maxForwards = f === undefined ? undefined : parseMaxForwards(this.buf, f.valueStart, f.valueEnd);
+      const i = this.firstIndex(H.MAX_FORWARDS);
+      this.#maxForwards = i < 0 ? undefined : parseMaxForwards(this.buf, this.valueStartAt(i), this.valueEndAt(i));
     }
     return this.#maxForwards;
   }
 
   #nameAddrList(id: HeaderId): readonly NameAddr[] | undefined {
+    const first = this.firstIndex(id);
+    if (first < 0) return NO_NAME_ADDRS;
     const out = nameAddrScratch.start();
-    for (let i = 0; i < this.headers.length; i++) {
-      const f = this.headers[i];
-      if (f !== undefined && f.id === id && !parseNameAddrList(this.buf, f.valueStart, f.valueEnd, i, out)) return undefined;
+    for (let i = first; i < this.headerCount; i++) {
+      if (this.idAt(i) === id && !parseNameAddrList(this.buf, this.valueStartAt(i), this.valueEndAt(i), i, out)) return undefined;
     }
     return out.length === 0 ? NO_NAME_ADDRS : out.take();
   }
@@ -223,10 +345,11 @@ abstract class ParsedMessage {
   }
 
   #nameAddr(id: HeaderId): NameAddr {
-    const i = this.#firstIndex[id] ?? -1;
-    const f = this.headers[i];
-    if (f === undefined) return opaqueNameAddr(-1, { start: 0, end: 0 }, '');
-    return parseNameAddr(this.buf, f.valueStart, f.valueEnd, i) ?? opaqueNameAddr(i, { start: f.valueStart, end: f.valueEnd }, this.valueOf(f));
+    const i = this.firstIndex(id);
+    if (i < 0) return opaqueNameAddr(-1, { start: 0, end: 0 }, '');
+    const vs = this.valueStartAt(i);
+    const ve = this.valueEndAt(i);
+    return parseNameAddr(this.buf, vs, ve, i) ?? opaqueNameAddr(i, { start: vs, end: ve }, this.#value(vs, ve));
   }
 
   from(): NameAddr {
@@ -239,49 +362,27 @@ abstract class ParsedMessage {
 
   retryAfter(): number | undefined {
     if (this.#retryAfter === null) {
-      const f = this.first(H.RETRY_AFTER);
-      this.#retryAfter = f === undefined ? undefined : parseRetryAfter(this.buf, f.valueStart, f.valueEnd);
+      const i = this.firstIndex(H.RETRY_AFTER);
+      this.#retryAfter = i < 0 ? undefined : parseRetryAfter(this.buf, this.valueStartAt(i), this.valueEndAt(i));
     }
     return this.#retryAfter;
   }
 }
 
-export class ParsedRequest extends ParsedMessage implements SipRequest {
-  readonly kind = 'request' as const;
-  readonly method: string;
-  readonly uriSpan: Span;
-  #uriText: string | undefined;
-  #requestUri: SipUri | undefined | null = null;
-
-  constructor(s: ScanState, bodyLength: number, cseq: CSeq | undefined, topVia: Via | undefined, method: string, uriSpan: Span) {
-    super(s, bodyLength, cseq, topVia);
-    this.method = method;
-    this.uriSpan = uriSpan;
-  }
-
-  get uriText(): string {
-    return (this.#uriText ??= latin1(this.buf, this.uriSpan.start, this.uriSpan.end));
-  }
-
-  requestUri(): SipUri | undefined {
-    if (this.#requestUri === null) this.#requestUri = parseSipUri(this.buf, this.uriSpan.start, this.uriSpan.end);
-    return this.#requestUri;
-  }
-}
-
-export class ParsedResponse extends ParsedMessage implements SipResponse {
-  readonly kind = 'response' as const;
-  readonly status: number;
-  readonly #reasonSpan: Span;
-  #reason: string | undefined;
-
-  constructor(s: ScanState, bodyLength: number, cseq: CSeq | undefined, topVia: Via | undefined, status: number, reasonSpan: Span) {
-    super(s, bodyLength, cseq, topVia);
-    this.status = status;
-    this.#reasonSpan = reasonSpan;
-  }
-
-  get reason(): string {
-    return (this.#reason ??= latin1(this.buf, this.#reasonSpan.start, this.#reasonSpan.end));
-  }
-}
+/** What a message without a parsed top Via answers (never on a message the parser accepted). */
+const NO_VIA: Via = Object.freeze({
+  fieldIndex: -1,
+  buf: Buffer.alloc(0),
+  span: NO_SPAN,
+  transport: '',
+  host: '',
+  port: undefined,
+  params: Object.freeze([]),
+  branch: undefined,
+  branchStart: -1,
+  branchEnd: -1,
+  received: undefined,
+  rport: undefined,
+  param: () => undefined,
+  branchStartsWith: () => false,
+});

@@ -67,11 +67,24 @@ export interface Via {
   readonly host: string;
   /** Port from sent-by, or `undefined` when absent. */
   readonly port: number | undefined;
+  /** Every parameter in order (made on first use: the proxy reads the few it needs by name). */
   readonly params: readonly Param[];
   readonly branch: string | undefined;
+  /** The datagram this value was read from (its message's `buf`). Never modified. */
+  readonly buf: Buffer;
+  /**
+   * The branch value's byte range in `buf` (`branchStart` -1 without a branch), so that it can
+   * be hashed or compared without decoding it into a string.
+   */
+  readonly branchStart: number;
+  readonly branchEnd: number;
   readonly received: string | undefined;
   /** `undefined`: no rport param; `null`: bare `;rport` (RFC 3581 request); a number: filled in. */
   readonly rport: number | null | undefined;
+  /** The first parameter named `name` (lower case), or `undefined`. */
+  param(name: string): Param | undefined;
+  /** Whether the branch value begins with `prefix` (case-sensitive, as `String#startsWith`). */
+  branchStartsWith(prefix: string): boolean;
 }
 
 /** A parsed SIP or SIPS URI (RFC 3261 §19.1). */
@@ -113,8 +126,13 @@ export interface CSeq {
 interface SipMessageBase {
   /** The received datagram. Never modified. */
   readonly buf: Buffer;
-  /** Header lines in order of appearance. */
+  /**
+   * Header lines in order of appearance, as objects made on first use. Hot paths read the same
+   * offsets by line index instead (`headerCount`, `idAt`, ... below), which makes no object.
+   */
   readonly headers: readonly HeaderField[];
+  /** Number of header lines. */
+  readonly headerCount: number;
   /** Offset just past the start line's CRLF (= first header line's start). */
   readonly headersStart: number;
   /** Offset of the empty line (CRLF) that ends the headers. */
@@ -126,6 +144,20 @@ interface SipMessageBase {
 
   /** First header line with this id, or `undefined`. */
   first(id: HeaderId): HeaderField | undefined;
+  /** Index of the first header line with this id, or -1. */
+  firstIndex(id: HeaderId): number;
+  /** HeaderField.id of line `i` (0 ≤ i < headerCount). */
+  idAt(i: number): HeaderId;
+  /** HeaderField.lineStart of line `i`. */
+  lineStartAt(i: number): number;
+  /** HeaderField.lineEnd of line `i`. */
+  lineEndAt(i: number): number;
+  /** HeaderField.valueStart of line `i`. */
+  valueStartAt(i: number): number;
+  /** HeaderField.valueEnd of line `i`. */
+  valueEndAt(i: number): number;
+  /** `valueOf` of line `i`. */
+  valueAt(i: number): string;
   /** Value of a header line as a string (latin1; folding collapsed to one space). */
   valueOf(field: HeaderField): string;
   /** The Call-ID value (§20.8). Always present on a successfully parsed message. */

@@ -6,7 +6,7 @@
  * header line, separated by commas (§7.3.1), and quoted parameter values may contain commas.
  * `rport` is RFC 3581: bare in a request, `rport=port` once a server filled it in.
  */
-import type { Param, Via } from './message.js';
+import type { Param, Span, Via } from './message.js';
 import {
   COLON,
   COMMA,
@@ -41,6 +41,165 @@ let viaNext = 0;
 function slash(buf: Buffer, pos: number, end: number): number {
   const p = skipLws(buf, pos, end);
   return p < end && buf[p] === SLASH ? skipLws(buf, p + 1, end) : -1;
+}
+
+/**
+ * What {@link scanParams} found besides the end offset: the first valued `branch` (its byte
+ * range) and `received`, the first `rport`. Module state, like {@link viaNext}: the scan makes no
+ * object for them.
+ */
+let branchStart = -1;
+let branchEnd = -1;
+let received: string | undefined;
+let rport: number | null | undefined;
+
+/** The parameter {@link scanParams} was asked to find, when found. */
+let found: Param | undefined;
+
+/**
+ * `*( SEMI via-params )` from `pos` (just past sent-by) to `end`: the offset just past the last
+ * parameter (or `pos`), or -1 when one is malformed. With `out`, each parameter is appended to it;
+ * with `want` (a lower-case name), the scan stops at the first parameter of that name and leaves
+ * it in {@link found}; with neither, only the module state above is set (the parse of every
+ * message makes no parameter objects: the proxy reads the few it needs by name).
+ */
+function scanParams(buf: Buffer, pos: number, end: number, out: Param[] | undefined, want: string | undefined): number {
+  branchStart = -1;
+  branchEnd = -1;
+  received = undefined;
+  rport = undefined;
+  let last = pos; // end of the last consumed non-whitespace byte
+  for (;;) {
+    const p = skipLws(buf, last, end);
+    if (p >= end || buf[p] !== SEMI) return last;
+    const ns = skipLws(buf, p + 1, end);
+    const ne = skipClass(buf, ns, end, TOKEN);
+    if (ne === ns) return -1;
+    let vs = -1;
+    last = ne;
+    const r = skipLws(buf, ne, end);
+    if (r < end && buf[r] === EQUAL) {
+      vs = skipLws(buf, r + 1, end);
+      let ve: number;
+      if (vs < end && buf[vs] === DQUOTE) {
+        ve = quotedEnd(buf, vs, end);
+        if (ve < 0) return -1;
+      } else {
+        ve = skipClass(buf, vs, end, VIA_PARAM_VALUE);
+        if (ve === vs) return -1;
+      }
+      last = ve;
+    }
+    if (out !== undefined) {
+      const name = paramName(buf, ns, ne);
+      // branch values are unique per transaction: not worth a cache slot.
+      const value = vs < 0 ? undefined : name === 'branch' ? latin1(buf, vs, last) : internLatin1(buf, vs, last);
+      out.push({ name, value, span: { start: ns, end: last } });
+    } else if (want !== undefined) {
+      if (eqLower(buf, ns, ne, want)) {
+        const value = vs < 0 ? undefined : want === 'branch' ? latin1(buf, vs, last) : internLatin1(buf, vs, last);
+        found = { name: want, value, span: { start: ns, end: last } };
+        return last;
+      }
+    } else if (eqLower(buf, ns, ne, 'branch')) {
+      if (branchStart < 0 && vs >= 0) {
+        branchStart = vs;
+        branchEnd = last;
+      }
+    } else if (eqLower(buf, ns, ne, 'received')) {
+      if (received === undefined && vs >= 0) received = internLatin1(buf, vs, last);
+    } else if (rport === undefined && eqLower(buf, ns, ne, 'rport')) {
+      if (vs < 0) rport = null;
+      else {
+        const n = parseUint(buf, vs, last, 5);
+        if (n < 0 || n > 65535) return -1;
+        rport = n;
+      }
+    }
+  }
+}
+
+/**
+ * One parsed Via value. The parse checks every parameter but keeps only what the proxy reads on
+ * every message (branch as a byte range, received, rport); the parameter list and the branch
+ * string are made on first use: a Via of a parameter object, a span and a string per parameter
+ * was a sixth of the bytes a message allocated (bench/PERF-NOTES.md session 10).
+ */
+class ParsedVia implements Via {
+  readonly fieldIndex: number;
+  readonly transport: string;
+  readonly host: string;
+  readonly port: number | undefined;
+  readonly branchStart: number;
+  readonly branchEnd: number;
+  readonly received: string | undefined;
+  readonly rport: number | null | undefined;
+  readonly buf: Buffer;
+  readonly #start: number;
+  readonly #end: number;
+  /** Offset just past sent-by, where the parameters begin. */
+  readonly #paramsFrom: number;
+  #span: Span | undefined;
+  #branch: string | undefined | null = null;
+  #params: readonly Param[] | undefined;
+
+  constructor(buf: Buffer, fieldIndex: number, start: number, end: number, paramsFrom: number, transport: string, host: string, port: number | undefined) {
+    this.fieldIndex = fieldIndex;
+    this.transport = transport;
+    this.host = host;
+    this.port = port;
+    this.branchStart = branchStart;
+    this.branchEnd = branchEnd;
+    this.received = received;
+    this.rport = rport;
+    this.buf = buf;
+    this.#start = start;
+    this.#end = end;
+    this.#paramsFrom = paramsFrom;
+  }
+
+  get span(): Span {
+    return (this.#span ??= { start: this.#start, end: this.#end });
+  }
+
+  get branch(): string | undefined {
+    if (this.#branch === null) this.#branch = this.branchStart < 0 ? undefined : latin1(this.buf, this.branchStart, this.branchEnd);
+    return this.#branch;
+  }
+
+  get params(): readonly Param[] {
+    if (this.#params === undefined) {
+      if (this.#paramsFrom === this.#end) this.#params = NO_VIA_PARAMS;
+      else {
+        const out: Param[] = [];
+        scanParams(this.buf, this.#paramsFrom, this.#end, out, undefined);
+        this.#params = out;
+      }
+    }
+    return this.#params;
+  }
+
+  param(name: string): Param | undefined {
+    const ps = this.#params;
+    if (ps !== undefined) {
+      for (let i = 0; i < ps.length; i++) if (ps[i]!.name === name) return ps[i];
+      return undefined;
+    }
+    // Without the whole list: scan for this one parameter (the proxy reads one or two by name).
+    found = undefined;
+    scanParams(this.buf, this.#paramsFrom, this.#end, undefined, name);
+    const p = found;
+    found = undefined;
+    return p;
+  }
+
+  branchStartsWith(prefix: string): boolean {
+    const s = this.branchStart;
+    if (s < 0 || this.branchEnd - s < prefix.length) return false;
+    const buf = this.buf;
+    for (let i = 0; i < prefix.length; i++) if (buf[s + i] !== prefix.charCodeAt(i)) return false;
+    return true;
+  }
 }
 
 /**
@@ -89,62 +248,13 @@ function scanVia(buf: Buffer, pos: number, end: number, fieldIndex: number): Via
     last = pe;
   }
 
-  // *( SEMI via-params )
-  // Most Vias carry one to three parameters (branch, rport, received): those are kept in locals
-  // and the list is made at its final size, not a growable array of 16 slots for each Via.
-  let p0: Param | undefined;
-  let p1: Param | undefined;
-  let p2: Param | undefined;
-  let more: Param[] | undefined;
-  let branch: string | undefined;
-  let received: string | undefined;
-  let rport: number | null | undefined;
-  for (;;) {
-    p = skipLws(buf, last, end);
-    if (p >= end || buf[p] !== SEMI) break;
-    const ns = skipLws(buf, p + 1, end);
-    const ne = skipClass(buf, ns, end, TOKEN);
-    if (ne === ns) return undefined;
-    const name = paramName(buf, ns, ne);
-    let value: string | undefined;
-    last = ne;
-    const r = skipLws(buf, ne, end);
-    if (r < end && buf[r] === EQUAL) {
-      const vs = skipLws(buf, r + 1, end);
-      let ve: number;
-      if (vs < end && buf[vs] === DQUOTE) {
-        ve = quotedEnd(buf, vs, end);
-        if (ve < 0) return undefined;
-      } else {
-        ve = skipClass(buf, vs, end, VIA_PARAM_VALUE);
-        if (ve === vs) return undefined;
-      }
-      // branch values are unique per transaction: not worth a cache slot.
-      value = name === 'branch' ? latin1(buf, vs, ve) : internLatin1(buf, vs, ve);
-      last = ve;
-    }
-    const param: Param = { name, value, span: { start: ns, end: last } };
-    if (p0 === undefined) p0 = param;
-    else if (p1 === undefined) p1 = param;
-    else if (p2 === undefined) p2 = param;
-    else (more ??= []).push(param);
-    if (name === 'branch') branch ??= value;
-    else if (name === 'received') received ??= value;
-    else if (name === 'rport' && rport === undefined) {
-      if (value === undefined) rport = null;
-      else {
-        const n = parseUint(buf, last - value.length, last, 5);
-        if (n < 0 || n > 65535) return undefined;
-        rport = n;
-      }
-    }
-  }
+  const paramsFrom = last;
+  last = scanParams(buf, paramsFrom, end, undefined, undefined);
+  if (last < 0) return undefined;
   const next = skipLws(buf, last, end);
   if (next < end && buf[next] !== COMMA) return undefined;
   viaNext = next;
-  const params: readonly Param[] =
-    p0 === undefined ? NO_VIA_PARAMS : p1 === undefined ? [p0] : p2 === undefined ? [p0, p1] : more === undefined ? [p0, p1, p2] : [p0, p1, p2, ...more];
-  return { fieldIndex, span: { start, end: last }, transport, host, port, params, branch, received, rport };
+  return new ParsedVia(buf, fieldIndex, start, last, paramsFrom, transport, host, port);
 }
 
 /** The first Via value of a Via header line's value buf[start, end), or `undefined` when malformed. */

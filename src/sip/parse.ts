@@ -11,11 +11,11 @@
  * values are decoded lazily by the message accessors. Untrusted input never throws: every failure
  * is a returned value.
  */
-import type { CSeq, HeaderField, ParseResult, SipParseErrorReason, SipRequest, Span, Via } from './message.js';
+import type { ParseResult, SipMessage, SipParseErrorReason, SipRequest } from './message.js';
 import { HeaderId } from './message.js';
 import { COLON, CR, HTAB, LF, SP, TOKEN, eqLower, eqRanges, isDigit, methodString, parseUint, skipClass } from './bytes.js';
 import { HEADER_NAMES, headerIdOf } from './compact-forms.js';
-import { Field, ParsedRequest, ParsedResponse, type ScanState } from './message-impl.js';
+import { FIELD_SLOTS, FIRST_FAR, FIRST_SLOTS, ParsedMessage, firstCode, firstIndexIn } from './message-impl.js';
 import { isValidCallId, parseCSeq, parseContentLength } from './parse-headers.js';
 import { parseFirstVia } from './parse-via.js';
 
@@ -95,8 +95,13 @@ const SINGLE_VALUED = (() => {
 })();
 const DUPLICATE_DETAIL: readonly string[] = Array.from({ length: 16 }, (_, id) => `more than one ${HEADER_NAMES[id as HeaderId] ?? ''} header`);
 
-/** The span a request has no reason phrase in and a response no Request-URI in: one object for all. */
-const NO_SPAN: Span = Object.freeze({ start: 0, end: 0 });
+/**
+ * The header table being built (layout in sip/message-impl.ts: first-line indices packed in its
+ * first slots as the lines are found), kept for all messages and copied out at its final size.
+ * Written only at indices up to its length, so the table stays a packed array of small integers
+ * (a `slice` of it is one block copy).
+ */
+const table: number[] = [0, 0, 0, 0];
 
 /** Parses one SIP datagram. Never throws. */
 export function parseSip(buf: Buffer): ParseResult {
@@ -111,9 +116,10 @@ export function parseSip(buf: Buffer): ParseResult {
   const slEnd = lf0 < 0 ? len : contentEnd(buf, pos, lf0);
   let isRequest: boolean;
   let method = '';
-  let uriSpan: Span = NO_SPAN;
+  // The Request-URI (request) or the reason phrase (response).
+  let lineStart: number;
+  let lineEnd: number;
   let status = 0;
-  let reasonSpan: Span = NO_SPAN;
   let lineFault: SipParseErrorReason | undefined;
   let lineDetail = '';
 
@@ -131,7 +137,8 @@ export function parseSip(buf: Buffer): ParseResult {
     // The reason phrase may be empty, but the SP before it is commonly omitted: accept both.
     if (cs + 3 < slEnd && buf[cs + 3] !== SP) return noReply('bad-status', 'status code is not 3 digits');
     if (status < 100 || status > 699) return noReply('bad-status', 'status code out of range');
-    reasonSpan = { start: Math.min(cs + 4, slEnd), end: slEnd };
+    lineStart = Math.min(cs + 4, slEnd);
+    lineEnd = slEnd;
   } else {
     // Request-Line = Method SP Request-URI SP SIP-Version. Without a method token and a SP it is
     // not recognisably a request and is dropped; after that, a fault is held until the top Via is
@@ -143,7 +150,8 @@ export function parseSip(buf: Buffer): ParseResult {
     const us = me + 1;
     let ue = us;
     while (ue < slEnd && buf[ue] !== SP) ue++;
-    uriSpan = { start: us, end: ue };
+    lineStart = us;
+    lineEnd = ue;
     const vs = ue + 1;
     if (ue >= slEnd || vs >= slEnd) [lineFault, lineDetail] = ['bad-start-line', 'malformed Request-Line'];
     else if (!eqLower(buf, vs, slEnd, 'sip/2.0')) {
@@ -154,8 +162,10 @@ export function parseSip(buf: Buffer): ParseResult {
 
   // ---- header lines (§7.3) -------------------------------------------------------------------
   const headersStart = lf0 + 1;
-  const headers: HeaderField[] = [];
-  const first = [-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1];
+  for (let s = 0; s < FIRST_SLOTS; s++) table[s] = 0;
+  let cidFirst = -1; // the first Call-ID line
+  let count = 0; // header lines so far
+  let at = FIRST_SLOTS; // next free slot of `table`
   let duplicate = -1; // HeaderId of the first single-valued header seen twice
   let contentLength = -2; // -2: absent, -1: malformed or conflicting
   let callIdConflict = false;
@@ -195,19 +205,27 @@ export function parseSip(buf: Buffer): ParseResult {
     while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HTAB || buf[ve - 1] === CR || buf[ve - 1] === LF)) ve--;
 
     const id = headerIdOf(buf, pos, nameEnd);
-    const index = headers.length;
-    headers.push(new Field(id, pos, lf + 1, vs, ve));
-    const prev = first[id] ?? -1;
-    if (prev < 0) first[id] = index;
+    const index = count++;
+    table[at++] = pos * 16 + id;
+    table[at++] = vs;
+    table[at++] = ve;
+    const slot = id >> 2;
+    const shift = (id & 3) * 7;
+    const packed = table[slot] ?? 0;
+    const seen = ((packed >> shift) & FIRST_FAR) !== 0;
+    if (!seen) table[slot] = packed | (firstCode(index) << shift);
     else if (duplicate < 0 && SINGLE_VALUED[id] === 1) duplicate = id;
     if (id === HeaderId.CONTENT_LENGTH) {
       // Several Content-Length values that disagree make the body length unknowable (§20.14).
       const n = parseContentLength(buf, vs, ve);
-      if (n < 0 || (prev >= 0 && n !== contentLength)) contentLength = -1;
-      else if (prev < 0) contentLength = n;
-    } else if (id === HeaderId.CALL_ID && prev >= 0) {
-      const pf = headers[prev];
-      if (pf !== undefined && !eqRanges(buf, pf.valueStart, pf.valueEnd, vs, ve)) callIdConflict = true;
+      if (n < 0 || (seen && n !== contentLength)) contentLength = -1;
+      else if (!seen) contentLength = n;
+    } else if (id === HeaderId.CALL_ID) {
+      if (!seen) cidFirst = index;
+      else {
+        const pv = FIRST_SLOTS + cidFirst * FIELD_SLOTS;
+        if (!eqRanges(buf, table[pv + 1] ?? 0, table[pv + 2] ?? 0, vs, ve)) callIdConflict = true;
+      }
     }
     pos = lf + 1;
   }
@@ -217,27 +235,28 @@ export function parseSip(buf: Buffer): ParseResult {
   // A message without Via cannot be routed back (§8.1.1.7, §18.2.2): its own reason, so it can be
   // counted and logged apart from garbage. Every other fault of a request with a readable top Via
   // is answered (see replyable below).
-  const viaIndex = first[HeaderId.VIA] ?? -1;
+  const viaIndex = firstIndexIn(table, count, HeaderId.VIA);
   if (viaIndex < 0) return lineFault !== undefined ? noReply(lineFault, lineDetail) : noReply('missing-via', 'missing Via');
-  const viaField = headers[viaIndex];
-  const topVia = viaField === undefined ? undefined : parseFirstVia(buf, viaField.valueStart, viaField.valueEnd, viaIndex);
-  const cidField = headers[first[HeaderId.CALL_ID] ?? -1];
-  const callIdOk = cidField !== undefined && isValidCallId(buf, cidField.valueStart, cidField.valueEnd);
-  const csField = headers[first[HeaderId.CSEQ] ?? -1];
-  const cseq = csField === undefined ? undefined : parseCSeq(buf, csField.valueStart, csField.valueEnd);
+  const vf = FIRST_SLOTS + viaIndex * FIELD_SLOTS;
+  const topVia = parseFirstVia(buf, table[vf + 1] ?? 0, table[vf + 2] ?? 0, viaIndex);
+  const cidIndex = cidFirst;
+  const cf = FIRST_SLOTS + cidIndex * FIELD_SLOTS;
+  const callIdOk = cidIndex >= 0 && isValidCallId(buf, table[cf + 1] ?? 0, table[cf + 2] ?? 0);
+  const csIndex = firstIndexIn(table, count, HeaderId.CSEQ);
+  const sf = FIRST_SLOTS + csIndex * FIELD_SLOTS;
+  const cseq = csIndex < 0 ? undefined : parseCSeq(buf, table[sf + 1] ?? 0, table[sf + 2] ?? 0);
 
   const available = len - bodyStart;
-  const state: ScanState = { buf, headers, firstIndex: first, headersStart, headersEnd, bodyStart };
 
   let reason: SipParseErrorReason | undefined;
   let detail = '';
   // The request line's fault comes first: with another SIP version nothing else can be judged.
   if (lineFault !== undefined) [reason, detail] = [lineFault, lineDetail];
   else if (topVia === undefined) [reason, detail] = ['bad-via', 'malformed top Via'];
-  else if (cidField === undefined) [reason, detail] = ['missing-header', 'missing Call-ID'];
-  else if (csField === undefined) [reason, detail] = ['missing-header', 'missing CSeq'];
-  else if ((first[HeaderId.FROM] ?? -1) < 0) [reason, detail] = ['missing-header', 'missing From'];
-  else if ((first[HeaderId.TO] ?? -1) < 0) [reason, detail] = ['missing-header', 'missing To'];
+  else if (cidIndex < 0) [reason, detail] = ['missing-header', 'missing Call-ID'];
+  else if (csIndex < 0) [reason, detail] = ['missing-header', 'missing CSeq'];
+  else if (firstIndexIn(table, count, HeaderId.FROM) < 0) [reason, detail] = ['missing-header', 'missing From'];
+  else if (firstIndexIn(table, count, HeaderId.TO) < 0) [reason, detail] = ['missing-header', 'missing To'];
   else if (isRequest && duplicate >= 0) [reason, detail] = ['duplicate-header', DUPLICATE_DETAIL[duplicate] ?? 'duplicate header'];
   else if (!callIdOk) [reason, detail] = ['bad-call-id', 'malformed Call-ID'];
   else if (callIdConflict) [reason, detail] = ['bad-call-id', 'conflicting Call-ID headers'];
@@ -249,31 +268,23 @@ export function parseSip(buf: Buffer): ParseResult {
   if (reason === undefined) {
     // §18.3: bytes beyond Content-Length are discarded; without it, over UDP the body is the rest of the datagram.
     const bodyLength = contentLength >= 0 ? contentLength : available;
-    return isRequest
-      ? { ok: true, msg: new ParsedRequest(state, bodyLength, cseq, topVia, method, uriSpan) }
-      : { ok: true, msg: new ParsedResponse(state, bodyLength, cseq, topVia, status, reasonSpan) };
+    // One class for both kinds (sip/message-impl.ts): `kind` makes it the one it says.
+    const msg = new ParsedMessage(isRequest ? 'request' : 'response', buf, table.slice(0, at), headersStart, headersEnd, bodyStart, bodyLength, cseq, topVia, method, status, lineStart, lineEnd);
+    return { ok: true, msg: msg as SipMessage };
   }
-  if (!isRequest) return noReply(reason, detail);
-  return replyable(state, reason, detail, cseq, topVia, method, uriSpan, contentLength === -2 ? available : Math.max(0, Math.min(contentLength, available)));
+  // Only a request whose top Via is readable can be answered (see replyable).
+  if (!isRequest || topVia === undefined) return noReply(reason, detail);
+  const bodyLength = contentLength === -2 ? available : Math.max(0, Math.min(contentLength, available));
+  const partial = new ParsedMessage('request', buf, table.slice(0, at), headersStart, headersEnd, bodyStart, bodyLength, cseq, topVia, method, 0, lineStart, lineEnd);
+  return replyable(partial as SipRequest, reason, detail);
 }
 
 /**
- * The error for a request that failed a check after its headers were scanned. When its top Via
- * is readable a stateless error can be built (§8.2.6, §16.3: the Via says where it goes, §18.2.2;
+ * The error for a request that failed a check after its headers were scanned but whose top Via is
+ * readable: a stateless error can be built (§8.2.6, §16.3: the Via says where it goes, §18.2.2;
  * From, To, Call-ID and CSeq are copied when present), so the partial request travels with the
- * error; otherwise the datagram is just dropped.
+ * error.
  */
-function replyable(
-  s: ScanState,
-  reason: SipParseErrorReason,
-  detail: string,
-  cseq: CSeq | undefined,
-  topVia: Via | undefined,
-  method: string,
-  uriSpan: Span,
-  bodyLength: number,
-): ParseResult {
-  if (topVia === undefined) return noReply(reason, detail);
-  const partial: SipRequest = new ParsedRequest(s, bodyLength, cseq, topVia, method, uriSpan);
+function replyable(partial: SipRequest, reason: SipParseErrorReason, detail: string): ParseResult {
   return { ok: false, error: { reason, detail, canReply: true, partial } };
 }

@@ -155,28 +155,31 @@ export function removeLine(field: HeaderField): Edit {
  * it goes with the comma (and whitespace) before it.
  */
 export function removeListValue(msg: SipMessage, item: { readonly fieldIndex: number; readonly span: Span }): Edit {
-  const f = msg.headers[item.fieldIndex];
-  if (f === undefined || item.span.start < f.valueStart || item.span.end > f.valueEnd) {
-    throw new SiplbError('SIPLB_ERR_INTERNAL', `list value [${item.span.start}, ${item.span.end}) is not on header line ${item.fieldIndex}`);
+  const i = item.fieldIndex;
+  const { start, end } = item.span;
+  const valueStart = i >= 0 && i < msg.headerCount ? msg.valueStartAt(i) : -1;
+  const valueEnd = valueStart < 0 ? -1 : msg.valueEndAt(i);
+  if (valueStart < 0 || start < valueStart || end > valueEnd) {
+    throw new SiplbError('SIPLB_ERR_INTERNAL', `list value [${start}, ${end}) is not on header line ${i}`);
   }
   const { buf } = msg;
-  let before = item.span.start;
-  while (before > f.valueStart && isLws(buf[before - 1])) before--;
-  let after = item.span.end;
-  while (after < f.valueEnd && isLws(buf[after])) after++;
-  const isFirst = before === f.valueStart;
-  const isLast = after === f.valueEnd;
-  if (isFirst && isLast) return removeLine(f);
+  let before = start;
+  while (before > valueStart && isLws(buf[before - 1])) before--;
+  let after = end;
+  while (after < valueEnd && isLws(buf[after])) after++;
+  const isFirst = before === valueStart;
+  const isLast = after === valueEnd;
+  if (isFirst && isLast) return { start: msg.lineStartAt(i), end: msg.lineEndAt(i), insert: '' };
   if (isFirst) {
     // `a , b` → `b`: drop the value, the comma and the whitespace up to the next value.
     let next = after + (buf[after] === COMMA ? 1 : 0);
-    while (next < f.valueEnd && isLws(buf[next])) next++;
-    return { start: item.span.start, end: next, insert: '' };
+    while (next < valueEnd && isLws(buf[next])) next++;
+    return { start, end: next, insert: '' };
   }
   // `a , b` → `a`: drop from just after the previous value (its trailing whitespace, the comma) to our end.
   let prev = before - (buf[before - 1] === COMMA ? 1 : 0);
-  while (prev > f.valueStart && isLws(buf[prev - 1])) prev--;
-  return { start: prev, end: item.span.end, insert: '' };
+  while (prev > valueStart && isLws(buf[prev - 1])) prev--;
+  return { start: prev, end, insert: '' };
 }
 
 /**

@@ -68,16 +68,17 @@ function schemeOf(req: SipRequest): 'sip' | 'tel' | 'other' {
 function proxyRequireTags(req: SipRequest): string | undefined {
   const { buf } = req;
   const tags: string[] = [];
-  for (const f of req.headers) {
-    if (f.id !== HeaderId.PROXY_REQUIRE) continue;
-    let p = f.valueStart;
+  for (let i = 0; i < req.headerCount; i++) {
+    if (req.idAt(i) !== HeaderId.PROXY_REQUIRE) continue;
+    let p = req.valueStartAt(i);
+    const ve = req.valueEndAt(i);
     for (;;) {
-      p = skipLws(buf, p, f.valueEnd);
-      const e = skipClass(buf, p, f.valueEnd, TOKEN);
+      p = skipLws(buf, p, ve);
+      const e = skipClass(buf, p, ve, TOKEN);
       if (e === p) return undefined;
       tags.push(latin1(buf, p, e));
-      p = skipLws(buf, e, f.valueEnd);
-      if (p >= f.valueEnd) break;
+      p = skipLws(buf, e, ve);
+      if (p >= ve) break;
       if (buf[p] !== COMMA) return undefined;
       p++;
     }
@@ -91,10 +92,10 @@ function proxyRequireTags(req: SipRequest): string | undefined {
  * what nearly every initial request carries, has no tag by any reading and is not decoded.
  */
 function toNeedsDecoding(req: SipRequest): boolean {
-  const f = req.first(HeaderId.TO);
-  if (f === undefined) return false;
+  const f = req.firstIndex(HeaderId.TO);
+  if (f < 0) return false;
   const { buf } = req;
-  for (let i = f.valueStart; i < f.valueEnd; i++) if (buf[i] === SEMI || buf[i] === DQUOTE) return true;
+  for (let i = req.valueStartAt(f), e = req.valueEndAt(f); i < e; i++) if (buf[i] === SEMI || buf[i] === DQUOTE) return true;
   return false;
 }
 
@@ -113,7 +114,7 @@ export function checkRequest(req: SipRequest): RequestFault | undefined {
   const mf = req.maxForwards();
   if (mf !== undefined && Number.isNaN(mf)) return BAD_MAX_FORWARDS;
   // §16.3 step 4: Proxy-Require lists extensions every proxy must support; siplb supports none.
-  if (req.first(HeaderId.PROXY_REQUIRE) !== undefined) {
+  if (req.firstIndex(HeaderId.PROXY_REQUIRE) >= 0) {
     const tags = proxyRequireTags(req);
     if (tags === undefined) return BAD_PROXY_REQUIRE;
     return Object.freeze({ kind: 'bad-extension', status: 420, detail: 'Proxy-Require option not supported', unsupported: tags });
