@@ -105,8 +105,9 @@ function dispatch(
     if (req.method !== 'ACK') ctx.affinity.pin(callId, backend.id, now, req.method === 'INVITE');
   }
   const failover = ctx.failover;
-  // Retransmissions, CANCEL and the ACK of a non-2xx use the branch of the request's current attempt.
-  const attempt = failover !== undefined && !isNewCall ? failover.attemptOf(req) : 0;
+  // Retransmissions, CANCEL and the ACK of a non-2xx use the branch of the request's current attempt,
+  // also when balanced anew (its pinned backend is out): an earlier attempt's branch is abandoned.
+  const attempt = failover !== undefined && (!isNewCall || pinned !== undefined) ? failover.attemptOf(req) : 0;
   if (!forward(ctx, req, from, vias, backend, backend, removeRoutes, mf, attempt)) return;
   publishForwarded(req, backend, isNewCall ? 'new' : 'affinity');
   const newInvite = isNewCall && req.method === 'INVITE';

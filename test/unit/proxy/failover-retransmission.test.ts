@@ -55,4 +55,24 @@ describe('an INVITE retransmission while failover times the attempt', () => {
     rig.deliver(text, CALLER);
     expect(idOf(rig, rig.sender.takeOne())).not.toBe(idOf(rig, first));
   });
+
+  it('balanced anew after a failover, it carries the current attempt\'s branch, so its answer reaches the caller', () => {
+    const rig = proxyRig({ failover: { timeoutMs: TIMEOUT, maxAttempts: 1 } });
+    const text = requestText({ callId: 'rt-3' });
+    rig.deliver(text, CALLER);
+    const first = rig.sender.takeOne();
+    vi.advanceTimersByTime(TIMEOUT);
+    const second = rig.sender.takeOne();
+    vi.advanceTimersByTime(TIMEOUT); // attempts used up: the call waits on the second backend
+    expect(rig.sender.take()).toEqual([]);
+    rig.registry.setEligible(idOf(rig, second), false);
+    rig.deliver(text, CALLER);
+    const third = rig.sender.takeOne();
+    expect(idOf(rig, third)).not.toBe(idOf(rig, second));
+    // Not the first attempt's branch: that one is abandoned, and its answers are absorbed.
+    expect(branch(third)).toBe(branch(second));
+    expect(branch(third)).not.toBe(branch(first));
+    rig.deliver(answer(third.buf, 200), rig.from(idOf(rig, third)));
+    expect(rig.sender.take().map((d) => [d.host, asResponse(d).status])).toEqual([[CALLER.address, 200]]);
+  });
 });
