@@ -20,12 +20,17 @@ afterEach(() => void vi.useRealTimers());
 const idOf = (rig: ProxyRig, d: SentDatagram): string => rig.registry.all.find((b) => b.host === d.host)!.id;
 const branch = (d: SentDatagram): string | undefined => asRequest(d).topVia().branch;
 
+/** A new call with failover after `maxAttempts`: the rig, the caller's INVITE, and its first copy out. */
+function start(callId: string, maxAttempts = 2): { rig: ProxyRig; text: string; first: SentDatagram } {
+  const rig = proxyRig({ failover: { timeoutMs: TIMEOUT, maxAttempts } });
+  const text = requestText({ callId });
+  rig.deliver(text, CALLER);
+  return { rig, text, first: rig.sender.takeOne() };
+}
+
 describe('an INVITE retransmission while failover times the attempt', () => {
   it('follows the attempt to its backend even once that backend is out; the timer alone moves the call on', () => {
-    const rig = proxyRig({ failover: { timeoutMs: TIMEOUT } });
-    const text = requestText({ callId: 'rt-1' });
-    rig.deliver(text, CALLER);
-    const first = rig.sender.takeOne();
+    const { rig, text, first } = start('rt-1');
     const dead = idOf(rig, first);
     vi.advanceTimersByTime(TIMEOUT - 1);
     rig.registry.setEligible(dead, false); // passive health: other calls failed over from it
@@ -45,10 +50,7 @@ describe('an INVITE retransmission while failover times the attempt', () => {
   });
 
   it('is balanced anew when failover no longer times it (attempts used up): the call is not stuck on a dead backend', () => {
-    const rig = proxyRig({ failover: { timeoutMs: TIMEOUT, maxAttempts: 0 } });
-    const text = requestText({ callId: 'rt-2' });
-    rig.deliver(text, CALLER);
-    const first = rig.sender.takeOne();
+    const { rig, text, first } = start('rt-2', 0);
     vi.advanceTimersByTime(TIMEOUT);
     expect(rig.sender.take()).toEqual([]);
     rig.registry.setEligible(idOf(rig, first), false);
@@ -57,10 +59,7 @@ describe('an INVITE retransmission while failover times the attempt', () => {
   });
 
   it('balanced anew after a failover, it carries the current attempt\'s branch, so its answer reaches the caller', () => {
-    const rig = proxyRig({ failover: { timeoutMs: TIMEOUT, maxAttempts: 1 } });
-    const text = requestText({ callId: 'rt-3' });
-    rig.deliver(text, CALLER);
-    const first = rig.sender.takeOne();
+    const { rig, text, first } = start('rt-3', 1);
     vi.advanceTimersByTime(TIMEOUT);
     const second = rig.sender.takeOne();
     vi.advanceTimersByTime(TIMEOUT); // attempts used up: the call waits on the second backend
