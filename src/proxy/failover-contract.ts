@@ -40,6 +40,8 @@ export interface Failover {
   begin(req: SipRequest, from: MessageSource, vias: readonly Via[], backend: Backend, removeRoutes: readonly NameAddr[], mf: number | undefined): void;
   /** The attempt whose branch a request of this call must use (0 for a new transaction). */
   attemptOf(req: SipRequest): number;
+  /** Whether this call's INVITE waits on the no-response timer of its current attempt (which moves it on). */
+  awaiting(callId: string): boolean;
   /** The caller gave up (CANCEL): no further attempts. */
   cancelled(callId: string): void;
   /** A response with one of our Vias on top; false when it must not be relayed to the caller. */

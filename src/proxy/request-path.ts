@@ -83,7 +83,7 @@ function dispatch(
   const now = ctx.now();
   const pinned = ctx.affinity.get(callId, now);
   let backend = pinned !== undefined ? ctx.backends.byId(pinned) : undefined;
-  if (backend !== undefined && !followsPin(req.method, ctx.backends.isEligible(backend.id))) {
+  if (backend !== undefined && !followsPin(req.method, ctx.backends.isEligible(backend.id)) && !awaitsFailover(ctx, req.method, callId)) {
     ctx.affinity.forget(callId);
     backend = undefined;
   }
@@ -105,8 +105,9 @@ function dispatch(
     if (req.method !== 'ACK') ctx.affinity.pin(callId, backend.id, now, req.method === 'INVITE');
   }
   const failover = ctx.failover;
-  // Retransmissions, CANCEL and the ACK of a non-2xx use the branch of the request's current attempt.
-  const attempt = failover !== undefined && !isNewCall ? failover.attemptOf(req) : 0;
+  // Retransmissions, CANCEL and the ACK of a non-2xx use the branch of the request's current attempt,
+  // also when balanced anew (its pinned backend is out): an earlier attempt's branch is abandoned.
+  const attempt = failover !== undefined && (!isNewCall || pinned !== undefined) ? failover.attemptOf(req) : 0;
   if (!forward(ctx, req, from, vias, backend, backend, removeRoutes, mf, attempt)) return;
   publishForwarded(req, backend, isNewCall ? 'new' : 'affinity');
   const newInvite = isNewCall && req.method === 'INVITE';
@@ -118,6 +119,17 @@ function dispatch(
     // e.g. a REGISTER or a keep-alive MESSAGE; begin() ignores retransmissions.
     else if (failover.covers(req.method) && !hasToTag(req)) failover.begin(req, from, vias, backend, removeRoutes, mf);
   }
+}
+
+/**
+ * A retransmission of an INVITE whose current attempt serial failover is still timing follows
+ * that attempt even once its backend is out: the timer moves the call on (a new branch, RFC 3261
+ * §16.6 step 8). Balancing the copy anew would fork the call onto a second backend on the old
+ * branch, which the timer then abandons (a dialog there nobody ends) or which answers first and
+ * hides the dead backend's failure from passive health.
+ */
+function awaitsFailover(ctx: ProxyContext, method: string, callId: string): boolean {
+  return method === 'INVITE' && ctx.failover !== undefined && ctx.failover.awaiting(callId);
 }
 
 /** The eligible backend holding the registration this request belongs to (registration-affinity.ts). */

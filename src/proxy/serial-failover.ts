@@ -208,6 +208,12 @@ export class SerialFailover implements Failover {
     return c.method === req.method && c.seq === req.cseq().seq ? c.attempt : 0;
   }
 
+  /** Whether this call's INVITE waits on the no-response timer of its current attempt. */
+  awaiting(callId: string): boolean {
+    const c = this.#calls.get(callId);
+    return c !== undefined && c.invite && c.deadline !== NOT_ARMED;
+  }
+
   /** The caller gave up (CANCEL): no further attempts. */
   cancelled(callId: string): void {
     const c = this.#get(callId);

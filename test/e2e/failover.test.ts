@@ -32,6 +32,11 @@ async function rig(scenarios: string[], health: Record<string, unknown>): Promis
     backends: uas.map((u, i) => ({ id: `gw${i + 1}`, address: `127.0.0.1:${u.port}` })),
     health,
     failover: { timeout: '400ms', maxAttempts: 2 },
+    // No load shedding: on a starved 2-core CI runner the in-process node stalls for a second now
+    // and then and would shed calls with 503 (test/e2e/overload.test.ts covers that); with it off,
+    // serial failover also never holds its timeouts for a "saturated" node, so what is asserted is
+    // failover alone.
+    overload: { enabled: false },
   });
   diagnosticsChannel.subscribe(channels.failover.name, onFailover);
   return { lbPort: ports[0]!, uacPort: ports[1]! };
@@ -41,14 +46,18 @@ describe.skipIf(!sippAvailable())('serial failover', () => {
   it('loses no call when a backend is SIGKILLed before the probes notice (100 calls/s)', async () => {
     // Probes every 10 s with fall 3: the dead backend stays "up" for the whole run, so every
     // call hashed to it must be saved by serial failover alone.
-    const { lbPort, uacPort } = await rig(['uas.xml', 'uas.xml', 'uas.xml'], { interval: '10s', timeout: '1s', fall: 3 });
+    // The backends absorb an INVITE retransmission after their 200 (RFC 6026 Accepted state): on
+    // a loaded machine a late failover and the caller's retransmission (T1) reach the next backend
+    // together, and siplb rightly forwards both on the same branch (uas-invite-retrans.xml says more).
+    const { lbPort, uacPort } = await rig(['uas-invite-retrans.xml', 'uas-invite-retrans.xml', 'uas-invite-retrans.xml'], { interval: '10s', timeout: '1s', fall: 3 });
     await waitFor('first probes', () => lb!.app.backends.all.every((b) => lb!.app.health.view(b.id)?.lastRttMs !== null), 15_000);
     uas[1]!.kill('SIGKILL');
     const res = await runUac({ target: `127.0.0.1:${lbPort}`, port: uacPort, calls: 400, rate: 100 });
-    expect(res.failed).toBe(0);
-    expect(res.successful).toBe(400);
+    expect(res.failed, res.errors).toBe(0);
+    expect(res.successful, res.errors).toBe(400);
     const toDead = newInvitesTo(lb!.forwarded, 'gw2');
-    // Each INVITE the ring still sent to the dead backend moved on after 400 ms...
+    // Each INVITE the ring still sent to the dead backend moved on after 400 ms (its retransmissions
+    // follow it there until then, so exactly one failover each)...
     expect(toDead).toBeGreaterThanOrEqual(3);
     expect(failovers.filter((f) => f.kind === 'serial' && f.backend === 'gw2' && f.reason === 'timeout').length).toBe(toDead);
     // ...and each failover counted as a passive failure: `fall` of them took it out long before a probe could.
