@@ -210,7 +210,7 @@ export class SerialFailover implements Failover {
 
   /** Whether this call's INVITE waits on the no-response timer of its current attempt. */
   awaiting(callId: string): boolean {
-    const c = this.#calls.get(callId);
+    const c = this.#get(callId);
     return c !== undefined && c.invite && c.deadline !== NOT_ARMED;
   }
 
