@@ -92,13 +92,10 @@ function scanParams(buf: Buffer, pos: number, end: number, out: Param[] | undefi
     }
     if (out !== undefined) {
       const name = paramName(buf, ns, ne);
-      // branch values are unique per transaction: not worth a cache slot.
-      const value = vs < 0 ? undefined : name === 'branch' ? latin1(buf, vs, last) : internLatin1(buf, vs, last);
-      out.push({ name, value, span: { start: ns, end: last } });
+      out.push({ name, value: paramValue(buf, name, vs, last), span: { start: ns, end: last } });
     } else if (want !== undefined) {
       if (eqLower(buf, ns, ne, want)) {
-        const value = vs < 0 ? undefined : want === 'branch' ? latin1(buf, vs, last) : internLatin1(buf, vs, last);
-        found = { name: want, value, span: { start: ns, end: last } };
+        found = { name: want, value: paramValue(buf, want, vs, last), span: { start: ns, end: last } };
         return last;
       }
     } else if (eqLower(buf, ns, ne, 'branch')) {
@@ -117,6 +114,13 @@ function scanParams(buf: Buffer, pos: number, end: number, out: Param[] | undefi
       }
     }
   }
+}
+
+/** A parameter's value as text (`vs` < 0: a flag parameter, no value). */
+function paramValue(buf: Buffer, name: string, vs: number, end: number): string | undefined {
+  if (vs < 0) return undefined;
+  // branch values are unique per transaction: not worth a cache slot.
+  return name === 'branch' ? latin1(buf, vs, end) : internLatin1(buf, vs, end);
 }
 
 /**
