@@ -15,7 +15,7 @@
 //   bench/callgrind.sh                             instructions per message under callgrind: the
 //                                                  same script at two CALLS values, same PREP
 // Env: CALLS (20000; a multiple of BURST), PREP (= CALLS), BURST (32), ROUNDS (5), NOW=fake (a counter clock instead of performance.now),
-// PROFILE=out.cpuprofile (a CPU profile of the measured rounds only), HEAP_PROFILE=out.heapprofile
+// BY_KIND=1 (ns per datagram of each kind as well), PROFILE=out.cpuprofile (a CPU profile of the measured rounds only), HEAP_PROFILE=out.heapprofile
 // (sampled allocations of the measured rounds; bytes per message and the top allocators on stderr),
 // RETAIN=1 (with node --expose-gc: heap bytes per live and per ended call), CALLGRIND_MARKS=1 (see
 // bench/callgrind.sh).
@@ -263,6 +263,10 @@ if (process.env.PROFILE) {
   await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
 }
 const times = [];
+// BY_KIND=1: also ns per datagram of each of the call's 7 kinds, summed over the rounds.
+const BY_KIND = process.env.BY_KIND === '1';
+const KIND_NAMES = ['INVITE', '100', '180', '200/INVITE', 'ACK', 'BYE', '200/BYE'];
+const kindNs = new Array(MSGS_PER_CALL).fill(0);
 for (let r = 0; r < ROUNDS; r++) {
   let sent = 0;
   const proxy = buildProxy(() => void sent++);
@@ -271,7 +275,16 @@ for (let r = 0; r < ROUNDS; r++) {
   const marked = MARKS && r === ROUNDS - 1; // the last round: the ones before warm the fresh proxy up
   if (marked) process.getuid();
   const t0 = process.hrtime.bigint();
-  for (let i = 0; i < count; i++) proxy.handler(all.subarray(offsets[i], offsets[i + 1]), sources[i]);
+  if (BY_KIND) {
+    // One clock read per burst (BURST datagrams of one kind), summed per kind.
+    for (let first = 0; first < count; first += BURST) {
+      const tb = process.hrtime.bigint();
+      for (let i = first; i < first + BURST; i++) proxy.handler(all.subarray(offsets[i], offsets[i + 1]), sources[i]);
+      kindNs[Math.floor((first % (BURST * MSGS_PER_CALL)) / BURST)] += Number(process.hrtime.bigint() - tb);
+    }
+  } else {
+    for (let i = 0; i < count; i++) proxy.handler(all.subarray(offsets[i], offsets[i + 1]), sources[i]);
+  }
   times.push(Number(process.hrtime.bigint() - t0) / count);
   if (marked) process.getgid();
   proxy.failover?.clear();
@@ -313,6 +326,7 @@ console.log(
     prep: PREP,
     msgs_per_call: MSGS_PER_CALL,
     burst: BURST,
+    ...(BY_KIND ? { ns_by_kind: Object.fromEntries(KIND_NAMES.map((k, i) => [k, Math.round(kindNs[i] / (CALLS * ROUNDS))])) } : {}),
     node: process.version,
   }),
 );
