@@ -178,13 +178,11 @@ export function build(initial: Config, deps: AppDeps): App {
     security,
     flow: { settings: flowSettings, directory: listeners.sender },
   };
-  const admission = buildAdmission(config, transport, log);
+  const admission = buildAdmission(config, transport, log, now);
   if (config.overload.enabled) {
     ctx.admission = {
       admit: () => admission.admit(),
-      get saturated() {
-        return admission.saturated;
-      },
+      lateSince: (t) => admission.lateSince(t),
       retryAfterSeconds: config.overload.retryAfter,
     };
   }
@@ -207,7 +205,7 @@ export function build(initial: Config, deps: AppDeps): App {
     const t = now();
     affinity.sweep(t);
     registeredUsers.sweep(t);
-    passive.sweep(admission.saturated);
+    passive.sweep((sentAt) => admission.lateSince(sentAt));
     ctx.failover?.sweep();
     dialogs.expire();
     health.tick();

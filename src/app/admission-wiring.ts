@@ -10,8 +10,9 @@ import type { Config } from '../config/schema.js';
 import { Admission, type AdmissionReading, type AdmissionState } from '../observe/admission.js';
 import type { UdpEndpoint } from '../transport/udp-endpoint.js';
 
-export function buildAdmission(config: Config, udp: UdpEndpoint, log: Logger): Admission {
+export function buildAdmission(config: Config, udp: UdpEndpoint, log: Logger, now?: () => number): Admission {
   return new Admission({
+    now,
     enabled: config.overload.enabled,
     maxUtilization: config.overload.maxUtilization,
     maxQueueDelayMs: config.overload.maxQueueDelay,

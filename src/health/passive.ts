@@ -34,6 +34,8 @@ interface Pending {
   answered: boolean;
 }
 
+const NEVER_LATE = (): boolean => false;
+
 export class PassiveChecker {
   #opts: PassiveOptions;
   readonly #monitor: HealthMonitor;
@@ -123,16 +125,19 @@ export class PassiveChecker {
   }
 
   /**
-   * Expire INVITEs: unanswered past the timeout is a passive failure — unless `saturated`: a node
-   * that is itself overloaded answers late, and must not blame its backends for it (which would
-   * take every backend down at once, Kamailio's overload failure mode). Coarse tick.
+   * Expire INVITEs: unanswered past the timeout is a passive failure — unless the node itself was
+   * saturated or lost datagrams at any time since the INVITE left (`lateSince(sentAt)`): a node
+   * that is overloaded answers late or drops the 100 Trying in its own receive queue, and must not
+   * blame its backends for it (which would take every backend down at once, Kamailio's overload
+   * failure mode). Coarse tick.
    */
-  sweep(saturated = false): void {
+  sweep(lateSince: (sentAt: number) => boolean = NEVER_LATE): void {
     const cutoff = this.#now() - this.#opts.inviteTimeoutMs;
     for (let r = this.#pending.oldest(); r !== undefined && this.#pending.time(r) <= cutoff; r = this.#pending.oldest()) {
       const p = this.#pending.value(r)!;
+      const sentAt = this.#pending.time(r);
       this.#forget(r, p);
-      if (!p.answered && this.#opts.enabled && !saturated) this.#monitor.passive(p.backendId, 'invite-timeout');
+      if (!p.answered && this.#opts.enabled && !lateSince(sentAt)) this.#monitor.passive(p.backendId, 'invite-timeout');
     }
   }
 

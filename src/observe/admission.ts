@@ -53,6 +53,8 @@ export interface AdmissionOptions {
   readonly onChange?: (shedding: boolean, state: AdmissionState) => void;
   /** Called after every window with its readings (for trace logging). */
   readonly onWindow?: (reading: AdmissionReading, state: AdmissionState) => void;
+  /** Monotonic milliseconds, the clock {@link Admission.lateSince} is asked in. @default performance.now */
+  readonly now?: () => number;
 }
 
 export interface AdmissionState {
@@ -136,9 +138,13 @@ export class Admission {
   #busyMs = 0;
   #graceUntil = 0;
   #idleWindows = 0;
+  /** When the last window that found the node saturated or losing datagrams ended; -Infinity: never. */
+  #lateAt = Number.NEGATIVE_INFINITY;
+  readonly #now: () => number;
 
   constructor(opts: AdmissionOptions) {
     this.#opts = opts;
+    this.#now = opts.now ?? ((): number => performance.now());
   }
 
   start(): void {
@@ -222,6 +228,18 @@ export class Admission {
       this.#shedding = shedding;
       this.#opts.onChange?.(shedding, this.state());
     }
+    if (this.saturated || r.newDrops > 0) this.#lateAt = this.#now();
+  }
+
+  /**
+   * Whether the node is saturated now or was (or lost datagrams in the kernel) at any time since
+   * `t` (monotonic ms, the `now` clock). An answer due in that time may have been handled late or
+   * dropped here: its absence is then no evidence against a backend. Passive health and serial
+   * failover ask this when a timeout fires — asking only "saturated now?" blamed every backend at
+   * once for INVITEs whose 100 Trying the node itself dropped in an overload that had just ended.
+   */
+  lateSince(t: number): boolean {
+    return this.saturated || this.#lateAt >= t;
   }
 
   #window(): void {

@@ -92,8 +92,11 @@ export interface ProxyContext {
   routingKey: RoutingKeyFn;
   readonly options: ProxyOptions;
   observer: ProxyObserver;
-  /** Admission control for new calls under overload; undefined when disabled. */
-  admission: { admit(): boolean; readonly saturated: boolean; readonly retryAfterSeconds: number } | undefined;
+  /**
+   * Admission control for new calls under overload; undefined when disabled. `lateSince(t)`: the
+   * node was saturated or lost datagrams at some time since `t` (observe/admission.ts).
+   */
+  admission: { admit(): boolean; lateSince(t: number): boolean; readonly retryAfterSeconds: number } | undefined;
   /** Serial failover of initial INVITEs and covered non-INVITEs; undefined when disabled. */
   failover: Failover | undefined;
   /** Registration holders learnt from REGISTER 2xx; route requests with balance.failback: hold-registrations. */

@@ -340,11 +340,13 @@ export class SerialFailover implements Failover {
   }
 
   #timedOut(c: Call): void {
+    const sentAt = c.deadline - this.#opts.timeoutMs;
     c.deadline = NOT_ARMED;
     if (c.answered || c.cancelled || c.done) return;
-    // A saturated node answers late itself: silence is no evidence against the backend, and a
-    // second copy of the INVITE would only add load. Explicit failure codes still fail over.
-    if (this.#ctx.admission?.saturated === true) return;
+    // A node saturated (or losing datagrams) since the attempt left answers late or dropped the
+    // answer itself: silence is no evidence against the backend, and a second copy of the INVITE
+    // would only add load. Explicit failure codes still fail over.
+    if (this.#ctx.admission?.lateSince(sentAt) === true) return;
     this.#next(c, 'timeout');
   }
 

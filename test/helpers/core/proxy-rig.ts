@@ -52,7 +52,7 @@ export interface ProxyRigOptions {
   readonly options?: Partial<ProxyOptions>;
   /** Serial failover options; omitted = failover disabled. */
   readonly failover?: Partial<FailoverOptions>;
-  /** Admission: `admit` answer and `saturated` flag, mutable by the test through `rig.admission`. */
+  /** Admission: `admit` answer, `saturated` flag and `lateAt`, mutable by the test through `rig.admission`. */
   readonly admission?: boolean;
   /** Return false from the observer's response hook to absorb a response (as health may). */
   readonly relayResponses?: boolean;
@@ -82,8 +82,11 @@ export interface ProxyRig {
   readonly users: RegisteredUsers;
   /** The failovers so far: which backend failed and why ('timeout', 'status-503', ...). */
   failovers(): Array<{ backend: string; reason: string }>;
-  /** Present when `admission: true`: flip `admit`/`saturated` to simulate overload. */
-  readonly admission: { admit: boolean; saturated: boolean };
+  /**
+   * Present when `admission: true`: flip `admit`/`saturated` to simulate overload; `lateAt` is when
+   * the node was last saturated (performance.now() ms), for timeouts that look back.
+   */
+  readonly admission: { admit: boolean; saturated: boolean; lateAt: number };
   backend(id: string): Backend;
   /** The address a backend's datagrams come from (its configured address). */
   from(id: string): MessageSource;
@@ -127,7 +130,7 @@ export function proxyRig(opts: ProxyRigOptions = {}): ProxyRig {
   const balancer: Balancer =
     opts.balancer === undefined ? FIRST_CANDIDATE : typeof opts.balancer === 'string' ? createBalancer(opts.balancer, {}) : opts.balancer;
   const events: ObserverEvent[] = [];
-  const admission = { admit: true, saturated: false };
+  const admission = { admit: true, saturated: false, lateAt: Number.NEGATIVE_INFINITY };
   const now = opts.clock ?? ((): number => performance.now());
   const users = new RegisteredUsers(1000);
   const self = opts.self ?? LB;
@@ -161,9 +164,7 @@ export function proxyRig(opts: ProxyRigOptions = {}): ProxyRig {
     admission: opts.admission
       ? {
           admit: () => admission.admit,
-          get saturated() {
-            return admission.saturated;
-          },
+          lateSince: (t: number) => admission.saturated || admission.lateAt >= t,
           retryAfterSeconds: 7,
         }
       : undefined,

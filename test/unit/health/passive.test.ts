@@ -46,8 +46,22 @@ describe('PassiveChecker', () => {
     p.response(gw1, response('c1', 100));
     p.inviteSent(gw1, invite('c2'));
     advance(6000);
-    p.sweep(true);
+    p.sweep(() => true);
     expect(calls).toEqual([]);
+    expect(p.pendingInvites('gw1')).toBe(0);
+  });
+
+  it('does not count an INVITE sent before the node was last saturated, even when the overload has ended', () => {
+    const { p, calls, advance } = rig();
+    p.inviteSent(gw1, invite('before')); // t = 0: its 100 Trying may be among the datagrams the node dropped at t = 1000
+    advance(2000);
+    p.inviteSent(gw1, invite('after')); // t = 2000: sent after the overload
+    advance(5001);
+    const lateAt = 1000;
+    const asked: number[] = [];
+    p.sweep((sentAt) => (asked.push(sentAt), sentAt <= lateAt));
+    expect(asked).toEqual([0, 2000]);
+    expect(calls).toEqual(['gw1:invite-timeout']);
     expect(p.pendingInvites('gw1')).toBe(0);
   });
 

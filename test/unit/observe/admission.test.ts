@@ -37,6 +37,36 @@ describe('Admission', () => {
     expect(a.saturated).toBe(false);
   });
 
+  it('remembers when it was last saturated or lost datagrams: lateSince(t) looks back to t', () => {
+    let t = 0;
+    const a = admission({ now: () => t });
+    a.update(reading());
+    expect(a.lateSince(0)).toBe(false);
+    t = 1000;
+    a.update(reading({ newDrops: 5 })); // kernel drops: behind, shedding
+    expect(a.lateSince(500)).toBe(true);
+    let lastLate = t;
+    for (let i = 0; i < 20; i++) {
+      t += 100;
+      a.update(reading());
+      if (a.shedding) lastLate = t; // the share recovers by 4 % a window
+    }
+    expect(lastLate).toBeGreaterThan(1000);
+    expect(a.shedding).toBe(false);
+    expect(a.saturated).toBe(false);
+    // Back to normal, but whatever was sent up to the end of the last late window may have been lost here.
+    expect(a.lateSince(lastLate)).toBe(true);
+    expect(a.lateSince(lastLate + 1)).toBe(false);
+    expect(a.lateSince(t)).toBe(false);
+  });
+
+  it('lateSince is true for any t while saturated now', () => {
+    const a = admission({ now: () => 0 });
+    for (let i = 0; i < 10; i++) a.update(reading({ utilization: 0.99, backlogMs: 20 }));
+    expect(a.saturated).toBe(true);
+    expect(a.lateSince(Number.POSITIVE_INFINITY)).toBe(true);
+  });
+
   it('ignores queue delay and utilization during start-up grace, but not kernel drops', () => {
     const a = admission();
     for (let i = 0; i < 20; i++) a.update(reading({ utilization: 1, backlogMs: 500, queueBytes: 100_000 }), true);

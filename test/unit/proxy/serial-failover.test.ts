@@ -186,6 +186,25 @@ describe('serial failover', () => {
     expect(rig.events.some((e) => e.kind === 'failover')).toBe(false);
   });
 
+  it('does not fail over on silence when the node was saturated after the attempt left, though it no longer is', () => {
+    const rig = proxyRig({ failover: { timeoutMs: TIMEOUT }, admission: true });
+    call(rig);
+    vi.advanceTimersByTime(TIMEOUT / 2);
+    rig.admission.lateAt = performance.now(); // an overload window (e.g. kernel drops) ended here
+    vi.advanceTimersByTime(10 * TIMEOUT);
+    expect(rig.sender.sent).toEqual([]);
+    expect(rig.events.some((e) => e.kind === 'failover')).toBe(false);
+  });
+
+  it('fails over on silence when the node was last saturated before the attempt left', () => {
+    const rig = proxyRig({ failover: { timeoutMs: TIMEOUT }, admission: true });
+    rig.admission.lateAt = performance.now();
+    vi.advanceTimersByTime(1);
+    call(rig);
+    vi.advanceTimersByTime(TIMEOUT);
+    expect(rig.events.some((e) => e.kind === 'failover')).toBe(true);
+  });
+
   it('forgets a failed-over call after rememberMs (sweep), and clear() forgets everything', () => {
     const rig = proxyRig({ failover: { timeoutMs: TIMEOUT, rememberMs: 32_000 } });
     call(rig, 'a');
