@@ -13,30 +13,20 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import process from 'node:process';
 import type { Logger } from 'pino';
-import { CallLoad } from './balance/call-load.js';
-import { CallTable } from './balance/call-table.js';
-import { createBalancer } from './balance/index.js';
-import type { Balancer } from './balance/balancer.js';
-import { BackendRegistry } from './backends/registry.js';
-import { DialogTracker } from './calls/dialog-tracker.js';
+import type { BackendRegistry } from './backends/registry.js';
+import type { DialogTracker } from './calls/dialog-tracker.js';
 import type { Config } from './config/schema.js';
-import { HealthMonitor } from './health/monitor.js';
-import { PassiveChecker, type PassiveOptions } from './health/passive.js';
+import type { HealthMonitor } from './health/monitor.js';
+import type { PassiveChecker } from './health/passive.js';
 import type { Prober } from './health/prober.js';
-import { thresholdsCache } from './health/thresholds.js';
 import { channels } from './observe/channels.js';
 import type { Admission } from './observe/admission.js';
-import { SecurityPolicy } from './security/policy.js';
+import type { SecurityPolicy } from './security/policy.js';
 import { securityOptions } from './config/security-options.js';
 import { RareEventCounters, type CounterSnapshot } from './observe/counters.js';
-import type { ProxyContext } from './proxy/context.js';
-import { CallAffinity } from './proxy/call-affinity.js';
 import { perKindRoutingKey } from './proxy/routing-key.js';
-import { RegisteredUsers } from './proxy/registered-users.js';
-import { RegistrationAffinity } from './proxy/registration-affinity.js';
 import { RateLimitedLog } from './ha/rate-limited-log.js';
 import type { DropEvent } from './observe/channels.js';
-import { SelfAddress } from './proxy/self.js';
 import type { HostPort } from './transport/address.js';
 import type { ConnectionStats } from './transport/connections.js';
 import { buildListeners } from './app/listeners.js';
@@ -45,9 +35,10 @@ import type { UdpEngine } from './transport/udp-endpoint.js';
 import { buildProbing } from './app/probing.js';
 import { planReload } from './app/reload-plan.js';
 import { buildAdmission, warnIfBuffersCapped } from './app/admission-wiring.js';
-import { failoverFactory, failoverOptions, guardedProxyHandler, proxyObserver, proxyOptions } from './app/proxy-wiring.js';
+import { failoverOptions } from './app/proxy-wiring.js';
 import { buildDnsBackends, type DnsBackends } from './dns/wiring.js';
 import { buildFlowSettings } from './app/flow-wiring.js';
+import { buildProxyCore, passiveOptions } from './app/proxy-core.js';
 import type { FlowSettings } from './flow/settings.js';
 import { FlowCounters, type FlowView } from './observe/flow-counters.js';
 import { MessageClock } from './runtime/message-clock.js';
@@ -101,18 +92,6 @@ export interface App {
 /** One coarse tick for every low-precision deadline (STYLE: undici's shared timers). */
 const TICK_MS = 1000;
 
-function passiveOptions(c: Config): PassiveOptions {
-  return {
-    enabled: c.passive.enabled,
-    inviteTimeoutMs: c.passive.inviteTimeout,
-    consecutive503: c.passive.consecutive503,
-    blameCodes: new Set(c.passive.blameCodes),
-    blameRelayed: c.passive.blameRelayed,
-    honorRetryAfter: c.passive.honorRetryAfter,
-    maxRetryAfterMs: c.passive.maxRetryAfter,
-  };
-}
-
 export function build(initial: Config, deps: AppDeps): App {
   const log = deps.logger;
   // One clock read per message: held by the handler below for the message's duration (runtime/message-clock.ts).
@@ -122,62 +101,25 @@ export function build(initial: Config, deps: AppDeps): App {
   const dns = buildDnsBackends(initial, { logger: deps.logger, reapply: (file) => app.applyConfig(file) });
   let config = dns.effective(initial);
 
-  const backends = new BackendRegistry(config.backends);
-  // One record per Call-ID for affinity, call load and dialog endings (balance/call-table.ts).
-  const calls = new CallTable();
-  const callLoad = new CallLoad({ maxEntries: config.dialogs.maxEntries, maxCallDurationMs: config.dialogs.maxCallDuration }, calls);
-  const dialogs = new DialogTracker(callLoad, now, { maxRemembered: config.dialogs.maxEntries });
-  // Least-connections counts a call from its INVITE (pending) to its BYE, as Kamailio does, so a
-  // burst of ringing calls is not placed by the tie-break alone.
-  const load = { active: (id: string): number => callLoad.active(id) + passive.pendingInvites(id) };
-  const makeBalancer = (c: Config): Balancer => createBalancer(c.balance.mode, { vnodes: c.balance.vnodes, load });
-  const affinity = new CallAffinity({ ttlMs: config.balance.affinityTtl, maxEntries: config.balance.affinityMaxEntries, calls });
-  const registeredUsers = new RegisteredUsers(config.balance.affinityMaxEntries);
-  const makeRegistrations = (c: Config): RegistrationAffinity =>
-    new RegistrationAffinity(registeredUsers, c.balance.failback, c.balance.hashKey.registered !== 'call-id');
-  const primary = config.sip.listen[0]!;
-  const self = new SelfAddress(config.sip.advertise ?? primary, config.sip.listen);
-
-  const health = new HealthMonitor({
-    registry: backends,
-    thresholdsFor: thresholdsCache(() => config),
-    startMode: config.health.startState,
-    now,
-    logger: log,
-    onAdminChange: deps.onAdminChange,
-  });
-  const passive = new PassiveChecker(passiveOptions(config), health, now, calls);
-  let balancer = makeBalancer(config);
-
   const engine = chooseUdpEngine(config.sip.udpEngine);
   if (engine.fallbackReason !== undefined) log.child({ component: 'transport' }).info(`UDP on node:dgram: ${engine.fallbackReason}`);
   const listeners = buildListeners(config, log, engine);
   const transport = listeners.udp;
+  const proxyLog = log.child({ component: 'proxy' });
+  const flowSettings = buildFlowSettings(config, log);
+  const core = buildProxyCore(config, {
+    log: proxyLog,
+    healthLog: log,
+    clock,
+    sender: listeners.sender,
+    currentConfig: () => config,
+    flow: { settings: flowSettings, directory: listeners.sender },
+    onAdminChange: deps.onAdminChange,
+  });
+  const { backends, affinity, registeredUsers, health, passive, dialogs, self, security, ctx } = core;
   const probing = buildProbing({ config, advertiseHost: self.advertise.host, health, passive, now, log, engine });
   const prober = probing.prober;
 
-  const proxyLog = log.child({ component: 'proxy' });
-  const observer = proxyObserver({ dialogs, passive, ctx: () => ctx, log: proxyLog, now });
-
-  // Abuse protection (security/): consulted for every request from a non-backend source.
-  const security = new SecurityPolicy(securityOptions(config.security));
-  const flowSettings = buildFlowSettings(config, log);
-  const ctx: ProxyContext = {
-    sender: listeners.sender,
-    backends,
-    balancer: () => balancer,
-    affinity,
-    self,
-    now,
-    routingKey: perKindRoutingKey(config.balance.hashKey, registeredUsers, now),
-    options: proxyOptions(config),
-    observer,
-    admission: undefined,
-    failover: undefined,
-    registrations: makeRegistrations(config),
-    security,
-    flow: { settings: flowSettings, directory: listeners.sender },
-  };
   const admission = buildAdmission(config, transport, log, now);
   if (config.overload.enabled) {
     ctx.admission = {
@@ -186,9 +128,7 @@ export function build(initial: Config, deps: AppDeps): App {
       retryAfterSeconds: config.overload.retryAfter,
     };
   }
-  const makeFailover = failoverFactory(ctx, passive, health, calls);
-  ctx.failover = makeFailover(config);
-  listeners.onMessage(guardedProxyHandler(ctx, proxyLog, clock));
+  listeners.onMessage(core.handler);
 
   // A response without Via cannot be relayed anywhere: a peer's bug, logged (rate-limited) so an
   // operator can find the sender, besides its own drop reason in the metrics.
@@ -281,11 +221,11 @@ export function build(initial: Config, deps: AppDeps): App {
       probing.setTargets(next);
       if (plan.failover === 'rebuild') {
         ctx.failover?.clear();
-        ctx.failover = makeFailover(next);
+        ctx.failover = core.makeFailover(next);
       } else ctx.failover?.setOptions(failoverOptions(next));
-      if (plan.rebuildBalancer) balancer = makeBalancer(next);
+      if (plan.rebuildBalancer) core.rebuildBalancer(next);
       ctx.routingKey = perKindRoutingKey(next.balance.hashKey, registeredUsers, now);
-      ctx.registrations = makeRegistrations(next);
+      ctx.registrations = core.makeRegistrations(next);
       security.reconfigure(securityOptions(next.security));
       return [...plan.changes];
     },

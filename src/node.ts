@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { startAdminServer, type AdminServer } from './admin/index.js';
 import type { AdminControl } from './api/control.js';
 import { build, type App } from './app.js';
+import { warmUpProxy } from './app/warm-up.js';
 import type { Config } from './config/schema.js';
 import { createControl, STANDALONE, type ControlDeps } from './control.js';
 import type { HaNode } from './ha/ha-node.js';
@@ -53,6 +54,11 @@ export async function startNode(config: Config, deps: NodeDeps): Promise<Running
   // ── HA (only with ha.redis): leader lease, keepalived role file, admin state shared through Redis ──
   let ha: HaNode | undefined;
   let flowSync: FlowSync | undefined;
+  // Before any socket is bound and before the metrics subscribe to the proxy's channels (app/warm-up.ts).
+  if (config.sip.warmUpCalls > 0) {
+    const w = warmUpProxy(config, config.sip.warmUpCalls);
+    logger.info({ calls: w.calls, completed: w.completed, messages: w.messages, ms: w.ms }, 'proxy hot path compiled by synthetic calls (sip.warmUpCalls)');
+  }
   const app = build(config, { logger, now, onAdminChange: (id, state) => ha?.publishAdmin(id, state) });
   if (config.ha.redis !== undefined) {
     // ioredis is loaded only by nodes that use HA (~20 MB RSS a standalone node does not need).

@@ -209,6 +209,11 @@ const SipSchema = z.strictObject({
     example: 'dgram',
     hint: 'use auto, native or dgram',
   }),
+  warmUpCalls: doc(int(0, 100000).default(2000), {
+    description:
+      'Synthetic calls (INVITE to BYE, seven datagrams each) run through a private copy of the proxy before the node takes traffic, so the hot path is already compiled when the first real call arrives: a cold node runs it interpreted, several times slower, and a restart or a standby taking over the virtual IP under load would shed calls for its first seconds. Nothing is sent, logged or counted. 0 turns it off. Default: 2000.',
+    example: 0,
+  }),
   defaultMaxForwards: doc(int(1, 255).default(70), {
     description: 'Max-Forwards added to a request that has none (RFC 3261 §16.6 step 3). Default: 70.',
     example: 70,

@@ -54,7 +54,7 @@ describe.skipIf(!sippAvailable())('config reload under load (real siplb process)
     const base = {
       node: { id: 'reload-e2e' },
       // The engine under test written into every rewrite too: a change of it would be reported.
-      sip: { listen: `127.0.0.1:${sipPort}`, ...udpEngineKey() },
+      sip: { listen: `127.0.0.1:${sipPort}`, warmUpCalls: 0, ...udpEngineKey() },
       // `siplb reload` goes through the admin socket (a state change: no token over the socket).
       admin: { listen: admin, socket: sock },
       backends: uas.map(backend),

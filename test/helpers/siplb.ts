@@ -74,9 +74,19 @@ export function sipPing(port: number, host = '127.0.0.1', timeoutMs = 500, uri?:
   );
 }
 
+/**
+ * sip.warmUpCalls 0 unless the test sets it: the synthetic warm-up (app/warm-up.ts) only makes
+ * the first seconds faster, and would add about a second to each of the suite's many starts.
+ * test/e2e/warm-up.test.ts runs a node with it on.
+ */
+function withoutWarmUp(config: Record<string, unknown>): Record<string, unknown> {
+  const sip = (config['sip'] as Record<string, unknown> | undefined) ?? {};
+  return sip['warmUpCalls'] !== undefined ? config : { ...config, sip: { ...sip, warmUpCalls: 0 } };
+}
+
 export async function startSiplb(testConfig: Record<string, unknown>, extraArgs: string[] = []): Promise<SiplbProcess> {
   assertBuilt();
-  const config = withUdpEngine(testConfig);
+  const config = withoutWarmUp(withUdpEngine(testConfig));
   const dir = mkdtempSync(path.join(tmpdir(), 'siplb-e2e-'));
   const configFile = path.join(dir, 'siplb.yaml');
   // Parallel test files must not collide on the default admin port 8060: let the kernel pick.
