@@ -35,6 +35,7 @@ describe('defaults', () => {
         recvBufferBytes: 4194304,
         sendBufferBytes: 4194304,
         udpEngine: 'auto',
+        warmUpCalls: 2000,
         defaultMaxForwards: 70,
         recordRoute: true,
         answerOptions: true,
