@@ -4,27 +4,14 @@
  * synthetic calls all complete (so they ran the forwarding path, not a 503), nothing of them
  * reaches a backend, a metric or the node's own tables, and real calls then go through as usual.
  */
-import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { metricSum } from '../helpers/metric-value.js';
 import { freePorts } from '../helpers/ports.js';
 import { runUac, sippAvailable, startUas, type Uas } from '../helpers/sipp.js';
 import { startSiplb, type SiplbProcess } from '../helpers/siplb.js';
 
 const HAVE_SIPP = sippAvailable();
 const WARM_UP_CALLS = 300;
-
-async function metric(adminPort: number, name: string): Promise<number> {
-  const dispatcher = new Agent();
-  try {
-    const r = await request(`http://127.0.0.1:${adminPort}/metrics`, { dispatcher });
-    const text = await r.body.text();
-    let sum = 0;
-    for (const line of text.split('\n')) if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-    return sum;
-  } finally {
-    await dispatcher.close();
-  }
-}
 
 describe.skipIf(!HAVE_SIPP)('warm-up before traffic (sip.warmUpCalls)', () => {
   let lbPort: number;
@@ -65,15 +52,15 @@ describe.skipIf(!HAVE_SIPP)('warm-up before traffic (sip.warmUpCalls)', () => {
   });
 
   it('leaves nothing behind: no backend got a datagram, no metric counted one, and real calls go through', async () => {
-    expect(await metric(adminPort, 'siplb_requests_forwarded_total')).toBe(0);
-    expect(await metric(adminPort, 'siplb_responses_forwarded_total')).toBe(0);
+    expect(await metricSum(adminPort, 'siplb_requests_forwarded_total')).toBe(0);
+    expect(await metricSum(adminPort, 'siplb_responses_forwarded_total')).toBe(0);
     expect(backends.map((b) => b.invites())).toEqual([0, 0, 0]);
     const r = await runUac({ target: `127.0.0.1:${lbPort}`, port: uacPort, calls: 60, rate: 30 });
     expect(r.errors).toBe('');
     expect(r.failed).toBe(0);
     expect(r.successful).toBe(60);
     // Each call's INVITE, ACK and BYE forwarded: nothing of the warm-up in the counters.
-    expect(await metric(adminPort, 'siplb_requests_forwarded_total')).toBe(180);
+    expect(await metricSum(adminPort, 'siplb_requests_forwarded_total')).toBe(180);
     await Promise.all(backends.map((b) => b.stop())); // final counts are written on SIGTERM
     expect(backends.map((b) => b.invites()).reduce((a, b) => a + b, 0)).toBe(60);
   }, 60_000);

@@ -12,3 +12,11 @@ export async function metricValue(adminPort: number, name: string, labels: Recor
     .find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
   return hit === undefined ? Number.NaN : Number(hit.slice(hit.lastIndexOf(' ') + 1));
 }
+
+/** The sum of every series of `name` (0 when it has none yet: a counter no event has touched). */
+export async function metricSum(adminPort: number, name: string): Promise<number> {
+  const text = await fetch(`http://127.0.0.1:${adminPort}/metrics`).then((r) => r.text());
+  let sum = 0;
+  for (const l of text.split('\n')) if (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) sum += Number(l.slice(l.lastIndexOf(' ') + 1));
+  return sum;
+}
