@@ -50,12 +50,15 @@ function warmUpConfig(config: Config): Config {
   return { ...config, backends };
 }
 
-/** Keeps the last datagram the core sent and where to. */
+/**
+ * Keeps a copy of the last datagram the core sent, and where to: a sender may reuse the memory of
+ * what it was given once `send` returns, and the warm-up builds three responses from one INVITE.
+ */
 class LastDatagram {
   buf: Buffer | undefined;
   to: SendTarget | undefined;
   readonly send = (buf: Buffer, to: SendTarget): void => {
-    this.buf = buf;
+    this.buf = Buffer.from(buf);
     this.to = to;
   };
   take(): Buffer | undefined {
