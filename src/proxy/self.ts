@@ -38,6 +38,17 @@ function slotOf(t: Transport): number {
   }
 }
 
+/** A loop, not `Array#includes` (a builtin call optimised code does not inline for these lists). */
+function hasPort(ports: readonly number[], port: number): boolean {
+  for (let i = 0; i < ports.length; i++) if (ports[i] === port) return true;
+  return false;
+}
+
+function hasHost(hosts: readonly string[], host: string): boolean {
+  for (let i = 0; i < hosts.length; i++) if (hosts[i] === host) return true;
+  return false;
+}
+
 export class SelfAddress {
   readonly advertise: HostPort;
   /** By {@link slotOf}. */
@@ -112,7 +123,7 @@ export class SelfAddress {
 
   /** True when host:port (port absent = 5060, RFC 3261 §19.1.2) is one of our addresses. */
   isSelf(host: string, port: number | undefined): boolean {
-    return this.#ports.includes(port ?? 5060) && (this.#hosts.includes(host) || this.#hosts.includes(host.toLowerCase()));
+    return hasPort(this.#ports, port ?? 5060) && (hasHost(this.#hosts, host) || hasHost(this.#hosts, host.toLowerCase()));
   }
 
   isSelfUri(uri: SipUri | undefined): boolean {
