@@ -104,31 +104,6 @@ const NO_NAME_ADDRS: readonly NameAddr[] = Object.freeze([]);
 const NO_SPAN: Span = Object.freeze({ start: 0, end: 0 });
 
 /**
- * `new ParsedMessage(...)` in a function of its own: inlined here, the object is allocated in
- * line and its fields are initialising stores with no write barrier. The parser's scan is too
- * large for the compiler to inline the constructor into it; there every pointer field was a
- * store into an object of unknown age (a `RecordWrite` call each, ~4 a message, slow while the
- * GC marks: bench/PERF-NOTES.md session 11).
- */
-export function newParsedMessage(
-  kind: 'request' | 'response',
-  buf: Buffer,
-  table: readonly number[],
-  headersStart: number,
-  headersEnd: number,
-  bodyStart: number,
-  bodyLength: number,
-  cseq: CSeq | undefined,
-  topVia: Via | undefined,
-  method: string,
-  status: number,
-  lineStart: number,
-  lineEnd: number,
-): ParsedMessage {
-  return new ParsedMessage(kind, buf, table, headersStart, headersEnd, bodyStart, bodyLength, cseq, topVia, method, status, lineStart, lineEnd);
-}
-
-/**
  * A parsed request or response. One class for both (not a base class and two subclasses): a
  * subclass' `super()` call costs a builtin call per message, and one shape keeps every accessor
  * the proxy calls monomorphic. The parser hands it out as the SipRequest or SipResponse its

@@ -116,11 +116,6 @@ function scanParams(buf: Buffer, pos: number, end: number, out: Param[] | undefi
   }
 }
 
-/** `new ParsedVia(...)` where the compiler inlines it: allocated in line, no write barrier per field (see newParsedMessage in message-impl.ts). */
-function newVia(buf: Buffer, fieldIndex: number, start: number, end: number, paramsFrom: number, transport: string, host: string, port: number | undefined): ParsedVia {
-  return new ParsedVia(buf, fieldIndex, start, end, paramsFrom, transport, host, port);
-}
-
 /** A parameter's value as text (`vs` < 0: a flag parameter, no value). */
 function paramValue(buf: Buffer, name: string, vs: number, end: number): string | undefined {
   if (vs < 0) return undefined;
@@ -263,7 +258,7 @@ function scanVia(buf: Buffer, pos: number, end: number, fieldIndex: number): Via
   const next = skipLws(buf, last, end);
   if (next < end && buf[next] !== COMMA) return undefined;
   viaNext = next;
-  return newVia(buf, fieldIndex, start, last, paramsFrom, transport, host, port);
+  return new ParsedVia(buf, fieldIndex, start, last, paramsFrom, transport, host, port);
 }
 
 /** The first Via value of a Via header line's value buf[start, end), or `undefined` when malformed. */

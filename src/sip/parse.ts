@@ -15,7 +15,7 @@ import type { ParseResult, SipMessage, SipParseErrorReason, SipRequest } from '.
 import { HeaderId } from './message.js';
 import { COLON, CR, HTAB, LF, SP, TOKEN, eqLower, eqRanges, isDigit, methodString, parseUint, skipClass } from './bytes.js';
 import { HEADER_NAMES, headerIdOf } from './compact-forms.js';
-import { FIELD_SLOTS, FIRST_FAR, FIRST_SLOTS, firstCode, firstIndexIn, newParsedMessage } from './message-impl.js';
+import { FIELD_SLOTS, FIRST_FAR, FIRST_SLOTS, ParsedMessage, firstCode, firstIndexIn } from './message-impl.js';
 import { isValidCallId, parseCSeq, parseContentLength } from './parse-headers.js';
 import { parseFirstVia } from './parse-via.js';
 
@@ -269,13 +269,13 @@ export function parseSip(buf: Buffer): ParseResult {
     // §18.3: bytes beyond Content-Length are discarded; without it, over UDP the body is the rest of the datagram.
     const bodyLength = contentLength >= 0 ? contentLength : available;
     // One class for both kinds (sip/message-impl.ts): `kind` makes it the one it says.
-    const msg = newParsedMessage(isRequest ? 'request' : 'response', buf, table.slice(0, at), headersStart, headersEnd, bodyStart, bodyLength, cseq, topVia, method, status, lineStart, lineEnd);
+    const msg = new ParsedMessage(isRequest ? 'request' : 'response', buf, table.slice(0, at), headersStart, headersEnd, bodyStart, bodyLength, cseq, topVia, method, status, lineStart, lineEnd);
     return { ok: true, msg: msg as SipMessage };
   }
   // Only a request whose top Via is readable can be answered (see replyable).
   if (!isRequest || topVia === undefined) return noReply(reason, detail);
   const bodyLength = contentLength === -2 ? available : Math.max(0, Math.min(contentLength, available));
-  const partial = newParsedMessage('request', buf, table.slice(0, at), headersStart, headersEnd, bodyStart, bodyLength, cseq, topVia, method, 0, lineStart, lineEnd);
+  const partial = new ParsedMessage('request', buf, table.slice(0, at), headersStart, headersEnd, bodyStart, bodyLength, cseq, topVia, method, 0, lineStart, lineEnd);
   return replyable(partial as SipRequest, reason, detail);
 }
 
