@@ -24,6 +24,7 @@
 // the socket's queue); bench/micro/udp-relay.mjs prices the transport.
 import process from 'node:process';
 import { Buffer } from 'node:buffer';
+import { URL } from 'node:url';
 import { pino } from 'pino';
 import { validateConfig } from '../../dist/config/validate.js';
 import { BackendRegistry } from '../../dist/backends/registry.js';
