@@ -18,11 +18,13 @@
 // BY_KIND=1 (ns per datagram of each kind as well), PROFILE=out.cpuprofile (a CPU profile of the measured rounds only), HEAP_PROFILE=out.heapprofile
 // (sampled allocations of the measured rounds; bytes per message and the top allocators on stderr),
 // RETAIN=1 (with node --expose-gc: heap bytes per live and per ended call), CALLGRIND_MARKS=1 (see
-// bench/callgrind.sh).
+// bench/callgrind.sh), WIRE=1 (a digest of every datagram sent, for the calls and the SIP fixtures
+// from two sources: compare two builds' wire bytes; use with NOW=fake).
 // Not included: the transport (reading and sending datagrams) and admission control (it reads
 // the socket's queue); bench/micro/udp-relay.mjs prices the transport.
 import process from 'node:process';
 import { Buffer } from 'node:buffer';
+import { URL } from 'node:url';
 import { pino } from 'pino';
 import { validateConfig } from '../../dist/config/validate.js';
 import { BackendRegistry } from '../../dist/backends/registry.js';
@@ -218,6 +220,36 @@ pieces.length = 0;
 
 // ---- measure -----------------------------------------------------------------------------------
 const count = CALLS * MSGS_PER_CALL;
+// WIRE=1: no timing; a digest of every datagram the proxy sends (bytes and destination) for the
+// calls and for every SIP fixture (test/fixtures/sip, each from a client and from a backend), to
+// compare two builds' wire output (the same digest = identical bytes). Fake clock: deterministic.
+if (process.env.WIRE === '1') {
+  const { createHash } = await import('node:crypto');
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const sha = createHash('sha256');
+  let sent = 0;
+  const proxy = buildProxy((buf, to) => {
+    sent++;
+    sha.update(`${to.transport ?? ''} ${to.address ?? to.host}:${to.port} ${buf.length}\n`);
+    sha.update(buf);
+  });
+  for (let i = 0; i < count; i++) proxy.handler(all.subarray(offsets[i], offsets[i + 1]), sources[i]);
+  const dir = new URL('../../test/fixtures/sip/', import.meta.url);
+  let fixtures = 0;
+  for (const sub of ['valid', 'invalid']) {
+    for (const f of readdirSync(new URL(`${sub}/`, dir)).filter((n) => n.endsWith('.sip')).sort()) {
+      const bytes = readFileSync(new URL(`${sub}/${f}`, dir));
+      fixtures++;
+      for (const from of [UAC, backendSource.get(BACKEND_PORTS[0])]) {
+        sha.update(`${sub}/${f} from ${from.port}\n`);
+        proxy.handler(Buffer.from(bytes), from);
+      }
+    }
+  }
+  proxy.failover?.clear();
+  console.log(JSON.stringify({ bench: 'call-path-wire', calls: CALLS, fixtures, sent, sha256: sha.digest('hex') }));
+  process.exit(0);
+}
 // RETAIN=1 (with --expose-gc): heap bytes a live call keeps in the per-call tables. CALLS calls are
 // set up (INVITE … ACK) on a fresh proxy and held, then all hung up (BYE, 200): heapUsed after a
 // full GC, before and after each step, per call. Ended calls still hold what outlives a call (the

@@ -103,7 +103,9 @@ const isBackend = (t) => t.host === '127.0.0.1' && BACKEND_PORTS.includes(t.port
 
 // ---- invariants -------------------------------------------------------------------------------
 const L = (b, s, e) => b.toString('latin1', s, e);
-const stripVia = (s) => s.replace(/;\s*received\s*=[^;,]*/gi, '').replace(/rport\s*=\s*\d+/gi, 'rport');
+// `received` is added, or its value (or a valueless `received`, which a malformed Via may carry) is
+// replaced with the source address (RFC 3261 §18.2.1); `rport` gets the source port (RFC 3581 §4).
+const stripVia = (s) => s.replace(/;\s*received\b(\s*=[^;,]*)?/gi, '').replace(/rport\s*=\s*\d+/gi, 'rport');
 
 /** Whether `gap` is `line` with one contiguous piece removed (or unchanged): a Route value cut. */
 function isLineMinusPiece(gap, line) {

@@ -91,7 +91,14 @@ export class BackendRegistry {
   }
 
   byAddress(host: string, port: number): Backend | undefined {
-    return this.#byAddress.get(port)?.get(host.toLowerCase());
+    const hosts = this.#byAddress.get(port);
+    if (hosts === undefined) return undefined;
+    // Hosts as a socket reports them or as parsed are nearly always lower case already: lower
+    // the name (a call into the runtime) only when it is not found as it is.
+    const exact = hosts.get(host);
+    if (exact !== undefined) return exact;
+    const lower = host.toLowerCase();
+    return lower === host ? undefined : hosts.get(lower);
   }
 
   /**

@@ -58,6 +58,8 @@ export class AffinityTable {
 
   /** The backend bound to `callId`, or undefined when absent or expired (expired is removed). */
   get(callId: string, nowMs: number): string | undefined {
+    // An empty table (no registration seen, say) answers without hashing the key.
+    if (this.#map.size === 0) return undefined;
     const e = this.#map.get(callId);
     if (e === undefined) return undefined;
     if (e.expiresAtMs <= nowMs) {

@@ -37,12 +37,19 @@ export const DEFAULT_CALL_LOAD_OPTIONS: Required<CallLoadOptions> = Object.freez
   maxCallDurationMs: 2 * 60 * 60 * 1000,
 });
 
+/** Calls counted against one backend: the value of every call's slot, so ending a call needs no lookup. */
+interface BackendCount {
+  readonly backendId: string;
+  n: number;
+}
+
 export class CallLoad implements CallLoadView {
   readonly #maxCallDurationMs: number;
   readonly #table: CallTable;
   /** Slot: the backend; time: since when it is counted. Lane order is age order since `nowMs` never decreases. */
-  readonly #calls: CallLane;
-  readonly #active = new Map<string, number>();
+  readonly #calls: CallLane<BackendCount>;
+  /** Backends with calls; a count goes when it reaches zero (no call holds it then). */
+  readonly #active = new Map<string, BackendCount>();
   #refused = 0;
 
   /** `calls`: the call table shared with the other per-call concerns (a table of its own if absent). */
@@ -69,8 +76,10 @@ export class CallLoad implements CallLoadView {
       this.#refused++;
       return false;
     }
-    this.#calls.put(callId, backendId, nowMs);
-    this.#active.set(backendId, (this.#active.get(backendId) ?? 0) + 1);
+    let count = this.#active.get(backendId);
+    if (count === undefined) this.#active.set(backendId, (count = { backendId, n: 0 }));
+    count.n++;
+    this.#calls.put(callId, count, nowMs);
     return true;
   }
 
@@ -81,21 +90,21 @@ export class CallLoad implements CallLoadView {
   ended(callId: string, _nowMs: number): boolean {
     const r = this.#calls.find(callId);
     if (r === undefined) return false;
-    const backendId = this.#calls.value(r)!;
+    const count = this.#calls.value(r)!;
     this.#calls.clear(r);
-    this.#release(backendId);
+    this.#release(count);
     return true;
   }
 
   /** Calls currently counted against `backendId` (0 for unknown ids). */
   active(backendId: string): number {
-    return this.#active.get(backendId) ?? 0;
+    return this.#active.get(backendId)?.n ?? 0;
   }
 
   /** The backend a counted call runs on. */
   backendOf(callId: string): string | undefined {
     const r = this.#calls.find(callId);
-    return r === undefined ? undefined : this.#calls.value(r);
+    return r === undefined ? undefined : this.#calls.value(r)?.backendId;
   }
 
   /**
@@ -107,9 +116,9 @@ export class CallLoad implements CallLoadView {
     const removed: string[] = [];
     const cutoff = nowMs - this.#maxCallDurationMs;
     for (let r = this.#calls.oldest(); r !== undefined && this.#calls.time(r) < cutoff; r = this.#calls.oldest()) {
-      const backendId = this.#calls.value(r)!;
+      const count = this.#calls.value(r)!;
       this.#calls.clear(r);
-      this.#release(backendId);
+      this.#release(count);
       removed.push(callIdOf(r));
     }
     return removed;
@@ -125,10 +134,8 @@ export class CallLoad implements CallLoadView {
     return this.#refused;
   }
 
-  #release(backendId: string): void {
-    const n = (this.#active.get(backendId) ?? 0) - 1;
+  #release(count: BackendCount): void {
     // Delete at zero so the per-backend map holds only backends with calls.
-    if (n > 0) this.#active.set(backendId, n);
-    else this.#active.delete(backendId);
+    if (--count.n <= 0) this.#active.delete(count.backendId);
   }
 }

@@ -29,8 +29,15 @@ export interface PassiveOptions {
   readonly maxRetryAfterMs: number;
 }
 
-interface Pending {
+/** INVITEs awaiting a final answer from one backend. */
+interface PendingCount {
   readonly backendId: string;
+  n: number;
+}
+
+interface Pending {
+  /** The backend's count this INVITE is in (and its id): its answer decrements it without a lookup. */
+  readonly count: PendingCount;
   answered: boolean;
 }
 
@@ -42,7 +49,8 @@ export class PassiveChecker {
   readonly #now: () => number;
   /** Per call: the INVITE sent for it, timed when sent; lane order is send order, so the sweep stops early. */
   readonly #pending: CallLane<Pending>;
-  readonly #pendingPerBackend = new Map<string, number>();
+  /** Backends with INVITEs pending; a count goes when it reaches zero (no INVITE holds it then). */
+  readonly #pendingPerBackend = new Map<string, PendingCount>();
   readonly #consecutive503 = new Map<string, number>();
   /** Backend id → the Server/User-Agent of its own probe replies (response-origin.ts). */
   readonly #signatures = new Map<string, string>();
@@ -63,8 +71,10 @@ export class PassiveChecker {
   inviteSent(backend: Backend, req: SipRequest): void {
     const callId = req.callId();
     if (this.#pending.has(callId)) return;
-    this.#pending.put(callId, { backendId: backend.id, answered: false }, this.#now());
-    this.#pendingPerBackend.set(backend.id, (this.#pendingPerBackend.get(backend.id) ?? 0) + 1);
+    let count = this.#pendingPerBackend.get(backend.id);
+    if (count === undefined) this.#pendingPerBackend.set(backend.id, (count = { backendId: backend.id, n: 0 }));
+    count.n++;
+    this.#pending.put(callId, { count, answered: false }, this.#now());
   }
 
   /** A reply to one of our probes: the backend's own signature, for telling relayed responses apart. */
@@ -83,15 +93,16 @@ export class PassiveChecker {
     if (cseq.method === 'INVITE') {
       const r = this.#pending.find(res.callId());
       const p = r === undefined ? undefined : this.#pending.value(r);
-      if (p !== undefined && p.backendId === backend.id) {
+      if (p !== undefined && p.count.backendId === backend.id) {
         p.answered = true; // any response, even 100 Trying, proves the backend alive
         if (res.status >= 200) this.#forget(r!, p);
       }
     }
     if (!this.#opts.enabled || res.status < 200) return;
     if (!this.#blamed(backend, res)) {
-      // Any other final response proves the backend alive and working: the streak restarts.
-      this.#consecutive503.delete(backend.id);
+      // Any other final response proves the backend alive and working: the streak restarts
+      // (nearly always there is none: no lookup then).
+      if (this.#consecutive503.size > 0) this.#consecutive503.delete(backend.id);
       return;
     }
     const retryAfterS = res.status === 503 ? res.retryAfter() : undefined;
@@ -121,7 +132,7 @@ export class PassiveChecker {
   }
 
   pendingInvites(backendId: string): number {
-    return this.#pendingPerBackend.get(backendId) ?? 0;
+    return this.#pendingPerBackend.get(backendId)?.n ?? 0;
   }
 
   /**
@@ -137,14 +148,12 @@ export class PassiveChecker {
       const p = this.#pending.value(r)!;
       const sentAt = this.#pending.time(r);
       this.#forget(r, p);
-      if (!p.answered && this.#opts.enabled && !lateSince(sentAt)) this.#monitor.passive(p.backendId, 'invite-timeout');
+      if (!p.answered && this.#opts.enabled && !lateSince(sentAt)) this.#monitor.passive(p.count.backendId, 'invite-timeout');
     }
   }
 
   #forget(r: CallRecord, p: Pending): void {
     this.#pending.clear(r);
-    const n = (this.#pendingPerBackend.get(p.backendId) ?? 1) - 1;
-    if (n > 0) this.#pendingPerBackend.set(p.backendId, n);
-    else this.#pendingPerBackend.delete(p.backendId);
+    if (--p.count.n <= 0) this.#pendingPerBackend.delete(p.count.backendId);
   }
 }

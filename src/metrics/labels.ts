@@ -24,7 +24,9 @@ export function methodLabel(method: string): string {
 
 /** '1xx'..'6xx' for a SIP status code (RFC 3261 §7.2), 'other' outside 100..699. */
 export function statusClass(status: number): string {
-  return status >= 100 && status <= 699 ? `${Math.floor(status / 100)}xx` : 'other';
+  // A constant from the table, not a string built per response (a fresh string is hashed again by
+  // every Map it is looked up in).
+  return status >= 100 && status <= 699 ? STATUS_CLASSES[Math.floor(status / 100) - 1]! : 'other';
 }
 
 /** A status code as a label value; only codes siplb itself sends reach this (bounded set). */

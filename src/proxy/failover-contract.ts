@@ -37,7 +37,7 @@ export interface Failover {
   /** Whether out-of-dialog requests of this non-INVITE method fail over. */
   covers(method: string): boolean;
   /** A new transaction was just sent to `backend` with the branch of `attemptOf(req)`. */
-  begin(req: SipRequest, from: MessageSource, vias: readonly Via[], backend: Backend, removeRoutes: readonly NameAddr[], mf: number | undefined): void;
+  begin(req: SipRequest, from: MessageSource, vias: readonly Via[], backend: Backend, removeRoutes: readonly NameAddr[], mf: number | undefined, sentBranch?: string): void;
   /** The attempt whose branch a request of this call must use (0 for a new transaction). */
   attemptOf(req: SipRequest): number;
   /** Whether this call's INVITE waits on the no-response timer of its current attempt (which moves it on). */

@@ -35,7 +35,8 @@ export class RegistrationAffinity {
 
   /** The backend id that holds the AOR this request belongs to, if any is known and unexpired. */
   holderFor(req: SipRequest, nowMs: number): string | undefined {
-    if (this.#failback === 'immediate') return undefined;
+    // No AOR held anywhere (a node that relays calls only): nothing to find, and From is not decoded.
+    if (this.#failback === 'immediate' || this.#users.heldSize === 0) return undefined;
     if (req.method === 'REGISTER') {
       const aor = req.to().uri?.user;
       return aor === undefined ? undefined : this.#users.holder(aor, nowMs);

@@ -60,7 +60,7 @@ export function handleRequest(ctx: ProxyContext, req: SipRequest, from: MessageS
     case 'flow-refuse':
       return refuseFlow(ctx.sender, req, from, decision);
     case 'forward':
-      if (!forward(ctx, req, from, vias, decision.target, decision.backend, decision.removeRoutes, mf, 0, decision.flow)) return;
+      if (forward(ctx, req, from, vias, decision.target, decision.backend, decision.removeRoutes, mf, 0, decision.flow) === undefined) return;
       if (decision.flow !== undefined) publishFlow(req, decision.flow, decision.target);
       publishForwarded(req, decision.backend, 'routed');
       ctx.observer.requestForwarded?.(req, decision.backend, false);
@@ -108,16 +108,19 @@ function dispatch(
   // Retransmissions, CANCEL and the ACK of a non-2xx use the branch of the request's current attempt,
   // also when balanced anew (its pinned backend is out): an earlier attempt's branch is abandoned.
   const attempt = failover !== undefined && (!isNewCall || pinned !== undefined) ? failover.attemptOf(req) : 0;
-  if (!forward(ctx, req, from, vias, backend, backend, removeRoutes, mf, attempt)) return;
+  const branch = forward(ctx, req, from, vias, backend, backend, removeRoutes, mf, attempt);
+  if (branch === undefined) return;
   publishForwarded(req, backend, isNewCall ? 'new' : 'affinity');
   const newInvite = isNewCall && req.method === 'INVITE';
   ctx.observer.requestForwarded?.(req, backend, newInvite);
   if (failover !== undefined) {
-    if (newInvite) failover.begin(req, from, vias, backend, removeRoutes, mf);
+    // The branch just sent is the one failover times (attempt 0): not hashed a second time.
+    const sent = attempt === 0 ? branch : undefined;
+    if (newInvite) failover.begin(req, from, vias, backend, removeRoutes, mf, sent);
     else if (req.method === 'CANCEL') failover.cancelled(callId);
     // A non-INVITE that starts a transaction at the backend (out of dialog: no To tag, §12.1),
     // e.g. a REGISTER or a keep-alive MESSAGE; begin() ignores retransmissions.
-    else if (failover.covers(req.method) && !hasToTag(req)) failover.begin(req, from, vias, backend, removeRoutes, mf);
+    else if (failover.covers(req.method) && !hasToTag(req)) failover.begin(req, from, vias, backend, removeRoutes, mf, sent);
   }
 }
 
@@ -150,14 +153,15 @@ export function resendRequest(
   mf: number | undefined,
   attempt: number,
 ): void {
-  if (!forward(ctx, req, from, vias, backend, backend, removeRoutes, mf, attempt)) return;
+  if (forward(ctx, req, from, vias, backend, backend, removeRoutes, mf, attempt) === undefined) return;
   publishForwarded(req, backend, 'new');
   ctx.observer.requestForwarded?.(req, backend, req.method === 'INVITE');
 }
 
 /**
  * Send `req` on to `to` with our edits; the leg's transport may change with its size (./leg-transport.ts).
- * False when it was refused instead (a sips: Request-URI towards a leg that is not secure).
+ * Returns the branch of our Via, or undefined when it was refused instead (a sips: Request-URI
+ * towards a leg that is not secure).
  */
 function forward(
   ctx: ProxyContext,
@@ -170,25 +174,26 @@ function forward(
   mf: number | undefined,
   attempt: number,
   flowFwd?: FlowForward,
-): boolean {
+): string | undefined {
   const sips = req.requestUri()?.scheme === 'sips';
   // The client's flow: the token the request was routed by, or one naming the client it came from.
   const token = flowFwd === undefined ? (ctx.flow === undefined ? undefined : clientFlowToken(ctx, ctx.flow, req, from)) : flowFwd.kind === 'deliver' ? flowFwd.token : undefined;
   const fx: FlowEdits = { token, relay: flowFwd?.kind === 'relay', path: flowFwd === undefined && token !== undefined && req.method === 'REGISTER' };
-  let buf = withEdits(ctx, req, from, vias, to, sips, removeRoutes, mf, attempt, fx);
+  const branch = computeBranch(req, vias[0]!, attempt);
+  let buf = withEdits(ctx, req, from, vias, to, sips, removeRoutes, mf, branch, fx);
   const leg = chooseLeg(to, backend, buf.length, ctx.options.udpMtu, sips);
   if (leg !== undefined) {
     if (leg.kind === 'insecure') {
       reject(ctx.sender, req, from, 403, 'insecure-leg', ['Warning: 399 siplb "sips: Request-URI and no TLS leg to the next hop"']);
-      return false;
+      return undefined;
     }
     if (channels.transportSwitch.hasSubscribers) channels.transportSwitch.publish({ from: from.transport, to: leg.to.transport, bytes: buf.length });
     to = leg.to;
-    buf = withEdits(ctx, req, from, vias, to, sips, removeRoutes, mf, attempt, fx);
+    buf = withEdits(ctx, req, from, vias, to, sips, removeRoutes, mf, branch, fx);
   }
   ctx.sender.send(buf, to);
   if (fx.path) publishPathAdded(to);
-  return true;
+  return branch;
 }
 
 /**
@@ -217,12 +222,12 @@ function withEdits(
   sips: boolean,
   removeRoutes: readonly NameAddr[],
   mf: number | undefined,
-  attempt: number,
+  branch: string,
   fx: FlowEdits,
 ): Buffer {
   const top = vias[0]!;
   let n = 0;
-  let pushed = ctx.self.viaPrefix(to.transport) + computeBranch(req, top, attempt);
+  let pushed = ctx.self.viaPrefix(to.transport) + branch;
   // A request from a stream names its connection in our Via: the response goes back on it (§18.2.2).
   if (from.connectionId !== undefined) pushed += `;${FLOW_PARAM}=${from.connectionId}`;
   pushed += '\r\n';

@@ -6,7 +6,7 @@
  */
 import type { MessageSource } from '../transport/contract.js';
 import { applyEdits, removeListValue, trailingBytesEdit } from '../sip/index.js';
-import type { Edit, SipResponse, Via } from '../sip/message.js';
+import type { SipResponse, Via } from '../sip/message.js';
 import { channels, type DropReason } from '../observe/channels.js';
 import type { ProxyContext } from './context.js';
 import { responseAddress } from './response-address.js';
@@ -18,9 +18,6 @@ function flowOf(ours: Via): number | undefined {
   const id = p?.value === undefined ? Number.NaN : Number(p.value);
   return Number.isSafeInteger(id) && id >= 0 ? id : undefined;
 }
-
-/** The edits of the response being relayed (our Via out, trailing bytes cut): one array for all, see applyEdits' count. */
-const edits: Edit[] = [];
 
 function drop(reason: DropReason): void {
   if (channels.drop.hasSubscribers) channels.drop.publish({ reason });
@@ -49,10 +46,11 @@ export function handleResponse(ctx: ProxyContext, res: SipResponse, from: Messag
 
   ctx.observer.relayed?.(res, backend);
   const to = responseAddress(next, flowOf(top));
-  edits[0] = removeListValue(res, top);
+  const removal = removeListValue(res, top);
   const trailing = trailingBytesEdit(res); // §18.3: bytes past Content-Length are not forwarded
-  if (trailing !== undefined) edits[1] = trailing;
-  ctx.sender.send(applyEdits(res.buf, edits, trailing === undefined ? 1 : 2), to);
+  // A literal per response, not a kept array: storing this message's edits into a long-lived
+  // array was a write barrier (and a remembered-set entry) per edit.
+  ctx.sender.send(applyEdits(res.buf, trailing === undefined ? [removal] : [removal, trailing]), to);
   if (channels.responseForwarded.hasSubscribers) {
     channels.responseForwarded.publish({ status: res.status, method, backend: backend?.id ?? 'external' });
   }

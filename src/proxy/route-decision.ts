@@ -18,6 +18,7 @@ import type { Backend, BackendRegistry } from '../backends/registry.js';
 import { HeaderId, type NameAddr, type SipRequest, type SipUri } from '../sip/message.js';
 import { SEMI } from '../sip/bytes.js';
 import { isNumericDomain } from '../sip/host.js';
+import { hasHeaderParam } from '../sip/index.js';
 import type { SendTarget, Transport } from '../transport/contract.js';
 import type { SelfAddress } from './self.js';
 import type { TokenRejection } from '../flow/token.js';
@@ -77,7 +78,7 @@ export function hasToTag(req: SipRequest): boolean {
   const f = req.firstIndex(HeaderId.TO);
   if (f < 0) return false;
   const { buf } = req;
-  for (let i = req.valueStartAt(f), e = req.valueEndAt(f); i < e; i++) if (buf[i] === SEMI) return req.to().params.has('tag');
+  for (let i = req.valueStartAt(f), e = req.valueEndAt(f); i < e; i++) if (buf[i] === SEMI) return hasHeaderParam(req.to(), 'tag');
   return false;
 }
 

@@ -22,13 +22,43 @@ export const FLOW_PARAM = 'lbflow';
 
 const TRANSPORTS: readonly Transport[] = ['udp', 'tcp', 'tls', 'ws', 'wss'];
 
+/** A transport's position in {@link TRANSPORTS}: per-transport texts are array slots, not `Map` entries hashed per message. */
+function slotOf(t: Transport): number {
+  switch (t) {
+    case 'udp':
+      return 0;
+    case 'tcp':
+      return 1;
+    case 'tls':
+      return 2;
+    case 'ws':
+      return 3;
+    default:
+      return 4;
+  }
+}
+
+/** A loop, not `Array#includes` (a builtin call optimised code does not inline for these lists). */
+function hasPort(ports: readonly number[], port: number): boolean {
+  for (let i = 0; i < ports.length; i++) if (ports[i] === port) return true;
+  return false;
+}
+
+function hasHost(hosts: readonly string[], host: string): boolean {
+  for (let i = 0; i < hosts.length; i++) if (hosts[i] === host) return true;
+  return false;
+}
+
 export class SelfAddress {
   readonly advertise: HostPort;
-  readonly #via = new Map<Transport, string>();
-  readonly #hostport = new Map<Transport, string>();
-  readonly #recordRoutes = new Map<string, string>();
-  readonly #hosts: ReadonlySet<string>;
-  readonly #ports: ReadonlySet<number>;
+  /** By {@link slotOf}. */
+  readonly #via: string[] = [];
+  readonly #hostport: string[] = [];
+  /** Record-Route lines by `(inbound · 5 + outbound) · 2 + secure`, made on first use. */
+  readonly #recordRoutes: (string | undefined)[] = new Array<string | undefined>(TRANSPORTS.length * TRANSPORTS.length * 2).fill(undefined);
+  /** Our hosts (lower case) and ports: one or two of each, compared in turn rather than hashed. */
+  readonly #hosts: readonly string[];
+  readonly #ports: readonly number[];
 
   /** `listen`: every listener (a single HostPort is one UDP listener); the first is the primary. */
   constructor(advertise: HostPort, listen: HostPort | readonly ListenAddress[]) {
@@ -39,16 +69,16 @@ export class SelfAddress {
       const l = listens.find((x) => x.transport === t);
       const port = l === undefined || l.port === primaryPort ? advertise.port : l.port;
       const hp = hostportText({ host: advertise.host, port });
-      this.#hostport.set(t, hp);
-      this.#via.set(t, `Via: SIP/2.0/${viaToken(t)} ${hp};branch=`);
+      this.#hostport[slotOf(t)] = hp;
+      this.#via[slotOf(t)] = `Via: SIP/2.0/${viaToken(t)} ${hp};branch=`;
     }
-    this.#hosts = new Set([advertise.host.toLowerCase(), ...listens.map((l) => l.host.toLowerCase())]);
-    this.#ports = new Set([advertise.port, ...listens.map((l) => l.port)]);
+    this.#hosts = [...new Set([advertise.host.toLowerCase(), ...listens.map((l) => l.host.toLowerCase())])];
+    this.#ports = [...new Set([advertise.port, ...listens.map((l) => l.port)])];
   }
 
   /** `Via: SIP/2.0/<T> host:port;branch=` for a request leaving over `t`; the branch and CRLF follow. */
   viaPrefix(t: Transport): string {
-    return this.#via.get(t)!;
+    return this.#via[slotOf(t)]!;
   }
 
   /**
@@ -60,13 +90,8 @@ export class SelfAddress {
    * Request-URI is `sips:`, so a TLS-facing entry is `sips:` too (§26.2.2).
    */
   recordRoute(inbound: Transport, outbound: Transport, secure: boolean): string {
-    const key = `${inbound}>${outbound}${secure ? 's' : ''}`;
-    let line = this.#recordRoutes.get(key);
-    if (line === undefined) {
-      line = this.#recordRouteLines(inbound, outbound, secure, '');
-      this.#recordRoutes.set(key, line);
-    }
-    return line;
+    const key = (slotOf(inbound) * TRANSPORTS.length + slotOf(outbound)) * 2 + (secure ? 1 : 0);
+    return (this.#recordRoutes[key] ??= this.#recordRouteLines(inbound, outbound, secure, ''));
   }
 
   /**
@@ -80,7 +105,7 @@ export class SelfAddress {
 
   /** host:port we advertise for transport `t` (Via sent-by, Record-Route). */
   hostport(t: Transport): string {
-    return this.#hostport.get(t)!;
+    return this.#hostport[slotOf(t)]!;
   }
 
   #recordRouteLines(inbound: Transport, outbound: Transport, secure: boolean, user: string): string {
@@ -93,12 +118,12 @@ export class SelfAddress {
     const scheme = secure && (t === 'tls' || t === 'wss') ? 'sips' : 'sip';
     // RFC 7118 §5.3 (erratum 5937): the URI parameter is `ws` for WS and WSS alike.
     const param = t === 'udp' && !r2 ? '' : `;transport=${t === 'wss' ? 'ws' : t}`;
-    return `${scheme}:${user}${this.#hostport.get(t)!}${param};lr${r2 ? ';r2=on' : ''}`;
+    return `${scheme}:${user}${this.hostport(t)}${param};lr${r2 ? ';r2=on' : ''}`;
   }
 
   /** True when host:port (port absent = 5060, RFC 3261 §19.1.2) is one of our addresses. */
   isSelf(host: string, port: number | undefined): boolean {
-    return this.#ports.has(port ?? 5060) && (this.#hosts.has(host) || this.#hosts.has(host.toLowerCase()));
+    return hasPort(this.#ports, port ?? 5060) && (hasHost(this.#hosts, host) || hasHost(this.#hosts, host.toLowerCase()));
   }
 
   isSelfUri(uri: SipUri | undefined): boolean {

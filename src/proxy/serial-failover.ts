@@ -149,9 +149,10 @@ export class SerialFailover implements Failover {
 
   /**
    * An initial INVITE, or an out-of-dialog request of a covered method, was just sent to
-   * `backend` with the branch of `attemptOf(req)` (0 for a new transaction).
+   * `backend` with the branch of `attemptOf(req)` (0 for a new transaction); `sentBranch`: that
+   * branch for attempt 0 when the caller just computed it for the send (not hashed again).
    */
-  begin(req: SipRequest, from: MessageSource, vias: readonly Via[], backend: Backend, removeRoutes: readonly NameAddr[], mf: number | undefined): void {
+  begin(req: SipRequest, from: MessageSource, vias: readonly Via[], backend: Backend, removeRoutes: readonly NameAddr[], mf: number | undefined, sentBranch?: string): void {
     const callId = req.callId();
     const invite = req.method === 'INVITE';
     const seq = req.cseq().seq;
@@ -183,7 +184,7 @@ export class SerialFailover implements Failover {
       attempt: 0,
       backend,
       tried: [backend.id],
-      branch: computeBranch(req, vias[0]!, 0),
+      branch: sentBranch ?? computeBranch(req, vias[0]!, 0),
       abandoned,
       answered: false,
       early: false,

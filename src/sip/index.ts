@@ -28,7 +28,7 @@ export { buildResponse, type BuildResponseOptions } from './build-response.js';
 export { REASON_PHRASES, reasonPhrase } from './status.js';
 export { COMPACT_FORMS, HEADER_NAMES, headerIdOf, longHeaderName } from './compact-forms.js';
 export { parseSipUri } from './parse-uri.js';
-export { parseNameAddr, parseNameAddrList } from './parse-name-addr.js';
+export { hasHeaderParam, parseNameAddr, parseNameAddrList } from './parse-name-addr.js';
 export { parseFirstVia, parseViaLine } from './parse-via.js';
 export { parseCSeq, parseContentLength, parseMaxForwards, parseRetryAfter, isValidCallId } from './parse-headers.js';
 export { isDottedQuad, isNumericDomain } from './host.js';

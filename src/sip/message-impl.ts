@@ -61,45 +61,44 @@ function opaqueNameAddr(fieldIndex: number, span: Span, text: string): NameAddr 
 }
 
 /**
- * Lists whose length is known only once parsed (the Vias, the Route entries) are collected in one
- * scratch list per kind, kept for all messages, and copied out at their final size: a fresh
- * array grown by `push` takes a 17-slot backing store for its 1-3 values (~150 bytes a message,
- * bench/PERF-NOTES.md session 9). The scratch keeps its own count: resetting an array's `length`
- * is a call into C++ (~1 000 instructions under callgrind), an index store is not.
+ * Lists whose length is known only once parsed (the Vias, the Route entries) are collected in a
+ * small list of their own, its first three values in fields, and copied out at their final size:
+ * a fresh array grown by `push` takes a 17-slot backing store for its 1-3 values (~150 bytes a
+ * message, bench/PERF-NOTES.md session 9). It is made per list (32 bytes, dead at once), not kept
+ * for all messages: storing each message's young values into a long-lived list cost a write
+ * barrier with a remembered-set insertion per value (session 11).
  */
-class Scratch<T> {
-  readonly #items: (T | undefined)[] = [];
+class SmallList<T> {
+  #a: T | undefined = undefined;
+  #b: T | undefined = undefined;
+  #c: T | undefined = undefined;
+  #rest: T[] | undefined = undefined;
   #n = 0;
 
   get length(): number {
     return this.#n;
   }
 
-  start(): this {
-    this.#n = 0;
-    return this;
-  }
-
   push(v: T): number {
-    this.#items[this.#n++] = v;
-    return this.#n;
+    const n = this.#n;
+    if (n === 0) this.#a = v;
+    else if (n === 1) this.#b = v;
+    else if (n === 2) this.#c = v;
+    else (this.#rest ??= []).push(v);
+    return (this.#n = n + 1);
   }
 
-  /** The values collected since `start`, in an array of their own; the scratch lets them go. */
+  /** The values, in an array of their final size (a literal for 1-3: allocated inline by optimised code). */
   take(): T[] {
-    const items = this.#items;
     const n = this.#n;
-    // 1-3 values (nearly every message): a literal, allocated inline by optimised code; `slice`
-    // is a builtin call (~20 instructions a value more under callgrind).
-    const out = (n === 1 ? [items[0]] : n === 2 ? [items[0], items[1]] : n === 3 ? [items[0], items[1], items[2]] : items.slice(0, n)) as T[];
-    for (let i = 0; i < n; i++) items[i] = undefined;
-    this.#n = 0;
-    return out;
+    if (n === 1) return [this.#a!];
+    if (n === 2) return [this.#a!, this.#b!];
+    if (n === 3) return [this.#a!, this.#b!, this.#c!];
+    if (n === 0) return [];
+    return [this.#a!, this.#b!, this.#c!, ...this.#rest!];
   }
 }
 
-const viaScratch = new Scratch<Via>();
-const nameAddrScratch = new Scratch<NameAddr>();
 const NO_NAME_ADDRS: readonly NameAddr[] = Object.freeze([]);
 
 const NO_SPAN: Span = Object.freeze({ start: 0, end: 0 });
@@ -294,7 +293,7 @@ export class ParsedMessage {
 
   vias(): readonly Via[] | undefined {
     if (this.#vias === null) {
-      const out = viaScratch.start();
+      const out = new SmallList<Via>();
       let ok = true;
       let i = 0;
       const top = this.#topVia;
@@ -327,7 +326,7 @@ export class ParsedMessage {
   #nameAddrList(id: HeaderId): readonly NameAddr[] | undefined {
     const first = this.firstIndex(id);
     if (first < 0) return NO_NAME_ADDRS;
-    const out = nameAddrScratch.start();
+    const out = new SmallList<NameAddr>();
     for (let i = first; i < this.headerCount; i++) {
       if (this.idAt(i) === id && !parseNameAddrList(this.buf, this.valueStartAt(i), this.valueEndAt(i), i, out)) return undefined;
     }

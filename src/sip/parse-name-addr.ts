@@ -16,6 +16,7 @@ import {
   LAQUOT,
   PARAM_VALUE,
   RAQUOT,
+  eqLower,
   SEMI,
   TOKEN,
   internLatin1,
@@ -31,13 +32,18 @@ import { NO_PARAMS, parseSipUri } from './parse-uri.js';
 
 /**
  * A name-addr whose URI is parsed on first read of `uri`: a proxy looks at the URI of the top
- * Route only (§16.4), never at the others. `uri` is a getter, so a `{...spread}` copy lacks it.
+ * Route only (§16.4), never at the others. Its header parameters were checked by the parse, but
+ * their `Map` is made on first read of `params`: a proxy asks only whether To has a tag
+ * ({@link hasHeaderParam}, no `Map`). `uri` and `params` are getters, so a `{...spread}` copy lacks them.
  */
 class ParsedNameAddr implements NameAddr {
   readonly #buf: Buffer;
   readonly #uriStart: number;
   readonly #uriEnd: number;
+  /** The header parameters: buf[#paramsStart, span.end), already checked well-formed. */
+  readonly #paramsStart: number;
   #uri: SipUri | undefined | null = null;
+  #params: ReadonlyMap<string, string | undefined> | undefined = undefined;
 
   constructor(
     buf: Buffer,
@@ -46,11 +52,32 @@ class ParsedNameAddr implements NameAddr {
     readonly displayName: string | undefined,
     uriStart: number,
     uriEnd: number,
-    readonly params: ReadonlyMap<string, string | undefined>,
+    paramsStart: number,
   ) {
     this.#buf = buf;
     this.#uriStart = uriStart;
     this.#uriEnd = uriEnd;
+    this.#paramsStart = paramsStart;
+  }
+
+  get params(): ReadonlyMap<string, string | undefined> {
+    if (this.#params === undefined) {
+      scanParams(this.#buf, this.#paramsStart, this.span.end, COLLECT);
+      this.#params = scannedParams;
+      scannedParams = NO_PARAMS;
+    }
+    return this.#params;
+  }
+
+  /** Whether a header parameter `name` (lower case) is present: the bytes are scanned, no `Map` made. */
+  hasParam(name: string): boolean {
+    if (this.#params !== undefined) return this.#params.has(name);
+    wanted = name;
+    scanParams(this.#buf, this.#paramsStart, this.span.end, FIND);
+    const hit = wantedFound;
+    wanted = '';
+    wantedFound = false;
+    return hit;
   }
 
   #uriText: string | undefined;
@@ -82,23 +109,32 @@ function unquote(buf: Buffer, start: number, end: number): string {
   return s;
 }
 
-/** The parameters found by the last {@link scanParams}: {@link NO_PARAMS} or a Map of its own. */
+/** The parameters found by the last {@link scanParams} in {@link COLLECT} mode: {@link NO_PARAMS} or a Map of its own. */
 let scannedParams: ReadonlyMap<string, string | undefined> = NO_PARAMS;
+/** {@link FIND} mode: the (lower-case) name looked for, and whether it was found. */
+let wanted = '';
+let wantedFound = false;
+
+/** What {@link scanParams} does besides checking: nothing, collect every parameter, or find {@link wanted}. */
+const CHECK = 0;
+const COLLECT = 1;
+const FIND = 2;
+type ScanMode = typeof CHECK | typeof COLLECT | typeof FIND;
 
 /**
  * `*( SEMI generic-param )` from `pos`: returns the offset after the last parameter, or -1 when a
- * parameter is malformed. `gen-value = token / host / quoted-string` (§25.1). The parameters are
- * left in {@link scannedParams} (a name given twice keeps its first value), so the hot path
- * (every To, From, Route of every message) allocates no callback per value.
+ * parameter is malformed. `gen-value = token / host / quoted-string` (§25.1). In {@link COLLECT}
+ * mode the parameters are left in {@link scannedParams} (a name given twice keeps its first
+ * value), so the hot path allocates no callback per value; the parse itself only checks
+ * ({@link CHECK}: no `Map`, no value decoded).
  */
-export function scanParams(buf: Buffer, pos: number, end: number): number {
+function scanParams(buf: Buffer, pos: number, end: number, mode: ScanMode): number {
   let params = NO_PARAMS;
-  scannedParams = NO_PARAMS;
   let p = pos;
   for (;;) {
     let q = skipLws(buf, p, end);
     if (q >= end || buf[q] !== SEMI) {
-      scannedParams = params;
+      if (mode === COLLECT) scannedParams = params;
       return p;
     }
     q = skipLws(buf, q + 1, end);
@@ -118,14 +154,18 @@ export function scanParams(buf: Buffer, pos: number, end: number): number {
         ve = skipClass(buf, vs, end, PARAM_VALUE);
         if (ve === vs) return -1;
       }
-      value = internLatin1(buf, vs, ve);
+      if (mode === COLLECT) value = internLatin1(buf, vs, ve);
       p = ve;
     } else {
       p = ne;
     }
-    const name = paramName(buf, ns, ne);
-    if (params === NO_PARAMS) params = new Map();
-    if (!params.has(name)) (params as Map<string, string | undefined>).set(name, value);
+    if (mode === FIND) {
+      if (eqLower(buf, ns, ne, wanted)) wantedFound = true;
+    } else if (mode === COLLECT) {
+      const name = paramName(buf, ns, ne);
+      if (params === NO_PARAMS) params = new Map();
+      if (!params.has(name)) (params as Map<string, string | undefined>).set(name, value);
+    }
   }
 }
 
@@ -177,13 +217,20 @@ function scanNameAddr(buf: Buffer, pos: number, end: number, fieldIndex: number)
     if (!hasColon) return undefined;
   }
 
-  const pEnd = scanParams(buf, p, end);
+  const pEnd = scanParams(buf, p, end, CHECK);
   if (pEnd < 0) return undefined;
-  const params = scannedParams;
   const next = skipLws(buf, pEnd, end);
   if (next < end && buf[next] !== COMMA) return undefined;
   scanNext = next;
-  return new ParsedNameAddr(buf, fieldIndex, { start, end: pEnd }, displayName, uriStart, uriEnd, params);
+  return new ParsedNameAddr(buf, fieldIndex, { start, end: pEnd }, displayName, uriStart, uriEnd, p);
+}
+
+/**
+ * Whether `na` carries header parameter `name` (lower case), e.g. To's `tag` (§12.1): a parsed
+ * value answers from its bytes without making its parameter `Map`.
+ */
+export function hasHeaderParam(na: NameAddr, name: string): boolean {
+  return na instanceof ParsedNameAddr ? na.hasParam(name) : na.params.has(name);
 }
 
 /** A header value holding exactly one name-addr/addr-spec (To, From), or `undefined` when malformed. */

@@ -115,10 +115,11 @@ export function parseSipUri(buf: Buffer, start: number, end: number): SipUri | u
       p = skipClass(buf, vs, end, URI_PARAM);
       value = internLatin1(buf, vs, p);
     }
-    if (params === NO_PARAMS) params = new Map();
     const name = paramName(buf, ns, ne);
-    // A parameter name MUST NOT appear twice (§19.1.1); keep the first if it does.
-    if (!params.has(name)) (params as Map<string, string | undefined>).set(name, value);
+    // A parameter name MUST NOT appear twice (§19.1.1); keep the first if it does (the first
+    // parameter, in a new Map, needs no lookup).
+    if (params === NO_PARAMS) params = new Map<string, string | undefined>().set(name, value);
+    else if (!params.has(name)) (params as Map<string, string | undefined>).set(name, value);
   }
   // `?headers` are not used for routing; anything else after the host part is malformed.
   if (p < end && buf[p] !== QMARK) return undefined;

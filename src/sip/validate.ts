@@ -108,7 +108,7 @@ export function checkRequest(req: SipRequest): RequestFault | undefined {
     const ruri = req.requestUri();
     if (ruri === undefined) return BAD_RURI;
     if (ruri.hasHeaders === true) return RURI_HEADERS;
-    if (ruri.params.has('method')) return RURI_METHOD;
+    if (ruri.params.size > 0 && ruri.params.has('method')) return RURI_METHOD;
   }
   // §16.3 step 3: Max-Forwards (absent is fine: siplb adds one, §16.6 step 3).
   const mf = req.maxForwards();

@@ -14,6 +14,20 @@ describe('CallLoad', () => {
     expect([l.active('a'), l.size]).toEqual([1, 2]);
   });
 
+  it('counts a backend down to zero and up again, each backend on its own', () => {
+    const l = new CallLoad();
+    l.established('c1', 'a', 0);
+    l.established('c2', 'b', 0);
+    l.ended('c1', 1);
+    expect([l.active('a'), l.active('b'), l.backendOf('c1'), l.backendOf('c2')]).toEqual([0, 1, undefined, 'b']);
+    l.established('c3', 'a', 2);
+    l.established('c4', 'a', 3);
+    expect([l.active('a'), l.backendOf('c4')]).toEqual([2, 'a']);
+    l.ended('c3', 4);
+    l.ended('c2', 4);
+    expect([l.active('a'), l.active('b'), l.size]).toEqual([1, 0, 1]);
+  });
+
   it('is idempotent: a retransmitted 2xx and a repeated BYE count once', () => {
     const l = new CallLoad();
     l.established('c1', 'a', 0);

@@ -65,6 +65,29 @@ describe('PassiveChecker', () => {
     expect(p.pendingInvites('gw1')).toBe(0);
   });
 
+  it('counts pending INVITEs per backend through answers, forgets and timeouts, down to zero and up again', () => {
+    const { p, advance } = rig();
+    const gw2: Backend = { ...gw1, id: 'gw2', port: 5072, key: '127.0.0.1:5072' };
+    p.inviteSent(gw1, invite('a'));
+    p.inviteSent(gw1, invite('b'));
+    p.inviteSent(gw2, invite('c'));
+    expect([p.pendingInvites('gw1'), p.pendingInvites('gw2'), p.pendingInvites('gw3')]).toEqual([2, 1, 0]);
+    p.response(gw2, response('a', 200)); // from another backend than the INVITE's: not its answer
+    p.response(gw1, response('a', 180));
+    expect(p.pendingInvites('gw1')).toBe(2);
+    p.response(gw1, response('a', 200));
+    p.response(gw1, response('a', 200)); // a retransmitted 2xx counts down once
+    p.forget('c');
+    p.forget('c');
+    expect([p.pendingInvites('gw1'), p.pendingInvites('gw2')]).toEqual([1, 0]);
+    p.inviteSent(gw2, invite('d')); // a backend back from zero counts again
+    advance(6000);
+    p.sweep();
+    expect([p.pendingInvites('gw1'), p.pendingInvites('gw2')]).toEqual([0, 0]);
+    p.inviteSent(gw1, invite('e'));
+    expect(p.pendingInvites('gw1')).toBe(1);
+  });
+
   it('turns consecutive 503s into a failure, resets on another final response, honours Retry-After', () => {
     const { p, calls } = rig();
     p.response(gw1, response('a', 503));
