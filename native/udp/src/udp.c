@@ -370,8 +370,8 @@ static void on_poll(uv_poll_t *h, int status, int events) {
       /* napi_make_callback: the batch runs as a callback from the event loop (async context
        * "siplb:udp", then process.nextTick callbacks and microtasks), with Node's callback scope
        * on the stack; a napi_open_callback_scope around napi_call_function heap-allocates one
-       * and adds a TryCatch, ~700 instructions a wake-up. What the batch's microtasks send is
-       * queued like the rest and leaves in the same sendmmsg below. */
+       * and adds a TryCatch: ~450 instructions more a wake-up (bench/callgrind-live.sh). What
+       * the batch's microtasks send is queued like the rest and leaves in the sendmmsg below. */
       if (napi_make_callback(env, u->async, self, cb, 2, argv, &ignored) == napi_pending_exception) {
         /* A bug in a handler: surfaced as an uncaught exception, as it would be from a dgram
          * 'message' listener (app.ts's handler catches its own). */
