@@ -13,8 +13,12 @@
 # siplb_responses_forwarded_total + health-probe answers (siplb_probe_rtt_seconds_count), read
 # from GET /metrics just before the zero and just after the dump (so the admin requests are not
 # in the count). Wake-ups with data = calls of on_poll (callgrind's call count).
-# Prints one JSON line (Ir per datagram, per wake-up) and writes OUT_DIR/split.txt
-# (bench/callgrind-split.py) and OUT_DIR/inclusive.txt (callgrind_annotate --inclusive=yes).
+# Prints one JSON line: Ir per datagram (all threads and the main loop), the main loop's share by
+# phase per datagram (the batch's JS, on_poll's napi scaffolding, timers, check phase, platform
+# tasks, other threads), napi costs per wake-up and per send, timer fires and loop iterations;
+# writes OUT_DIR/split.txt (bench/callgrind-split.py) and OUT_DIR/inclusive.txt. Compare runs
+# whose datagrams_per_wake and failed calls (OUT_DIR/results.jsonl) match: a busy machine makes
+# the valgrind'd node lag, and a lagging window batches more datagrams per wake-up.
 #
 # Usage: npm run build && npm run build:native && bench/callgrind-live.sh
 # Env: RATE (50 calls/s: valgrind keeps up), WARM (1500 calls), CALLS (3000), OUT_DIR (default a
@@ -98,9 +102,21 @@ python3 bench/callgrind-split.py "$DUMP" "$DGRAMS" >"$OUT_DIR/split.txt" 2>&1 ||
 callgrind_annotate --inclusive=yes "$DUMP" 2>/dev/null | head -400 >"$OUT_DIR/inclusive.txt" || true
 python3 - "$DUMP" "$DGRAMS" "$OUT_DIR" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" "$RATE" "$CALLS" <<'PY'
 import json, re, sys
+from collections import defaultdict
 dump, dgrams = sys.argv[1], int(sys.argv[2])
-ir, wakes, fn = 0, 0, None
-names = {}
+# Inclusive cost and calls of the functions named below, summed over their call sites (none is
+# recursive), from the dump's calls= lines.
+WANT = {
+    'uv_run': 'uv_run', 'uv__io_poll': 'uv__io_poll', 'on_poll': 'on_poll',
+    'napi_call_function': 'batch_js', 'napi_make_callback': 'batch_js',
+    'uv__run_timers': 'timers', 'node::Environment::RunTimers(uv_timer_s*)': 'timers_js',
+    'uv__run_check': 'check', 'uv__async_io': 'platform_tasks',
+    'js_send_bound': 'send', 'js_flush': 'flush_js',
+    'napi_open_callback_scope': 'callback_scope', 'napi_close_callback_scope': 'callback_scope',
+}
+ir, names, fn = 0, {}, None
+incl, calls = defaultdict(int), defaultdict(int)
+pending = None
 with open(dump) as f:
     for line in f:
         if line.startswith('summary:'):
@@ -111,11 +127,33 @@ with open(dump) as f:
             fn = names.get(m.group(2)) if m.group(1) else None
             continue
         m = re.match(r'calls=(\d+)', line)
-        if m and fn == 'on_poll':
-            wakes += int(m.group(1))
+        if m:
+            pending = WANT.get(fn or '')
+            if pending: calls[pending] += int(m.group(1))
+            continue
+        if pending:
+            parts = line.split()
+            if len(parts) >= 2: incl[pending] += int(parts[1])
+            pending = None
+wakes = calls['on_poll']
+per = lambda k: round(incl[k] / max(dgrams, 1))
+breakdown = {
+    'batch_js (napi call of #receive: JS, GC on the main thread)': per('batch_js'),
+    'on_poll minus batch_js (napi scaffolding, recvmmsg, memcpy, sendmmsg)': round((incl['on_poll'] - incl['batch_js']) / max(dgrams, 1)),
+    'timers (uv__run_timers)': per('timers'),
+    'check phase (uv__run_check: CheckImmediate)': per('check'),
+    'platform tasks (uv__async_io: GC/JIT foreground tasks)': per('platform_tasks'),
+    'rest of uv_run': round((incl['uv_run'] - incl['on_poll'] - incl['timers'] - incl['check'] - incl['platform_tasks']) / max(dgrams, 1)),
+    'other threads (compiler, concurrent GC)': round((ir - incl['uv_run']) / max(dgrams, 1)),
+}
 print(json.dumps({"bench": "callgrind-live", "ir_window": ir, "datagrams": dgrams,
-                  "ir_per_datagram": round(ir / max(dgrams, 1)), "on_poll_calls": wakes,
-                  "datagrams_per_wake": round(dgrams / max(wakes, 1), 2),
+                  "ir_per_datagram": round(ir / max(dgrams, 1)), "main_loop_ir_per_datagram": per('uv_run'),
+                  "on_poll_calls": wakes, "datagrams_per_wake": round(dgrams / max(wakes, 1), 2),
+                  "timer_fires": calls['timers_js'], "loop_iterations": calls['check'],
+                  "per_datagram": breakdown,
+                  "per_wake": {"on_poll_minus_batch_js": round((incl['on_poll'] - incl['batch_js']) / max(wakes, 1)),
+                               "callback_scope": round(incl['callback_scope'] / max(wakes, 1)),
+                               "send_per_call": round(incl['send'] / max(calls['send'], 1))},
                   "rate": int(sys.argv[5]), "calls": int(sys.argv[6]), "commit": sys.argv[4],
                   "dump": dump, "split": f"{sys.argv[3]}/split.txt"}))
 PY
