@@ -122,6 +122,7 @@ export class SerialFailover implements Failover {
   /** Entries compacted off the queue's front so far: a call's `queued` minus this is its index. */
   #base = 0;
   #timer: NodeJS.Timeout | undefined;
+  #expiring = false;
 
   /** `calls`: the call table shared with the other per-call concerns (a table of its own if absent). */
   constructor(opts: FailoverOptions, ctx: ProxyContext, resend: ResendRequest, hooks: FailoverHooks, calls: CallTable = new CallTable()) {
@@ -298,7 +299,9 @@ export class SerialFailover implements Failover {
     c.queued = this.#base + this.#waiting.length;
     this.#waiting.push(c);
     this.#waitingUntil.push(c.deadline);
-    if (this.#timer === undefined) this.#schedule(this.#opts.timeoutMs);
+    // While #expire runs it sets the timer itself, for the queue's first waiting call: arming
+    // here too (a timed-out call moving on) would leave two timers running.
+    if (this.#timer === undefined && !this.#expiring) this.#schedule(this.#opts.timeoutMs);
   }
 
   /** No timeout for `c` any more; its queue entry lets it go at once (an answered call is not kept ~timeoutMs longer). */
@@ -314,23 +317,35 @@ export class SerialFailover implements Failover {
     this.#timer.unref();
   }
 
-  /** The shared timer fired: every call at the head of the queue whose deadline has come times out. */
+  /**
+   * The shared timer fired: every call at the head of the queue whose deadline has come times
+   * out. Entries of calls no longer waiting (answered, cancelled, moved on) are dropped whatever
+   * their deadline, and the timer is set for the first call still waiting: under load nearly every
+   * INVITE is answered within milliseconds, so the timer fires about once per `timeoutMs`, not
+   * once per call (each firing is a loop wake-up, a Timeout and a timer-list insertion).
+   */
   #expire(): void {
     this.#timer = undefined;
     const now = performance.now();
     const q = this.#waiting;
     const until = this.#waitingUntil;
-    while (this.#head < q.length) {
-      const at = until[this.#head]!;
-      // A timeout lowered by a reload leaves later deadlines behind earlier ones for a while:
-      // those fire with the head, at most the old timeout late.
-      if (at > now) {
-        this.#schedule(Math.max(1, Math.ceil(at - now)));
-        break;
+    this.#expiring = true;
+    try {
+      while (this.#head < q.length) {
+        const at = until[this.#head]!;
+        const c = q[this.#head];
+        const waiting = c !== undefined && c.deadline === at;
+        // A timeout lowered by a reload leaves later deadlines behind earlier ones for a while:
+        // those fire with the head, at most the old timeout late.
+        if (waiting && at > now) {
+          this.#schedule(Math.max(1, Math.ceil(at - now)));
+          break;
+        }
+        q[this.#head++] = undefined; // let a finished call go
+        if (waiting) this.#timedOut(c);
       }
-      const c = q[this.#head];
-      q[this.#head++] = undefined; // let a finished call go
-      if (c !== undefined && c.deadline === at) this.#timedOut(c);
+    } finally {
+      this.#expiring = false;
     }
     if (this.#head >= QUEUE_COMPACT || this.#head === q.length) {
       q.splice(0, this.#head);

@@ -73,3 +73,26 @@ it('times out a call armed after the queue ran empty (and was compacted) like an
   vi.advanceTimersByTime(1); // b's attempt moves on, TIMEOUT after its own send
   expect(callIds(rig.sender.take())).toEqual(['b@caller.test']);
 });
+
+it('sets the shared timer once per timeout, not once per call, while the calls are answered', () => {
+  const rig = proxyRig({ failover: { timeoutMs: TIMEOUT } });
+  const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+  for (let i = 0; i < 50; i++) {
+    rig.deliver(requestText({ callId: `c${i}@caller.test` }), CALLER);
+    const invite = rig.sender.takeOne();
+    rig.deliver(answer(invite.buf, 100), { transport: 'udp', address: invite.host, port: invite.port });
+    rig.sender.take(); // the 100 relayed to the caller
+    vi.advanceTimersByTime(10);
+  }
+  rig.deliver(requestText({ callId: 'late@caller.test' }), CALLER); // t = 500, never answered
+  rig.sender.take();
+  vi.advanceTimersByTime(TIMEOUT - 1);
+  expect(rig.sender.sent).toEqual([]);
+  vi.advanceTimersByTime(1); // t = 900: its attempt moves on, TIMEOUT after its own send
+  expect(callIds(rig.sender.take())).toEqual(['late@caller.test']);
+  // 51 calls over 900 ms: the timer was set when the first call armed it, when it fired at
+  // t = 400 and found only answered calls (the queue ran empty: the next call set it again), and
+  // for the retry; one timer per call would be 50 or more.
+  expect(setTimeoutSpy.mock.calls.length).toBeLessThanOrEqual(4);
+  setTimeoutSpy.mockRestore();
+});
