@@ -7,29 +7,20 @@
  * same request, byte for byte, apart from the branch of siplb's own Via (a new client
  * transaction, RFC 3261 §16.6 step 8).
  */
-import dgram from 'node:dgram';
 import { afterEach, expect, it } from 'vitest';
-import { build, type App } from '../../../src/app.js';
+import { build } from '../../../src/app.js';
 import { validateConfig } from '../../../src/config/validate.js';
 import { silentLogger } from '../../../src/log.js';
 import { waitFor } from '../../helpers/wait.js';
+import { recordingSocket, type RecordingSocket } from '../../helpers/udp-socket.js';
 
+/** Sockets and the app under test, closed after each test (the app first: it was opened last). */
 const opened: Array<{ close(): unknown }> = [];
-let app: App | undefined;
 afterEach(async () => {
-  await app?.stop();
-  app = undefined;
-  for (const s of opened.splice(0)) s.close();
+  for (const s of opened.splice(0).reverse()) await s.close();
 });
 
-async function socket(): Promise<{ sock: dgram.Socket; port: number; got: Buffer[] }> {
-  const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 1 << 20 });
-  const got: Buffer[] = [];
-  sock.on('message', (b) => void got.push(b));
-  await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', () => resolve()));
-  opened.push(sock);
-  return { sock, port: sock.address().port, got };
-}
+const socket = (): Promise<RecordingSocket> => recordingSocket(opened);
 
 function invite(callId: string, port: number): Buffer {
   const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\n';
@@ -74,7 +65,8 @@ it('resends the kept INVITE intact to the next backend after later batches reuse
     overload: { enabled: false },
   });
   if (!v.ok) throw new Error(JSON.stringify(v.issues));
-  app = build(v.config, { logger: silentLogger() });
+  const app = build(v.config, { logger: silentLogger() });
+  opened.push({ close: () => app.stop() });
   const port = (await app.start()).port;
 
   const sent = invite('kept-1', caller.port);
