@@ -9,7 +9,8 @@
 # Env: RATE=1000 CALLS=20000, SIPLB_CONFIG (default ../siplb-bench-native.yaml), NODE_OPTS (as
 #      lb-siplb.sh), SIPLB_ADMIN=127.0.0.1:8061, MEMWATCH_OUT (samples, default out/memwatch-<time>.tsv),
 #      LABEL (recorded in the JSON and passed to run.sh), SMAPS=1 (keep /proc/PID/smaps of the last
-#      sample next to the samples, as <samples>.smaps).
+#      sample next to the samples, as <samples>.smaps), UAS_SCENARIO=ring-uas.xml (backends.sh: callees
+#      that ring 3 s, so every call's INVITE is held that long).
 set -u
 H="${HARNESS:-$(cd "$(dirname "$0")" && pwd)}"   # HARNESS: another checkout's bench/harness (e.g. a "before" build)
 . "$H/lib/common.sh"
