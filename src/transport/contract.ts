@@ -73,7 +73,13 @@ export interface ConnectionOwningSender extends MessageSender {
   isOpen(connectionId: number): boolean;
 }
 
-/** The single upward callback a listener is given (wired in app.ts). */
+/**
+ * The single upward callback a listener is given (wired in app.ts). `buf` is valid only until the
+ * handler returns: the native UDP engine copies the next batch of datagrams into the same memory
+ * (native/udp/src/udp.c), so a handler that keeps a message, or anything parsed from it that
+ * still reads its bytes, keeps a copy (`Buffer.allocUnsafeSlow` + `copy`: a pooled Buffer would
+ * keep Node's 8 KiB pool alive with it).
+ */
 export type MessageHandler = (buf: Buffer, source: MessageSource) => void;
 
 /** The UDP target back to a message's source (the common reply case), without a stream id. */

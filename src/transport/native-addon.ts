@@ -22,7 +22,7 @@ export interface NativeUdpSocket {
 
 export interface NativeUdpAddon {
   readonly UdpSocket: new (
-    /** A batch of `count` datagrams; `slab` is set when they are in a new receive slab. */
+    /** A batch of `count` datagrams; `slab` is set when they are in another buffer than the last batch's (the slab is reused: its bytes are valid until the callback returns). */
     onBatch: (count: number, slab: Buffer | undefined) => void,
     onError: (errno: number, syscall: string, host: string, port: number) => void,
   ) => NativeUdpSocket;

@@ -7,8 +7,9 @@
  * object, MakeCallback or SendWrap per datagram.
  *
  * Each datagram goes up as a view on the receive slab the native side copied it into (one memcpy
- * there, no Buffer allocation or C++ crossing here): a slab is never rewritten, so the proxy may
- * keep a message past its handler (serial failover resends the INVITE later). RFC 3261 §18.1.1: a
+ * there, no Buffer allocation or C++ crossing here). The slab is reused by the next batch, so the
+ * view is valid only while the handler runs (transport/contract.ts MessageHandler): what outlives
+ * it is copied where it is kept (serial failover's INVITE). RFC 3261 §18.1.1: a
  * slot holds 65535 bytes, so no datagram is ever truncated (native/udp/src/udp.c says why that
  * costs no memory). Keepalives are recognised natively and never become Buffers.
  */
@@ -42,7 +43,7 @@ export class NativeUdpTransport extends UdpEndpointBase {
   readonly #addon: NativeUdpAddon;
   readonly #opts: UdpTransportOptions;
   readonly #socket: NativeUdpSocket;
-  /** The receive slab the datagrams of the current batch are in, and the per-datagram meta (udp.c layout). */
+  /** The receive slab the datagrams of the current batch are in (rewritten by the next batch), and the per-datagram meta (udp.c layout). */
   #slab: Buffer = Buffer.alloc(0);
   #meta: Int32Array = new Int32Array(0);
   #metaBytes: Buffer = Buffer.alloc(0);
@@ -141,7 +142,7 @@ export class NativeUdpTransport extends UdpEndpointBase {
     this.#opts.onSendError?.(err);
   }
 
-  /** One recvmmsg batch of `n` datagrams (called by the native poll callback), in `slab` when it is new. */
+  /** One recvmmsg batch of `n` datagrams (called by the native poll callback), in `slab` when it is not the last batch's. */
   #receive(n: number, slab: Buffer | undefined): void {
     if (slab !== undefined) this.#slab = slab;
     const meta = this.#meta;

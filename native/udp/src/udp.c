@@ -3,13 +3,17 @@
  *
  * One UDP socket polled by libuv (uv_poll_t on the fd). When it is readable, one recvmmsg(2)
  * reads up to SLOTS datagrams into preallocated slots, each is copied (packed, by memcpy) into the
- * current receive slab, a Node Buffer JS holds, and JS is called ONCE for the batch, with each
+ * receive slab, a Node Buffer JS holds, and JS is called ONCE for the batch, with each
  * datagram's offset in the slab, length and source address in a shared Int32Array (layout below).
  * JS hands each datagram up as a view on the slab: no allocation or C++ crossing per datagram.
- * A slab is never written again once full: the next batch that does not fit gets a new slab (it
- * is the second argument of that batch's callback), so a message JS keeps past its handler
- * (serial failover resends the INVITE) stays intact; it keeps its slab alive, as a Buffer from
- * Node's pool keeps its pool. Sends
+ * The slab is REUSED: every batch is copied in from offset 0, so a datagram's bytes are valid
+ * only until its batch callback returns, and whatever JS keeps past its handler it copies at the
+ * place that keeps it (serial failover keeps the INVITE for a later attempt). A slab that is
+ * never rewritten instead stays alive as long as any view on it does, and under load the views
+ * a promoted object keeps made the old ones wait for a mark-compact (bench/MEMORY.md). A batch
+ * that does not fit (big datagrams) gets a buffer of its own for that batch only; the slab (or
+ * that buffer) is the second argument of a batch's callback whenever it differs from the last
+ * batch's. Sends
  * made while JS handles the batch are copied into a send arena and leave in one sendmmsg(2) when
  * the batch callback returns; sends made outside a batch are flushed by JS on a setImmediate.
  * Nothing here throws into JS after bind: a failed send is reported through the error callback.
@@ -44,7 +48,7 @@
 #define META_TEXT_BYTE 24
 #define SEND_MAX 64              /* datagrams per sendmmsg */
 #define SEND_ARENA (256 * 1024)  /* bytes queued before a forced flush */
-#define SLAB_BYTES (64 * 1024)   /* receive slab; a batch bigger than that gets a slab of its own size */
+#define SLAB_BYTES (64 * 1024)   /* receive slab, reused by every batch; a batch bigger than that gets a buffer of its own */
 #define LEN_TRUNCATED -1
 #define LEN_KEEPALIVE -2
 #define LEN_NO_MEMORY -3
@@ -73,8 +77,9 @@ typedef struct {
   napi_async_context async;
   uint8_t *slots;
   int32_t *meta;
-  napi_ref slab_ref;  /* the current receive slab (a Buffer), strong */
-  uint8_t *slab;
+  napi_ref slab_ref;  /* the receive slab (a Buffer of SLAB_BYTES), strong, reused by every batch */
+  uint8_t *own_slab;  /* its memory */
+  uint8_t *slab;      /* where the current batch is copied: own_slab, or a big batch's own buffer */
   size_t slab_len;
   size_t slab_used;
   struct mmsghdr rmsg[SLOTS];
@@ -295,25 +300,40 @@ static int is_keepalive(const uint8_t *p, size_t len) {
   return 1;
 }
 
-/* Make room for `need` bytes in the receive slab; returns the new slab to hand JS (a Buffer), or
- * NULL when the current one has room (or no slab could be made: *ok = 0). */
+/* Where this batch's `need` bytes go: the reused slab from offset 0 (the previous batch's
+ * datagrams are dead: JS copied what it keeps), or, when they do not fit, a buffer of this batch's
+ * own. Returns the Buffer to hand JS when it differs from the previous batch's (made on the first
+ * batch), else NULL; *ok = 0 when no memory could be had. */
 static napi_value ensure_slab(udp_t *u, size_t need, int *ok) {
   *ok = 1;
-  if (u->slab != NULL && u->slab_used + need <= u->slab_len) return NULL;
   napi_env env = u->env;
-  size_t len = need > SLAB_BYTES ? need : SLAB_BYTES;
   napi_value buf;
   void *data;
-  if (napi_create_buffer(env, len, &data, &buf) != napi_ok) {
-    *ok = 0;
-    return NULL;
+  if (need > SLAB_BYTES) {
+    if (napi_create_buffer(env, need, &data, &buf) != napi_ok) {
+      *ok = 0;
+      return NULL;
+    }
+    u->slab = data; /* freed by the GC once JS drops it */
+    u->slab_len = need;
+    u->slab_used = 0;
+    return buf;
   }
-  if (u->slab_ref != NULL) napi_delete_reference(env, u->slab_ref);
-  napi_create_reference(env, buf, 1, &u->slab_ref);
-  u->slab = data;
-  u->slab_len = len;
+  int changed = u->slab != u->own_slab || u->slab == NULL;
+  if (u->slab_ref == NULL) {
+    if (napi_create_buffer(env, SLAB_BYTES, &data, &buf) != napi_ok) {
+      *ok = 0;
+      return NULL;
+    }
+    napi_create_reference(env, buf, 1, &u->slab_ref);
+    u->own_slab = data;
+  } else if (changed) {
+    napi_get_reference_value(env, u->slab_ref, &buf);
+  }
+  u->slab = u->own_slab;
+  u->slab_len = SLAB_BYTES;
   u->slab_used = 0;
-  return buf;
+  return changed ? buf : NULL;
 }
 
 static void on_poll(uv_poll_t *h, int status, int events) {

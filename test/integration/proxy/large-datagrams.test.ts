@@ -5,12 +5,12 @@
  * the 23.5 KB one is answered 513 Message Too Large and logged; a response over the cap is
  * dropped and logged.
  */
-import dgram from 'node:dgram';
 import { afterEach, expect, it } from 'vitest';
 import { build, type App } from '../../../src/app.js';
 import { validateConfig } from '../../../src/config/validate.js';
 import { captureLogger } from '../../helpers/capture-logger.js';
 import { waitFor } from '../../helpers/wait.js';
+import { recordingSocket, type RecordingSocket } from '../../helpers/udp-socket.js';
 
 const opened: Array<{ close(): unknown }> = [];
 let app: App | undefined;
@@ -20,14 +20,7 @@ afterEach(async () => {
   for (const s of opened.splice(0)) s.close();
 });
 
-async function socket(): Promise<{ sock: dgram.Socket; port: number; got: Buffer[] }> {
-  const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 1 << 20 });
-  const got: Buffer[] = [];
-  sock.on('message', (b) => void got.push(b));
-  await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', () => resolve()));
-  opened.push(sock);
-  return { sock, port: sock.address().port, got };
-}
+const socket = (): Promise<RecordingSocket> => recordingSocket(opened);
 
 /** A catalogue-style body of exactly `size` bytes, with GB2312 (non-UTF-8) bytes in it. */
 function body(size: number): Buffer {
