@@ -55,9 +55,14 @@ export async function startNode(config: Config, deps: NodeDeps): Promise<Running
   let ha: HaNode | undefined;
   let flowSync: FlowSync | undefined;
   // Before any socket is bound and before the metrics subscribe to the proxy's channels (app/warm-up.ts).
+  // Only an optimisation: a node whose warm-up fails starts cold rather than not at all.
   if (config.sip.warmUpCalls > 0) {
-    const w = warmUpProxy(config, config.sip.warmUpCalls);
-    logger.info({ calls: w.calls, completed: w.completed, messages: w.messages, ms: w.ms }, 'proxy hot path compiled by synthetic calls (sip.warmUpCalls)');
+    try {
+      const w = warmUpProxy(config, config.sip.warmUpCalls);
+      logger.info({ calls: w.calls, completed: w.completed, messages: w.messages, ms: w.ms }, 'proxy hot path compiled by synthetic calls (sip.warmUpCalls)');
+    } catch (err) {
+      logger.warn({ err }, 'proxy warm-up failed (sip.warmUpCalls): starting without it');
+    }
   }
   const app = build(config, { logger, now, onAdminChange: (id, state) => ha?.publishAdmin(id, state) });
   if (config.ha.redis !== undefined) {
