@@ -35,6 +35,7 @@ import { hashString } from '../balance/hash.js';
 import { bestTier } from '../balance/tiers.js';
 import type { Backend } from '../backends/registry.js';
 import type { NameAddr, SipRequest, SipResponse, Via } from '../sip/message.js';
+import { BufferSlabs } from '../sip/buffer-slabs.js';
 import { parseSip } from '../sip/index.js';
 import { computeBranch } from './branch.js';
 import type { ProxyContext } from './context.js';
@@ -71,31 +72,17 @@ interface KeptRequest {
 const NO_ROUTES: readonly number[] = [];
 
 /**
- * The copies are carved from blocks of our own, as sip/serialize.ts carves its output: an
- * ArrayBuffer and a malloc per INVITE cost ~2 000 instructions (callgrind), a view on a block ~60 ns.
- * A block lives while any copy in it does; most calls drop theirs within milliseconds (the final
- * response), a call that failed over keeps it for the transaction lifetime, with its block.
- * Large requests, rare, get a buffer of their own.
+ * The copies are carved from 64 KiB slabs (sip/buffer-slabs.ts): an ArrayBuffer and a malloc per
+ * INVITE cost ~2 000 instructions (callgrind), a view on a slab ~60 ns. A slab lives while any copy
+ * in it does; most calls drop theirs within milliseconds (the final response), a call that failed
+ * over keeps it for the transaction lifetime, with its slab. Large requests, rare, get a buffer of
+ * their own.
  */
-const KEEP_BLOCK = 64 * 1024;
-const KEEP_MAX_PIECE = KEEP_BLOCK / 8;
-let block = new ArrayBuffer(0);
-let blockUsed = 0;
+const keptSlabs = new BufferSlabs(64 * 1024, 8 * 1024);
 
 function copyOf(src: Buffer): Buffer {
-  const n = src.length;
-  if (n > KEEP_MAX_PIECE) {
-    const own = Buffer.allocUnsafeSlow(n);
-    src.copy(own);
-    return own;
-  }
-  if (blockUsed + n > block.byteLength) {
-    block = new ArrayBuffer(KEEP_BLOCK);
-    blockUsed = 0;
-  }
-  const out = Buffer.from(block, blockUsed, n);
+  const out = keptSlabs.alloc(src.length);
   out.set(src);
-  blockUsed += (n + 7) & ~7;
   return out;
 }
 

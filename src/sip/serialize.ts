@@ -9,6 +9,7 @@
 import type { Edit, HeaderField, SipMessage, Span } from './message.js';
 import { SiplbError } from '../errors.js';
 import { COMMA, isLws, writeLatin1 } from './bytes.js';
+import { BufferSlabs } from './buffer-slabs.js';
 
 function insertLength(e: Edit): number {
   // A latin1 string is one byte per UTF-16 unit.
@@ -62,7 +63,7 @@ export function applyEdits(buf: Buffer, edits: readonly Edit[], count: number = 
     total += insertLength(e) - (e.end - e.start);
     prevEnd = e.end;
   }
-  const out = allocOut(total);
+  const out = outSlabs.alloc(total);
   let o = 0;
   let pos = 0;
   for (let i = 0; i < count; i++) {
@@ -77,30 +78,12 @@ export function applyEdits(buf: Buffer, edits: readonly Edit[], count: number = 
 }
 
 /**
- * Output buffers are carved from slabs of our own: `Buffer.allocUnsafe` takes them from Node's
- * 8 KiB pool, which a forwarded INVITE (~1 KiB) exhausts every few messages, and each new pool is
- * a malloc; a 256 KiB slab costs one allocation per ~200 messages and a view on it ~60 ns instead
- * of ~250 ns (measured on the bench machine, 2026-11-22). Nothing is ever reused: a slab is
- * dropped when full and freed by the GC once the last buffer cut from it is gone, so a send still
- * queued in the kernel path keeps its bytes. The flip side: an output kept for long keeps its
- * whole slab alive, so a caller that stores one (none does: both proxy paths send and drop it)
- * must keep a copy instead. Large messages, rare, get a buffer of their own.
+ * Output buffers are carved from 256 KiB slabs (./buffer-slabs.ts): one allocation per ~200
+ * messages. A slab is never rewritten, so a send still queued in the kernel path keeps its bytes;
+ * an output kept for long would keep its whole slab alive, so a caller that stores one (none
+ * does: both proxy paths send and drop it) must keep a copy instead.
  */
-const SLAB_BYTES = 256 * 1024;
-const SLAB_MAX_PIECE = SLAB_BYTES / 16;
-let slab = new ArrayBuffer(SLAB_BYTES);
-let slabUsed = 0;
-
-function allocOut(n: number): Buffer {
-  if (n > SLAB_MAX_PIECE) return Buffer.allocUnsafe(n);
-  if (slabUsed + n > SLAB_BYTES) {
-    slab = new ArrayBuffer(SLAB_BYTES);
-    slabUsed = 0;
-  }
-  const out = Buffer.from(slab, slabUsed, n);
-  slabUsed += (n + 7) & ~7; // 8-byte aligned starts, as Node's own pool does
-  return out;
-}
+const outSlabs = new BufferSlabs(256 * 1024, 16 * 1024);
 
 /**
  * Below this many bytes a JS loop beats a call into C++ (`Buffer#copy`, `latin1Write`), whose
