@@ -17,6 +17,7 @@
  * Pure: callers pass a monotonic `nowMs` that never decreases across calls; no timers here.
  */
 
+import { BackendCounts, type BackendCount } from './backend-counts.js';
 import { CallTable, callIdOf, type CallLane } from './call-table.js';
 import type { CallLoadView } from './least-conn.js';
 
@@ -37,19 +38,13 @@ export const DEFAULT_CALL_LOAD_OPTIONS: Required<CallLoadOptions> = Object.freez
   maxCallDurationMs: 2 * 60 * 60 * 1000,
 });
 
-/** Calls counted against one backend: the value of every call's slot, so ending a call needs no lookup. */
-interface BackendCount {
-  readonly backendId: string;
-  n: number;
-}
-
 export class CallLoad implements CallLoadView {
   readonly #maxCallDurationMs: number;
   readonly #table: CallTable;
   /** Slot: the backend; time: since when it is counted. Lane order is age order since `nowMs` never decreases. */
   readonly #calls: CallLane<BackendCount>;
-  /** Backends with calls; a count goes when it reaches zero (no call holds it then). */
-  readonly #active = new Map<string, BackendCount>();
+  /** Calls per backend: every call's slot holds its backend's count, so ending a call needs no lookup. */
+  readonly #active = new BackendCounts();
   #refused = 0;
 
   /** `calls`: the call table shared with the other per-call concerns (a table of its own if absent). */
@@ -76,10 +71,7 @@ export class CallLoad implements CallLoadView {
       this.#refused++;
       return false;
     }
-    let count = this.#active.get(backendId);
-    if (count === undefined) this.#active.set(backendId, (count = { backendId, n: 0 }));
-    count.n++;
-    this.#calls.put(callId, count, nowMs);
+    this.#calls.put(callId, this.#active.add(backendId), nowMs);
     return true;
   }
 
@@ -92,13 +84,13 @@ export class CallLoad implements CallLoadView {
     if (r === undefined) return false;
     const count = this.#calls.value(r)!;
     this.#calls.clear(r);
-    this.#release(count);
+    this.#active.release(count);
     return true;
   }
 
   /** Calls currently counted against `backendId` (0 for unknown ids). */
   active(backendId: string): number {
-    return this.#active.get(backendId)?.n ?? 0;
+    return this.#active.of(backendId);
   }
 
   /** The backend a counted call runs on. */
@@ -118,7 +110,7 @@ export class CallLoad implements CallLoadView {
     for (let r = this.#calls.oldest(); r !== undefined && this.#calls.time(r) < cutoff; r = this.#calls.oldest()) {
       const count = this.#calls.value(r)!;
       this.#calls.clear(r);
-      this.#release(count);
+      this.#active.release(count);
       removed.push(callIdOf(r));
     }
     return removed;
@@ -132,10 +124,5 @@ export class CallLoad implements CallLoadView {
   /** Calls refused because the table was full, since construction. */
   get refused(): number {
     return this.#refused;
-  }
-
-  #release(count: BackendCount): void {
-    // Delete at zero so the per-backend map holds only backends with calls.
-    if (--count.n <= 0) this.#active.delete(count.backendId);
   }
 }

@@ -8,6 +8,7 @@
  * (RFC 3261 §21.5.4). Also counts INVITEs still waiting for a final answer per backend, which a
  * drain waits for.
  */
+import { BackendCounts, type BackendCount } from '../balance/backend-counts.js';
 import { CallTable, type CallLane, type CallRecord } from '../balance/call-table.js';
 import type { Backend } from '../backends/registry.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
@@ -29,15 +30,9 @@ export interface PassiveOptions {
   readonly maxRetryAfterMs: number;
 }
 
-/** INVITEs awaiting a final answer from one backend. */
-interface PendingCount {
-  readonly backendId: string;
-  n: number;
-}
-
 interface Pending {
   /** The backend's count this INVITE is in (and its id): its answer decrements it without a lookup. */
-  readonly count: PendingCount;
+  readonly count: BackendCount;
   answered: boolean;
 }
 
@@ -49,8 +44,8 @@ export class PassiveChecker {
   readonly #now: () => number;
   /** Per call: the INVITE sent for it, timed when sent; lane order is send order, so the sweep stops early. */
   readonly #pending: CallLane<Pending>;
-  /** Backends with INVITEs pending; a count goes when it reaches zero (no INVITE holds it then). */
-  readonly #pendingPerBackend = new Map<string, PendingCount>();
+  /** INVITEs pending per backend (each pending INVITE holds its backend's count). */
+  readonly #pendingPerBackend = new BackendCounts();
   readonly #consecutive503 = new Map<string, number>();
   /** Backend id → the Server/User-Agent of its own probe replies (response-origin.ts). */
   readonly #signatures = new Map<string, string>();
@@ -71,10 +66,7 @@ export class PassiveChecker {
   inviteSent(backend: Backend, req: SipRequest): void {
     const callId = req.callId();
     if (this.#pending.has(callId)) return;
-    let count = this.#pendingPerBackend.get(backend.id);
-    if (count === undefined) this.#pendingPerBackend.set(backend.id, (count = { backendId: backend.id, n: 0 }));
-    count.n++;
-    this.#pending.put(callId, { count, answered: false }, this.#now());
+    this.#pending.put(callId, { count: this.#pendingPerBackend.add(backend.id), answered: false }, this.#now());
   }
 
   /** A reply to one of our probes: the backend's own signature, for telling relayed responses apart. */
@@ -132,7 +124,7 @@ export class PassiveChecker {
   }
 
   pendingInvites(backendId: string): number {
-    return this.#pendingPerBackend.get(backendId)?.n ?? 0;
+    return this.#pendingPerBackend.of(backendId);
   }
 
   /**
@@ -154,6 +146,6 @@ export class PassiveChecker {
 
   #forget(r: CallRecord, p: Pending): void {
     this.#pending.clear(r);
-    if (--p.count.n <= 0) this.#pendingPerBackend.delete(p.count.backendId);
+    this.#pendingPerBackend.release(p.count);
   }
 }
