@@ -93,9 +93,14 @@ async function callAnswerHangUp(alice: Phone, bob: Phone, reg: Kamailio): Promis
     await alice.hangup(call);
     expect((await alice.waitSession(call, ['ended', 'failed'])).status).toBe('ended');
     expect((await bob.waitSession(incoming, ['ended', 'failed'])).status).toBe('ended');
-    const aWire = await alice.wire();
+    // JsSIP ends Alice's session when it sends the BYE, not when the 200 comes back: wait for it
+    // on her wire (bounded) before the order is checked.
+    const callId = callIdOf((await alice.wire()).find((m) => m.dir === 'sent' && m.method === 'INVITE')!.text);
+    const aWire = await waitFor("the 200 to the BYE on the caller's wire", async () => {
+      const w = await alice.wire();
+      return callFlow(w, callId).includes('recv 200 BYE') ? w : undefined;
+    }, 5000);
     const bWire = await bob.wire();
-    const callId = callIdOf(aWire.find((m) => m.dir === 'sent' && m.method === 'INVITE')!.text);
     expectInOrder(callFlow(aWire, callId), ['sent INVITE', 'recv 200 INVITE', 'sent ACK', 'sent BYE', 'recv 200 BYE']);
     expectInOrder(callFlow(bWire, callId), ['recv INVITE', 'sent 200 INVITE', 'recv ACK', 'recv BYE', 'sent 200 BYE']);
     const trace = registrarTrace(reg);
