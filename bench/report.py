@@ -47,9 +47,13 @@ def cell(values, nd=2, scale=1.0):
 
 def get(r, path):
     """r['a']['b'] for path 'a.b'; None when missing."""
-    for k in path.split("."):
+    keys = path.split(".")
+    for i, k in enumerate(keys):
         if not isinstance(r, dict):
             return None
+        rest = ".".join(keys[i:])
+        if rest in r:          # a key with a dot in it, e.g. pcap's "all_p99.9_us"
+            return r[rest]
         r = r.get(k)
     return r
 
@@ -241,6 +245,16 @@ def detail(runs):
                            med(rs, "pcap.req_p99_us", 0), med(rs, "pcap.rsp_p50_us", 0), med(rs, "pcap.rsp_p99_us", 0),
                            med(rs, "pcap.all_p99.9_us", 0), med(rs, "pcap.not_forwarded_in_capture", 0)]
                           for (label, rate), rs in pc]))
+        kinds = [k for k in ("INVITE", "ACK", "BYE", "100", "180", "200")
+                 if any(get(r, f"pcap.by_kind.{k}.n") for _, rs in pc for r in rs)]
+        if kinds:
+            out.append("\nLB transit latency by message kind, p50 µs (median of runs) and, in brackets, how many "
+                       "datagrams entered the LB in the 200 µs before it (median): sipp sends each tick's BYEs and "
+                       "new INVITEs in one burst, ACKs as soon as the 200 arrives.\n")
+            out.append(table(["label", "cps"] + kinds,
+                             [[label, rate] + [f"{med(rs, f'pcap.by_kind.{k}.p50_us', 0)} "
+                                               f"({med(rs, f'pcap.by_kind.{k}.queued_ahead_p50', 0)})" for k in kinds]
+                              for (label, rate), rs in pc]))
 
     fo = [r for r in runs if r.get("phase") == "failover" and "error" not in r]
     if fo:
