@@ -8,7 +8,8 @@
  * sends OPTIONS from a socket of its own; passive checks and dialog tracking watch what the proxy
  * relays (app/proxy-wiring.ts); overload control watches the UDP queue (app/admission-wiring.ts);
  * a coarse one-second tick expires affinity entries, unanswered INVITEs, stale dialogs and
- * Retry-After holds. A reload is planned by app/reload-plan.ts (pure) and carried out here.
+ * Retry-After holds. A reload is planned by app/reload-plan.ts (pure), applied to the proxy core by
+ * its reconfigure (app/proxy-core.ts) and to the probes here.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import process from 'node:process';
@@ -22,9 +23,7 @@ import type { Prober } from './health/prober.js';
 import { channels } from './observe/channels.js';
 import type { Admission } from './observe/admission.js';
 import type { SecurityPolicy } from './security/policy.js';
-import { securityOptions } from './config/security-options.js';
 import { RareEventCounters, type CounterSnapshot } from './observe/counters.js';
-import { perKindRoutingKey } from './proxy/routing-key.js';
 import { RateLimitedLog } from './ha/rate-limited-log.js';
 import type { DropEvent } from './observe/channels.js';
 import type { HostPort } from './transport/address.js';
@@ -35,10 +34,9 @@ import type { UdpEngine } from './transport/udp-endpoint.js';
 import { buildProbing } from './app/probing.js';
 import { planReload } from './app/reload-plan.js';
 import { buildAdmission, warnIfBuffersCapped } from './app/admission-wiring.js';
-import { failoverOptions } from './app/proxy-wiring.js';
 import { buildDnsBackends, type DnsBackends } from './dns/wiring.js';
 import { buildFlowSettings } from './app/flow-wiring.js';
-import { buildProxyCore, passiveOptions } from './app/proxy-core.js';
+import { buildProxyCore } from './app/proxy-core.js';
 import type { FlowSettings } from './flow/settings.js';
 import { FlowCounters, type FlowView } from './observe/flow-counters.js';
 import { MessageClock } from './runtime/message-clock.js';
@@ -214,19 +212,9 @@ export function build(initial: Config, deps: AppDeps): App {
     applyConfig(file) {
       const next = dns.effective(file);
       const plan = planReload(config, next);
-      config = next;
-      backends.replace(next.backends);
-      health.sync();
-      passive.setOptions(passiveOptions(next));
+      config = next; // before the core's: health reads its thresholds through currentConfig
+      core.reconfigure(next, plan);
       probing.setTargets(next);
-      if (plan.failover === 'rebuild') {
-        ctx.failover?.clear();
-        ctx.failover = core.makeFailover(next);
-      } else ctx.failover?.setOptions(failoverOptions(next));
-      if (plan.rebuildBalancer) core.rebuildBalancer(next);
-      ctx.routingKey = perKindRoutingKey(next.balance.hashKey, registeredUsers, now);
-      ctx.registrations = core.makeRegistrations(next);
-      security.reconfigure(securityOptions(next.security));
       return [...plan.changes];
     },
     counters: () => counters.snapshot(),

@@ -1,5 +1,5 @@
-// Whole calls through siplb's proxy core in one process, wired as src/app.ts wires a node with the
-// shipped defaults (hash balancer, call affinity, registration affinity, serial failover, passive
+// Whole calls through siplb's proxy core in one process, built by src/app/proxy-core.ts as src/app.ts
+// builds a node's, with the shipped defaults (hash balancer, call affinity, registration affinity, serial failover, passive
 // health checks, dialog tracking, abuse protection, Prometheus collectors subscribed), with a
 // sender that only counts instead of a socket. One call is the 7 datagrams of a sipp UAC call
 // through the LB: INVITE →, 100 ←, 180 ←, 200 ←, ACK → (loose-routed), BYE →, 200 ←.
@@ -28,21 +28,7 @@ import { URL } from 'node:url';
 import { pino } from 'pino';
 import { validateConfig } from '../../dist/config/validate.js';
 import { BackendRegistry } from '../../dist/backends/registry.js';
-import { createBalancer } from '../../dist/balance/index.js';
-import { CallLoad } from '../../dist/balance/call-load.js';
-import { CallTable } from '../../dist/balance/call-table.js';
-import { DialogTracker } from '../../dist/calls/dialog-tracker.js';
-import { HealthMonitor } from '../../dist/health/monitor.js';
-import { PassiveChecker } from '../../dist/health/passive.js';
-import { thresholdsCache } from '../../dist/health/thresholds.js';
-import { CallAffinity } from '../../dist/proxy/call-affinity.js';
-import { RegisteredUsers } from '../../dist/proxy/registered-users.js';
-import { RegistrationAffinity } from '../../dist/proxy/registration-affinity.js';
-import { perKindRoutingKey } from '../../dist/proxy/routing-key.js';
-import { SelfAddress } from '../../dist/proxy/self.js';
-import { failoverFactory, guardedProxyHandler, proxyObserver, proxyOptions } from '../../dist/app/proxy-wiring.js';
-import { SecurityPolicy } from '../../dist/security/policy.js';
-import { securityOptions } from '../../dist/config/security-options.js';
+import { buildProxyCore } from '../../dist/app/proxy-core.js';
 import { createMetrics } from '../../dist/metrics/registry.js';
 import { MessageClock } from '../../dist/runtime/message-clock.js';
 
@@ -72,55 +58,11 @@ createMetrics({
   defaultMetrics: false,
 });
 
-/** A proxy as app.ts builds it; `send` gets every datagram it sends. */
+/** A proxy core as app.ts builds a node's (app/proxy-core.ts); `send` gets every datagram it sends. */
 function buildProxy(send) {
   // As app.ts: one clock read per message, held while the handler runs.
-  const clock = new MessageClock(readClock);
-  const now = clock.now;
-  const backends = new BackendRegistry(config.backends);
-  const calls = new CallTable();
-  const callLoad = new CallLoad({ maxEntries: config.dialogs.maxEntries, maxCallDurationMs: config.dialogs.maxCallDuration }, calls);
-  const dialogs = new DialogTracker(callLoad, now, { maxRemembered: config.dialogs.maxEntries });
-  let passive;
-  const load = { active: (id) => callLoad.active(id) + passive.pendingInvites(id) };
-  const balancer = createBalancer(config.balance.mode, { vnodes: config.balance.vnodes, load });
-  const affinity = new CallAffinity({ ttlMs: config.balance.affinityTtl, maxEntries: config.balance.affinityMaxEntries, calls });
-  const users = new RegisteredUsers(config.balance.affinityMaxEntries);
-  const health = new HealthMonitor({ registry: backends, thresholdsFor: thresholdsCache(() => config), startMode: config.health.startState, now, logger: log });
-  const p = config.passive;
-  passive = new PassiveChecker(
-    {
-      enabled: p.enabled,
-      inviteTimeoutMs: p.inviteTimeout,
-      consecutive503: p.consecutive503,
-      blameCodes: new Set(p.blameCodes),
-      blameRelayed: p.blameRelayed,
-      honorRetryAfter: p.honorRetryAfter,
-      maxRetryAfterMs: p.maxRetryAfter,
-    },
-    health,
-    now,
-    calls,
-  );
-  let ctx;
-  const observer = proxyObserver({ dialogs, passive, ctx: () => ctx, log, now });
-  ctx = {
-    sender: { send },
-    backends,
-    balancer: () => balancer,
-    affinity,
-    self: new SelfAddress(config.sip.advertise ?? config.sip.listen[0], config.sip.listen),
-    now,
-    routingKey: perKindRoutingKey(config.balance.hashKey, users, now),
-    options: proxyOptions(config),
-    observer,
-    admission: undefined,
-    failover: undefined,
-    registrations: new RegistrationAffinity(users, config.balance.failback, config.balance.hashKey.registered !== 'call-id'),
-    security: new SecurityPolicy(securityOptions(config.security)),
-  };
-  ctx.failover = failoverFactory(ctx, passive, health, calls)(config);
-  return { handler: guardedProxyHandler(ctx, log, clock), failover: ctx.failover };
+  const core = buildProxyCore(config, { log, clock: new MessageClock(readClock), sender: { send } });
+  return { handler: core.handler, failover: core.ctx.failover };
 }
 
 // ---- the datagrams of one call -----------------------------------------------------------------

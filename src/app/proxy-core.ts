@@ -3,8 +3,9 @@
  * Builds the stateless proxy's core as a node runs it — backend registry, health monitor, call
  * table with affinity, call load and dialogs, passive checks, balancer, registration affinity,
  * abuse protection, serial failover — around a given sender and clock, with no socket, timer or
- * subscription of its own. app.ts builds the node's core here; app/warm-up.ts builds a private
- * one to compile the hot path before the node takes traffic.
+ * subscription of its own. app.ts builds the node's core here and applies a reload to it with
+ * `reconfigure`; app/warm-up.ts builds a private one to compile the hot path before the node takes
+ * traffic.
  */
 import type { Logger } from 'pino';
 import type { Balancer } from '../balance/balancer.js';
@@ -20,16 +21,16 @@ import { PassiveChecker, type PassiveOptions } from '../health/passive.js';
 import type { StartMode } from '../health/state-machine.js';
 import { thresholdsCache } from '../health/thresholds.js';
 import { CallAffinity } from '../proxy/call-affinity.js';
-import type { FlowRouting, ProxyContext } from '../proxy/context.js';
+import type { FlowRouting, ProxyContext, RoutingKeyFn } from '../proxy/context.js';
 import { RegisteredUsers } from '../proxy/registered-users.js';
 import { RegistrationAffinity } from '../proxy/registration-affinity.js';
 import { perKindRoutingKey } from '../proxy/routing-key.js';
 import { SelfAddress } from '../proxy/self.js';
-import type { SerialFailover } from '../proxy/serial-failover.js';
 import type { MessageClock } from '../runtime/message-clock.js';
 import { SecurityPolicy } from '../security/policy.js';
 import type { MessageHandler, MessageSender } from '../transport/contract.js';
-import { failoverFactory, guardedProxyHandler, proxyObserver, proxyOptions } from './proxy-wiring.js';
+import { failoverFactory, failoverOptions, guardedProxyHandler, proxyObserver, proxyOptions } from './proxy-wiring.js';
+import type { ReloadPlan } from './reload-plan.js';
 
 export function passiveOptions(c: Config): PassiveOptions {
   return {
@@ -72,10 +73,13 @@ export interface ProxyCore {
   readonly ctx: ProxyContext;
   /** The entry point a listener calls with each datagram (errors caught and counted). */
   readonly handler: MessageHandler;
-  /** Replaces the balancer (a reload that changes the mode or the ring). */
-  rebuildBalancer(c: Config): void;
-  makeRegistrations(c: Config): RegistrationAffinity;
-  makeFailover(c: Config): SerialFailover | undefined;
+  /**
+   * Applies a reload to the core: backends and their health, passive checks, serial failover
+   * (rebuilt or updated as `plan` says), the balancer (rebuilt when `plan` says), routing keys,
+   * registration affinity and abuse protection. Call it once `deps.currentConfig` returns `next`:
+   * health reads its thresholds there.
+   */
+  reconfigure(next: Config, plan: ReloadPlan): void;
 }
 
 export function buildProxyCore(config: Config, deps: ProxyCoreDeps): ProxyCore {
@@ -94,6 +98,7 @@ export function buildProxyCore(config: Config, deps: ProxyCoreDeps): ProxyCore {
   const registeredUsers = new RegisteredUsers(config.balance.affinityMaxEntries);
   const makeRegistrations = (c: Config): RegistrationAffinity =>
     new RegistrationAffinity(registeredUsers, c.balance.failback, c.balance.hashKey.registered !== 'call-id');
+  const makeRoutingKey = (c: Config): RoutingKeyFn => perKindRoutingKey(c.balance.hashKey, registeredUsers, now);
   const self = new SelfAddress(config.sip.advertise ?? config.sip.listen[0]!, config.sip.listen);
   const health = new HealthMonitor({
     registry: backends,
@@ -115,7 +120,7 @@ export function buildProxyCore(config: Config, deps: ProxyCoreDeps): ProxyCore {
     affinity,
     self,
     now,
-    routingKey: perKindRoutingKey(config.balance.hashKey, registeredUsers, now),
+    routingKey: makeRoutingKey(config),
     options: proxyOptions(config),
     observer,
     admission: undefined,
@@ -138,10 +143,20 @@ export function buildProxyCore(config: Config, deps: ProxyCoreDeps): ProxyCore {
     security,
     ctx,
     handler: guardedProxyHandler(ctx, deps.log, deps.clock),
-    rebuildBalancer(c) {
-      balancer = makeBalancer(c);
+    reconfigure(next, plan) {
+      backends.replace(next.backends);
+      health.sync();
+      passive.setOptions(passiveOptions(next));
+      // Turned on or off: the old instance's timer is stopped and the calls it was watching are
+      // forgotten; otherwise the running instance keeps its calls and takes the new options.
+      if (plan.failover === 'rebuild') {
+        ctx.failover?.clear();
+        ctx.failover = makeFailover(next);
+      } else ctx.failover?.setOptions(failoverOptions(next));
+      if (plan.rebuildBalancer) balancer = makeBalancer(next);
+      ctx.routingKey = makeRoutingKey(next);
+      ctx.registrations = makeRegistrations(next);
+      security.reconfigure(securityOptions(next.security));
     },
-    makeRegistrations,
-    makeFailover,
   };
 }
