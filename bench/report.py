@@ -158,6 +158,16 @@ def summary(meta, runs):
     row(f"Memory: peak RSS (MB) @ {cpu_rate} cps ¹",
         lambda lb: "n/a ¹" if lb.startswith("kam") else cell([r.get("lb_rss_sum_peak_kb") for r in of(runs, "cpu", lb)], 1, 1 / 1024))
 
+    def anon(lb):
+        rs = of(runs, "cpu", lb)
+        a = cell([r.get("lb_rss_anon_sum_peak_kb") for r in rs], 1, 1 / 1024)
+        if not lb.startswith("kam") or a == "–":
+            return a
+        return f"{a} + shm {cell([r.get('lb_rss_shmem_max_peak_kb') for r in rs], 1, 1 / 1024)}"
+    row(f"Memory: peak RssAnon (MB) @ {cpu_rate} cps ³", anon)
+    row(f"Memory: peak RssFile (MB) @ {cpu_rate} cps ³",
+        lambda lb: "n/a ³" if lb.startswith("kam") else cell([r.get("lb_rss_file_sum_peak_kb") for r in of(runs, "cpu", lb)], 1, 1 / 1024))
+
     def peak_all(lb):
         rs = [r for r in runs if r.get("lb") == lb and "error" not in r]
         pss = [r.get("lb_pss_sum_peak_kb") for r in rs if r.get("lb_pss_sum_peak_kb")]
@@ -207,7 +217,17 @@ passing rate: the sweep goes up RATES and stops an LB at the first rate where no
 ok; the cell is the last rate with an ok repetition (ok repetitions / repetitions), then the
 rate that stopped it. Overload: 503s are counted on the wire (BPF filter on datagrams to the
 UAC port starting `SIP/2.0 503 `); down events are 'backend health changed' to 'down' in the
-siplb log, `DS-EVENT down` lines in the Kamailio log, during the run. See bench/README.md."""
+siplb log, `DS-EVENT down` lines in the Kamailio log, during the run. ³ VmRSS = RssAnon +
+RssFile + RssShmem (/proc/PID/status). RssAnon: anonymous pages (for siplb the V8 heap, malloc
+arenas, stacks): what the LB costs the host beyond shared page cache. RssFile: file-backed
+pages (for siplb ~54 MB of the Node binary, plus libraries): clean page cache, shared with
+every process that maps the same file and dropped first under memory pressure. For Kamailio
+RssAnon is summed over its processes (their private pkg memory; a page a child still shares
+copy-on-write with the parent it forked from counts in each, so the sum is an upper bound) and
+"+ shm" is its shared memory pool (RssShmem, mapped in every process, counted once: the
+largest process's); its RssFile would count the same binary pages once per process (n/a).
+Each peak is the highest of its own series (0.25 s samples), so RssAnon + RssFile need not add
+up to the RSS row; runs from before these columns existed show –. See bench/README.md."""
 
 
 # ------------------------------------------------------------------ per-run detail
@@ -231,9 +251,10 @@ def detail(runs):
                      med(rs, "lb_cpu_s_per_1k_calls", 3), med(rs, "lb_cpu_pct_of_one_core", 1),
                      med(rs, "lb_pss_sum_peak_kb", 1, 1 / 1024) if haslb else "-",
                      med(rs, "lb_rss_sum_peak_kb", 1, 1 / 1024) if haslb else "-",
+                     med(rs, "lb_rss_anon_sum_peak_kb", 1, 1 / 1024) if haslb else "-",
                      med(rs, "machine_busy_pct", 1), med(rs, "other_cpu_s", 1)])
     out.append(table(["label", "cps", "n", "ok", "failed %", "retrans/call", "achieved cps", "INVITE p50/p99 ms",
-                      "LB CPU s/1k calls", "LB % core", "LB PSS MB", "LB RSS-sum MB", "busy %", "other CPU s"], rows))
+                      "LB CPU s/1k calls", "LB % core", "LB PSS MB", "LB RSS-sum MB", "LB RssAnon-sum MB", "busy %", "other CPU s"], rows))
 
     pc = [(k, [r for r in rs if r.get("pcap")]) for k, rs in groups.items()]
     pc = [(k, rs) for k, rs in pc if rs]

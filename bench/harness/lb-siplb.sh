@@ -4,6 +4,8 @@
 # itself, so its whole tree is sampled) in run/lb.pid, ready when an OPTIONS through it returns
 # and its admin API reports every backend eligible.
 # Env: SIPLB_CONFIG (default ../siplb-bench.yaml), NODE_BIN (default the repo's node_modules/.bin/node), NODE_OPTS (node flags; default --max-semi-space-size=4 as npm start and the systemd unit use),
+#      MALLOC_ARENA_MAX (glibc; default 2 as npm start and the systemd unit set it, bench/MEMORY.md
+#      "Session 12"; set it empty to run with glibc's default of one arena per thread),
 #      SIPLB_LOG_LEVEL (read by siplb itself; overrides log.level of the config),
 #      SIPLB_ADMIN (127.0.0.1:8061: where readiness asks GET /backends; "none" to skip),
 #      LB_PORT (5060).
@@ -61,8 +63,10 @@ start() {
   wait_port_free || { echo "udp 127.0.0.1:$LB_PORT still bound by another process" >&2; return 1; }
   [ -x "$NODE_BIN" ] || { echo "no Node.js at $NODE_BIN: run npm ci in $REPO (or set NODE_BIN)" >&2; return 1; }
   [ -f "$REPO/dist/cli/index.js" ] || (cd "$REPO" && npm run --silent build) || return 1
+  # MALLOC_ARENA_MAX=2 and --max-semi-space-size=4: what the shipped launchers (npm start, systemd
+  # unit) set, so the harness measures what is shipped
+  if [ -n "${MALLOC_ARENA_MAX-2}" ]; then export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX-2}"; else unset MALLOC_ARENA_MAX; fi
   # shellcheck disable=SC2086
-  # --max-semi-space-size=4: the node flag the shipped launchers use (npm start, systemd unit).
   setsid "$NODE_BIN" ${NODE_OPTS:---max-semi-space-size=4} "$REPO/dist/cli/index.js" start --config "$CONFIG" \
       </dev/null >"$OUT_DIR/siplb.log" 2>&1 &
   local pid=$!

@@ -6,8 +6,8 @@
 # `run.sh` (RATE, CALLS as there), stops both, and prints the peaks (MB) plus the run's
 # lb_rss_sum_peak_kb and lb_cpu_s_per_1k_calls as one JSON line.
 # Takes the shared live lock itself (/tmp/siplb-live.lock: one live session on the box at a time).
-# Env: RATE=1000 CALLS=20000, SIPLB_CONFIG (default ../siplb-bench-native.yaml), NODE_OPTS (as
-#      lb-siplb.sh), SIPLB_ADMIN=127.0.0.1:8061, MEMWATCH_OUT (samples, default out/memwatch-<time>.tsv),
+# Env: RATE=1000 CALLS=20000, SIPLB_CONFIG (default ../siplb-bench-native.yaml), NODE_OPTS and
+#      MALLOC_ARENA_MAX (as lb-siplb.sh), SIPLB_ADMIN=127.0.0.1:8061, MEMWATCH_OUT (samples, default out/memwatch-<time>.tsv),
 #      LABEL (recorded in the JSON and passed to run.sh), SMAPS=1 (keep /proc/PID/smaps of the last
 #      sample next to the samples, as <samples>.smaps), UAS_SCENARIO=ring-uas.xml (backends.sh: callees
 #      that ring 3 s, so every call's INVITE is held that long).
