@@ -15,7 +15,7 @@
 //   bench/callgrind.sh                             instructions per message under callgrind: the
 //                                                  same script at two CALLS values, same PREP
 // Env: CALLS (20000; a multiple of BURST), PREP (= CALLS), BURST (32), ROUNDS (5), NOW=fake (a counter clock instead of performance.now),
-// BY_KIND=1 (ns per datagram of each kind as well), PROFILE=out.cpuprofile (a CPU profile of the measured rounds only), HEAP_PROFILE=out.heapprofile
+// BY_KIND=1 (ns per datagram of each kind as well), COLD=<MB> (each datagram timed alone after evicting the caches by writing MB of memory; COLD=0 the same timing warm), PROFILE=out.cpuprofile (a CPU profile of the measured rounds only), HEAP_PROFILE=out.heapprofile
 // (sampled allocations of the measured rounds; bytes per message and the top allocators on stderr),
 // RETAIN=1 (with node --expose-gc: heap bytes per live and per ended call), CALLGRIND_MARKS=1 (see
 // bench/callgrind.sh), WIRE=1 (a digest of every datagram sent, for the calls and the SIP fixtures
@@ -241,6 +241,15 @@ const times = [];
 const BY_KIND = process.env.BY_KIND === '1';
 const KIND_NAMES = ['INVITE', '100', '180', '200/INVITE', 'ACK', 'BYE', '200/BYE'];
 const kindNs = new Array(MSGS_PER_CALL).fill(0);
+const COLD_MB = Number(process.env.COLD ?? -1);
+const coldBuf = COLD_MB > 0 ? new Uint8Array(COLD_MB << 20).fill(1) : new Uint8Array(0);
+let coldSink = 0;
+const coldNs = [];
+// A fill is one memset (libc): bench/callgrind-cold.sh leaves that function out of its count.
+function evict() {
+  coldBuf.fill(++coldSink & 255);
+  return 0;
+}
 for (let r = 0; r < ROUNDS; r++) {
   let sent = 0;
   const proxy = buildProxy(() => void sent++);
@@ -249,7 +258,20 @@ for (let r = 0; r < ROUNDS; r++) {
   const marked = MARKS && r === ROUNDS - 1; // the last round: the ones before warm the fresh proxy up
   if (marked) process.getuid();
   const t0 = process.hrtime.bigint();
-  if (BY_KIND) {
+  if (COLD_MB >= 0) {
+    // COLD=<MB>: between datagrams (untimed) write a COLD-MB buffer, evicting the
+    // caches and TLB as the kernel round trip, the sleep and the other processes on the core do
+    // between a live node's wake-ups; each datagram is timed alone (COLD=0: the same per-datagram
+    // timing with warm caches, the baseline for it).
+    for (let i = 0; i < count; i++) {
+      if (COLD_MB > 0) coldSink += evict();
+      const tb = process.hrtime.bigint();
+      proxy.handler(all.subarray(offsets[i], offsets[i + 1]), sources[i]);
+      const ns = Number(process.hrtime.bigint() - tb);
+      kindNs[Math.floor((i % (BURST * MSGS_PER_CALL)) / BURST)] += ns;
+      coldNs.push(ns);
+    }
+  } else if (BY_KIND) {
     // One clock read per burst (BURST datagrams of one kind), summed per kind.
     for (let first = 0; first < count; first += BURST) {
       const tb = process.hrtime.bigint();
@@ -300,7 +322,10 @@ console.log(
     prep: PREP,
     msgs_per_call: MSGS_PER_CALL,
     burst: BURST,
-    ...(BY_KIND ? { ns_by_kind: Object.fromEntries(KIND_NAMES.map((k, i) => [k, Math.round(kindNs[i] / (CALLS * ROUNDS))])) } : {}),
+    ...(COLD_MB >= 0
+      ? { cold_mb: COLD_MB, ns_per_datagram_p50: coldNs.sort((a, b) => a - b)[coldNs.length >> 1], cold_sink: coldSink % 2 }
+      : {}),
+    ...(BY_KIND || COLD_MB >= 0 ? { ns_by_kind: Object.fromEntries(KIND_NAMES.map((k, i) => [k, Math.round(kindNs[i] / (CALLS * ROUNDS))])) } : {}),
     node: process.version,
   }),
 );
