@@ -43,48 +43,17 @@ CALLS=$CALLS PREP=$PREP ROUNDS=$ROUNDS COLD=$COLD CALLGRIND_MARKS=1 valgrind --t
   --zero-before='*getuid' --dump-before='*getgid' --callgrind-out-file="$OUT_DIR/callgrind.out" \
   "$NODE_BIN" --max-semi-space-size=4 ${NODE_FLAGS:-} bench/micro/call-path.mjs >"$OUT_DIR/stdout" 2>"$OUT_DIR/stderr"
 # The measured loop's dump is the largest (node calls getuid/getgid at start-up too).
-DUMP=""; IR=0
-for f in "$OUT_DIR"/callgrind.out.*; do
-  [ -f "$f" ] || continue
-  n=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$f" | head -1)
-  if [ -n "$n" ] && [ "$n" -gt "$IR" ]; then IR=$n; DUMP=$f; fi
-done
+read -r DUMP IR < <(python3 bench/callgrind_dump.py largest "$OUT_DIR") || true
 [ -n "$DUMP" ] || { echo "callgrind wrote no dump at getgid (see $OUT_DIR/stderr)" >&2; exit 1; }
 python3 - "$DUMP" "$CALLS" "$COLD" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" <<'PY'
-import json, re, sys
-from collections import defaultdict
+import json, sys
+sys.path.insert(0, "bench")
+from callgrind_dump import self_costs
 dump, calls, cold, commit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-# Self cost per function, every event (as bench/callgrind-split.py reads a dump: the cost lines
-# under fn=, not the inclusive line after each calls=; trailing zero events may be left out).
-events, names, fn, skip = [], {}, "???", False
-costs = defaultdict(lambda: [0] * len(events))
-with open(dump, encoding="latin1") as f:
-    for line in f:
-        if line.startswith("events:"):
-            events = line.split()[1:]
-        elif line.startswith("fn="):
-            m = re.match(r"fn=\((\d+)\)(?: (.*))?", line.rstrip("\n"))
-            if m and m.group(2) is not None:
-                names[m.group(1)] = m.group(2)
-            fn = names.get(m.group(1), "???") if m else line[3:].rstrip("\n")
-        elif line.startswith("calls="):
-            skip = True
-        elif line[:1].isdigit() or line[:1] in "+-*":
-            if skip:
-                skip = False
-                continue
-            v = costs[fn]
-            for i, p in enumerate(line.split()[1:]):
-                v[i] += int(p)
-        elif line.startswith("cfn="):
-            m = re.match(r"cfn=\((\d+)\) (.*)", line.rstrip("\n"))
-            if m:
-                names[m.group(1)] = m.group(2)
-        elif line.strip() and not line.startswith(("cfi=", "cfl=", "cob=")):
-            skip = False
+events, costs = self_costs(dump)
 msgs = calls * 7
 e = {k: i for i, k in enumerate(events)}
-tot = defaultdict(int)
+tot = dict.fromkeys(events, 0)
 evict_ir = 0
 for name, v in costs.items():
     if "memset" in name:

@@ -3,17 +3,20 @@
 
 Usage: bench/callgrind-split.py CALLGRIND_OUT [MESSAGES]
 MESSAGES defaults to CALLS*7 read from the dump's 'cmd:' line when CALLS= is not known: pass it
-(bench/callgrind.sh: CALLS * 7). Sums each function's self cost (the cost lines under its fn=,
-skipping the inclusive-cost line that follows each calls=) and groups the names:
+(bench/callgrind.sh: CALLS * 7). Sums each function's self cost (callgrind_dump.self_costs) and groups the names:
 JIT-compiled JavaScript (addresses: 0x...), V8 builtins (Builtins_*), GC, the optimizing compiler
 in the loop (TurboFan/Maglev: an artefact of the bench's fresh proxy per round, see
 bench/PERF-NOTES.md), and the rest (V8 runtime, Node's C++ bindings, libc, the kernel boundary).
 The JS-code, builtins and compiler columns repeat to < 1 % between runs with --predictable; the
 GC column moves with whether a major GC falls in the counted loop.
 """
+import os
 import re
 import sys
 from collections import defaultdict
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from callgrind_dump import self_costs, totals  # noqa: E402
 
 GC = re.compile(r'Scaveng|MarkCompact|Marking|Sweeper|IterateObjectCache|Heap::|Evacuat|Minor|Mark|Sweep|GCTracer|MemoryAllocator|ConcurrentMarking|RememberedSet|SlotSet')
 COMPILER = re.compile(r'compiler::|maglev|Maglev|Zone::|turboshaft|Turboshaft|CodeGenerator|RegisterAllocator|Assembler')
@@ -34,43 +37,10 @@ def kind(name: str) -> str:
 def main() -> None:
     path = sys.argv[1]
     msgs = int(sys.argv[2]) if len(sys.argv) > 2 else 0
-    names: dict[str, str] = {}
-    self_cost: dict[str, int] = defaultdict(int)
-    fn = '???'
-    skip_next = False
-    total_line = 0
-    with open(path, encoding='latin1') as f:
-        for line in f:
-            if line.startswith('fn='):
-                m = re.match(r'fn=\((\d+)\)(?: (.*))?', line.rstrip('\n'))
-                if m:
-                    if m.group(2) is not None:
-                        names[m.group(1)] = m.group(2)
-                    fn = names.get(m.group(1), '???')
-                else:
-                    fn = line[3:].rstrip('\n')
-                continue
-            if line.startswith('calls='):
-                skip_next = True
-                continue
-            if line.startswith('totals:') or line.startswith('summary:'):
-                total_line = int(line.split()[1])
-                continue
-            c0 = line[:1]
-            if c0.isdigit() or c0 in '+-*':
-                if skip_next:
-                    skip_next = False
-                    continue
-                parts = line.split()
-                if len(parts) >= 2:
-                    self_cost[fn] += int(parts[-1])
-            elif line.startswith('cfn='):
-                # name compression: a function's name may first appear as a callee
-                m = re.match(r'cfn=\((\d+)\) (.*)', line.rstrip('\n'))
-                if m:
-                    names[m.group(1)] = m.group(2)
-            elif line.strip() and not line.startswith(('cfi=', 'cfl=', 'cob=')):
-                skip_next = False
+    events, costs = self_costs(path)
+    ir = events.index('Ir')
+    self_cost = {name: v[ir] for name, v in costs.items()}
+    total_line = totals(path)
     groups: dict[str, int] = defaultdict(int)
     for name, cost in self_cost.items():
         groups[kind(name)] += cost

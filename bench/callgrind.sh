@@ -20,6 +20,7 @@
 # Env: CALLS (3072, a multiple of 32), ROUNDS (1), PREP (= CALLS), OUT_DIR (callgrind files; default a temp
 # dir, kept), NODE_BIN, NODE_FLAGS (extra node flags; `--predictable` makes the count repeatable to
 # ~0.1 %: JIT compilation and GC on the main thread, at fixed points, see bench/PERF-NOTES.md).
+# Dumps are read by bench/callgrind_dump.py (shared with callgrind-split.py and callgrind-cold.sh).
 # Per function: callgrind_annotate --inclusive=no $OUT_DIR/callgrind.out.1 | head -60
 # (JIT-compiled JavaScript shows as ??? addresses: node --cpu-prof, PROFILE= in call-path.mjs,
 # splits it by JS function.)
@@ -39,12 +40,7 @@ CALLS=$CALLS PREP=$PREP ROUNDS=$ROUNDS CALLGRIND_MARKS=1 valgrind --tool=callgri
   "$NODE_BIN" --max-semi-space-size=4 ${NODE_FLAGS:-} bench/micro/call-path.mjs >"$OUT_DIR/stdout" 2>"$OUT_DIR/stderr"
 # node calls getuid/getgid itself at start-up (environment checks): those make tiny dumps; the
 # measured loop's is the largest.
-DUMP=""; IR=0
-for f in "$OUT_DIR"/callgrind.out.*; do
-  [ -f "$f" ] || continue
-  n=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$f" | head -1)
-  if [ -n "$n" ] && [ "$n" -gt "$IR" ]; then IR=$n; DUMP=$f; fi
-done
+read -r DUMP IR < <(python3 bench/callgrind_dump.py largest "$OUT_DIR") || true
 [ -n "$DUMP" ] || { echo "callgrind wrote no dump at getgid (see $OUT_DIR/stderr)" >&2; exit 1; }
 python3 - "$IR" "$CALLS" "$OUT_DIR" "$DUMP" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" <<'PY'
 import json, sys
