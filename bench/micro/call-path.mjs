@@ -144,6 +144,8 @@ prep.failover?.clear();
 // (BURST INVITEs, their 100s, 180s, 200s, ACKs, BYEs, 200s), so the per-call tables hold several
 // calls at once as they do at 1000 calls/s instead of growing to one entry and back to none.
 const BURST = Number(process.env.BURST ?? 32);
+/** The kind (0 INVITE … 6 200/BYE) of the `i`th datagram: calls go in bursts of BURST, one kind at a time. */
+const kindOf = (i) => Math.floor((i % (BURST * MSGS_PER_CALL)) / BURST);
 {
   const byCall = pieces.splice(0);
   const bySource = sources.splice(0);
@@ -205,8 +207,7 @@ if (process.env.RETAIN === '1') {
   };
   const feed = (kinds) => {
     for (let i = 0; i < count; i++) {
-      const kind = Math.floor((i % (BURST * MSGS_PER_CALL)) / BURST);
-      if (kinds(kind)) proxy.handler(all.subarray(offsets[i], offsets[i + 1]), sources[i]);
+      if (kinds(kindOf(i))) proxy.handler(all.subarray(offsets[i], offsets[i + 1]), sources[i]);
     }
   };
   const h0 = heap();
@@ -243,12 +244,11 @@ const KIND_NAMES = ['INVITE', '100', '180', '200/INVITE', 'ACK', 'BYE', '200/BYE
 const kindNs = new Array(MSGS_PER_CALL).fill(0);
 const COLD_MB = Number(process.env.COLD ?? -1);
 const coldBuf = COLD_MB > 0 ? new Uint8Array(COLD_MB << 20).fill(1) : new Uint8Array(0);
-let coldSink = 0;
+let coldFills = 0;
 const coldNs = [];
 // A fill is one memset (libc): bench/callgrind-cold.sh leaves that function out of its count.
 function evict() {
-  coldBuf.fill(++coldSink & 255);
-  return 0;
+  coldBuf.fill(++coldFills & 255);
 }
 for (let r = 0; r < ROUNDS; r++) {
   let sent = 0;
@@ -264,11 +264,11 @@ for (let r = 0; r < ROUNDS; r++) {
     // between a live node's wake-ups; each datagram is timed alone (COLD=0: the same per-datagram
     // timing with warm caches, the baseline for it).
     for (let i = 0; i < count; i++) {
-      if (COLD_MB > 0) coldSink += evict();
+      if (COLD_MB > 0) evict();
       const tb = process.hrtime.bigint();
       proxy.handler(all.subarray(offsets[i], offsets[i + 1]), sources[i]);
       const ns = Number(process.hrtime.bigint() - tb);
-      kindNs[Math.floor((i % (BURST * MSGS_PER_CALL)) / BURST)] += ns;
+      kindNs[kindOf(i)] += ns;
       coldNs.push(ns);
     }
   } else if (BY_KIND) {
@@ -276,7 +276,7 @@ for (let r = 0; r < ROUNDS; r++) {
     for (let first = 0; first < count; first += BURST) {
       const tb = process.hrtime.bigint();
       for (let i = first; i < first + BURST; i++) proxy.handler(all.subarray(offsets[i], offsets[i + 1]), sources[i]);
-      kindNs[Math.floor((first % (BURST * MSGS_PER_CALL)) / BURST)] += Number(process.hrtime.bigint() - tb);
+      kindNs[kindOf(first)] += Number(process.hrtime.bigint() - tb);
     }
   } else {
     for (let i = 0; i < count; i++) proxy.handler(all.subarray(offsets[i], offsets[i + 1]), sources[i]);
@@ -323,7 +323,7 @@ console.log(
     msgs_per_call: MSGS_PER_CALL,
     burst: BURST,
     ...(COLD_MB >= 0
-      ? { cold_mb: COLD_MB, ns_per_datagram_p50: coldNs.sort((a, b) => a - b)[coldNs.length >> 1], cold_sink: coldSink % 2 }
+      ? { cold_mb: COLD_MB, ns_per_datagram_p50: coldNs.sort((a, b) => a - b)[coldNs.length >> 1] }
       : {}),
     ...(BY_KIND || COLD_MB >= 0 ? { ns_by_kind: Object.fromEntries(KIND_NAMES.map((k, i) => [k, Math.round(kindNs[i] / (CALLS * ROUNDS))])) } : {}),
     node: process.version,
