@@ -10,7 +10,10 @@ such as 'RecordWriteSaveFP', or JS names), with calls and inclusive Ir per messa
 the write barrier. An address V8 reused for later code is named after the last code object there
 (a function compiled after the loop can take an earlier one's name: read odd rows with care).
 Prefixes: JS:* TurboFan, JS:+ Maglev, JS:^ Sparkplug (baseline), JS:~ interpreter.
+EVENTS=ILmr,DLmr,DLmw (env) sums those event columns instead of Ir: with a dump of
+bench/callgrind-cold.sh (--cache-sim), the cache lines each JS function pulls from memory.
 """
+import os
 import re, sys, bisect
 from collections import defaultdict
 dump, pmap, msgs = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -35,10 +38,16 @@ names = {}
 selfc = defaultdict(int)
 callsto = defaultdict(lambda: [0, 0])  # caller -> [calls, inclusive]
 cur = None; pending_call = None; skip = False
+want = os.environ.get('EVENTS', 'Ir').split(',')
+cols = [1]
 def fname(idn, nm):
     if nm: names[idn] = nm
     return names.get(idn, idn)
 for line in open(dump):
+    if line.startswith('events:'):
+        evs = line.split()[1:]
+        cols = [1 + evs.index(w) for w in want]
+        continue
     if line.startswith('fn='):
         m = re.match(r'fn=\((\d+)\)(?: (.*))?', line.rstrip('\n'))
         cur = fname(m.group(1), m.group(2)); continue
@@ -50,7 +59,7 @@ for line in open(dump):
     if line[:1].isdigit() or line[:1] in '+-*':
         parts = line.split()
         if len(parts) < 2: continue
-        try: c = int(parts[1])
+        try: c = sum(int(parts[i]) for i in cols if i < len(parts))
         except ValueError: continue
         if skip:
             skip = False
@@ -64,7 +73,7 @@ js = defaultdict(int)
 for fn, c in selfc.items():
     if fn.startswith('0x'): js[name_of(int(fn.split("'")[0], 16))] += c
 tot = sum(js.values())
-print(f'JIT code: {tot/msgs:,.0f} Ir/msg')
+print(f'JIT code: {tot/msgs:,.0f} {"+".join(want)}/msg')
 for nm, c in sorted(js.items(), key=lambda kv: -kv[1])[:60]:
     print(f'{c/msgs:8,.0f}  {nm[:120]}')
 if callee_re:

@@ -11,6 +11,7 @@ import { startAdminServer, type AdminServer } from './admin/index.js';
 import type { AdminControl } from './api/control.js';
 import { build, type App } from './app.js';
 import { warmUpProxy } from './app/warm-up.js';
+import { holdChannelsActive } from './observe/channel-hold.js';
 import type { Config } from './config/schema.js';
 import { createControl, STANDALONE, type ControlDeps } from './control.js';
 import type { HaNode } from './ha/ha-node.js';
@@ -54,11 +55,13 @@ export async function startNode(config: Config, deps: NodeDeps): Promise<Running
   // ── HA (only with ha.redis): leader lease, keepalived role file, admin state shared through Redis ──
   let ha: HaNode | undefined;
   let flowSync: FlowSync | undefined;
-  // Before any socket is bound and before the metrics subscribe to the proxy's channels (app/warm-up.ts).
+  // Before any socket is bound and before the metrics subscribe to the proxy's channels (app/warm-up.ts),
+  // with every channel held active until they have (observe/channel-hold.ts).
   // Only an optimisation: a node whose warm-up fails starts cold rather than not at all.
+  const releaseChannels = config.sip.warmUpCalls > 0 ? holdChannelsActive() : (): void => {};
   if (config.sip.warmUpCalls > 0) {
     try {
-      const w = warmUpProxy(config, config.sip.warmUpCalls);
+      const w = warmUpProxy(config, config.sip.warmUpCalls, now);
       logger.info({ calls: w.calls, completed: w.completed, messages: w.messages, ms: w.ms }, 'proxy hot path compiled by synthetic calls (sip.warmUpCalls)');
     } catch (err) {
       logger.warn({ err }, 'proxy warm-up failed (sip.warmUpCalls): starting without it');
@@ -121,6 +124,7 @@ export async function startNode(config: Config, deps: NodeDeps): Promise<Running
       );
     }
   } catch (err) {
+    releaseChannels();
     await flowSync?.stop();
     await ha?.stop(); // HA
     await app.stop();
@@ -128,6 +132,8 @@ export async function startNode(config: Config, deps: NodeDeps): Promise<Running
     recent.close();
     throw err;
   }
+  // The metrics, the activity log and the app's own handlers have subscribed: the hold can go.
+  releaseChannels();
 
   let stopping: Promise<void> | undefined;
   return {

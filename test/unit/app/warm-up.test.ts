@@ -20,8 +20,15 @@ describe('warmUpProxy', () => {
     ['health probing first', { health: { startState: 'probe-first' } }],
   ])('completes every synthetic call (INVITE to the 200 for BYE) with %s', (_name, extra) => {
     const w = warmUpProxy(config(extra), 40);
-    expect(w).toMatchObject({ calls: 40, completed: 40, messages: 280 });
+    // 7 datagrams a call, in three spellings (name-addr, display names, compact forms), and every
+    // 8th call an OPTIONS ping to siplb, answered by siplb itself (sip.answerOptions defaults to true).
+    expect(w).toMatchObject({ calls: 40, completed: 40, messages: 280 + 5 });
     expect(w.ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it('relays its OPTIONS pings to a backend and the answers back when siplb does not answer them', () => {
+    const w = warmUpProxy(config({ sip: { listen: '127.0.0.1:5060', answerOptions: false } }), 40);
+    expect(w).toMatchObject({ calls: 40, completed: 40, messages: 280 + 5 * 2 });
   });
 
   it('uses its own backends, whatever the config names (a DNS name is never looked up)', () => {
