@@ -202,8 +202,10 @@ export function warmUpProxy(config: Config, calls: number, now: () => number = m
         'latin1',
       );
       const relayed = deliver(ping, caller);
-      const to = sink.to?.host;
-      if (relayed !== undefined && to !== undefined && BACKEND_HOSTS.includes(to)) deliver(responseTo(relayed, 200, 'OK', `wu-opt-${n}`, false, d), { transport: 'udp', address: to, port: 5060 });
+      const pinged = sink.to?.host;
+      if (relayed !== undefined && pinged !== undefined && BACKEND_HOSTS.includes(pinged)) {
+        deliver(responseTo(relayed, 200, 'OK', `wu-opt-${n}`, false, d), { transport: 'udp', address: pinged, port: 5060 });
+      }
     }
   }
   for (const c of cores) c.ctx.failover?.clear();
