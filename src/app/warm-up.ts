@@ -20,6 +20,7 @@
 import { pino } from 'pino';
 import type { BackendConfig, Config } from '../config/schema.js';
 import { MessageClock, monotonicNow } from '../runtime/message-clock.js';
+import { COMPACT_FORMS, longHeaderName } from '../sip/compact-forms.js';
 import type { MessageSource, SendTarget } from '../transport/contract.js';
 import { TransportHub } from '../transport/hub.js';
 import { buildFlowSettings } from './flow-wiring.js';
@@ -83,12 +84,12 @@ class LastDatagram {
  *       a quoted display name.
  */
 type Dialect = 0 | 1 | 2;
-const COMPACT: Readonly<Record<string, string>> = { Via: 'v', From: 'f', To: 't', 'Call-ID': 'i', Contact: 'm', 'Content-Length': 'l', 'Content-Type': 'c' };
-const LONG: Readonly<Record<string, string>> = { v: 'via', f: 'from', t: 'to', i: 'call-id', m: 'contact', l: 'content-length', c: 'content-type' };
+/** Long header name → its compact form (the inverse of sip/compact-forms.ts's table). */
+const COMPACT_OF: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(COMPACT_FORMS).map(([compact, long]) => [long, compact]));
 
 /** A header name as dialect `d` writes it. */
 function hn(d: Dialect, name: string): string {
-  return d === 2 ? (COMPACT[name] ?? name.toLowerCase()) : name;
+  return d === 2 ? (COMPACT_OF[name] ?? name.toLowerCase()) : name;
 }
 
 /** The header lines a UAS copies into its response (RFC 3261 §8.2.6.2), from what it received, in their received form. */
@@ -97,8 +98,7 @@ function responseTo(received: Buffer, status: number, reason: string, toTag: str
   let out = `SIP/2.0 ${status} ${reason}\r\n`;
   let contact = '';
   for (const line of head.split('\r\n').slice(1)) {
-    const raw = line.slice(0, line.indexOf(':')).trim().toLowerCase();
-    const name = LONG[raw] ?? raw;
+    const name = longHeaderName(line.slice(0, line.indexOf(':')).trim()).toLowerCase();
     if (name === 'via' || name === 'record-route' || name === 'from' || name === 'call-id' || name === 'cseq') out += `${line}\r\n`;
     else if (name === 'to') out += toTag === undefined ? `${line}\r\n` : `${line};tag=${toTag}\r\n`;
     else if (name === 'contact') contact = line;
