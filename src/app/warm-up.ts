@@ -134,15 +134,9 @@ export function warmUpProxy(config: Config, calls: number, now: () => number = m
   // clock's `now`, the tables' callbacks) then sees two closures of one function and V8 compiles
   // it for any closure of that function (feedback cell), the node's own included; with one core
   // it compiled for that core's closure alone, and the node's first calls deoptimised it.
-  const cores = [0, 1].map(() =>
-    buildProxyCore(warmConfig, {
-      log: silent,
-      clock: new MessageClock(now),
-      sender: hub,
-      flow: { settings: buildFlowSettings(warmConfig, silent), directory: hub },
-      startMode: 'up',
-    }),
-  );
+  // One set of flow settings for both (building it reads flow.keys' secret files).
+  const flow = { settings: buildFlowSettings(warmConfig, silent), directory: hub };
+  const cores = [0, 1].map(() => buildProxyCore(warmConfig, { log: silent, clock: new MessageClock(now), sender: hub, flow, startMode: 'up' }));
   const lb = config.sip.advertise ?? config.sip.listen[0]!;
   const lbUri = `${lb.host.includes(':') ? `[${lb.host}]` : lb.host}:${lb.port}`;
   const route = config.sip.recordRoute ? `Route: <sip:${lbUri};lr>\r\n` : '';
