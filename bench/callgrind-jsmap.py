@@ -77,6 +77,6 @@ print(f'JIT code: {tot/msgs:,.0f} {"+".join(want)}/msg')
 for nm, c in sorted(js.items(), key=lambda kv: -kv[1])[:60]:
     print(f'{c/msgs:8,.0f}  {nm[:120]}')
 if callee_re:
-    print(f'\ncallers of /{callee_re.pattern}/: calls/msg, inclusive Ir/msg')
+    print(f'\ncallers of /{callee_re.pattern}/: calls/msg, inclusive {"+".join(want)}/msg')
     for nm, (n, c) in sorted(callsto.items(), key=lambda kv: -kv[1][1])[:40]:
         print(f'{n/msgs:6.2f} {c/msgs:8,.0f}  {nm[:120]}')
